@@ -1,0 +1,191 @@
+"""The command line: `knobtui` opens the simulator, `knobtui run` learns headless, `knobtui serve` serves it over SSH.
+
+Textual is imported only on the paths that draw a screen, so `knobtui run` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, PRESETS, KnobError,
+                       Knobs, Method, Session, get_preset, parse_number, stability)
+from .records import FORMATS, write_records
+
+UNTIL_CONVERGED_LIMIT = 1_000_000
+
+
+class UsageError(Exception):
+    """A bad command line: exit 2 with this one-line message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2, never a usage dump or traceback."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Where a session starts: the preset's name, its knobs with explicit options applied, and the method."""
+
+    preset: str
+    knobs: Knobs
+    method: Method
+
+
+def _add_knob_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", metavar="NAME",
+                   help=f"a scenario from the book: {', '.join(PRESETS)} (default {DEFAULT_PRESET})")
+    p.add_argument("--method", metavar="METHOD", help="hot-cold or gradient (default: the preset's)")
+    p.add_argument("--weight", metavar="W", help="the starting weight")
+    p.add_argument("--input", metavar="X", help="the input")
+    p.add_argument("--goal", metavar="Y", help="the goal prediction")
+    p.add_argument("--alpha", metavar="A", help="gradient descent's alpha")
+    p.add_argument("--step-amount", dest="step_amount", metavar="S", help="hot and cold's step (> 0)")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="knobtui",
+                     description="A terminal simulator of how one weight learns (Grokking Deep Learning, chapter 4).")
+    _add_knob_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="{run,serve}", parser_class=_Parser)
+    run = sub.add_parser("run", help="learn without a screen and print the iterations",
+                         description="Learn without a screen; print one record per iteration.")
+    _add_knob_options(run)
+    run.add_argument("--steps", metavar="N",
+                     help="iterations to take (default: as many as the book prints for the preset); "
+                          "with --until-converged, the most to take (default 1000000)")
+    run.add_argument("--until-converged", action="store_true",
+                     help="stop at the first iteration whose error is within the tolerance (or when stuck, "
+                          "oscillating or overflowing)")
+    run.add_argument("--tolerance", metavar="T", help=f"convergence tolerance (default {DEFAULT_TOLERANCE})")
+    run.add_argument("--format", metavar="FORMAT", default="text", help=f"{', '.join(FORMATS)} (default text)")
+    return parser
+
+
+def resolve_start(args: argparse.Namespace) -> Start:
+    """The preset, then explicit knob options over it; raises UsageError naming a bad value."""
+    name = args.preset or DEFAULT_PRESET
+    try:
+        preset = get_preset(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    method = args.method or preset.method
+    if method not in METHODS:
+        raise UsageError(f"method: {method!r} is not one of {', '.join(METHODS)}")
+    changes: dict[str, float] = {}
+    for knob in KNOB_NAMES:
+        text = getattr(args, knob)
+        if text is not None:
+            try:
+                changes[knob] = parse_number(knob, text)
+            except KnobError as exc:
+                raise UsageError(f"{exc} (--{knob.replace('_', '-')})") from None
+    return Start(preset.name, preset.knobs.with_values(**changes), method)  # type: ignore[arg-type]
+
+
+def _whole(name: str, text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not a whole number") from None
+    if value < 0:
+        raise UsageError(f"{name}: {value} must be 0 or more")
+    return value
+
+
+def _tolerance(text: str | None) -> float:
+    if text is None:
+        return DEFAULT_TOLERANCE
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"tolerance: {text!r} is not a number") from None
+    if not (0 <= value < float("inf")):
+        raise UsageError(f"tolerance: {text} must be a finite number >= 0")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    start = resolve_start(args)
+    if args.format not in FORMATS:
+        raise UsageError(f"format: {args.format!r} is not one of {', '.join(FORMATS)}")
+    tolerance = _tolerance(args.tolerance)
+    steps = _whole("steps", args.steps) if args.steps is not None else None
+    session = Session(start.knobs, start.method, tolerance)
+    if args.until_converged:
+        session.fast_forward(UNTIL_CONVERGED_LIMIT if steps is None else steps)
+    else:
+        session.run(get_preset(start.preset).book_steps if steps is None else steps)
+    out = sys.stdout
+    try:
+        write_records(args.format, session, out)
+        out.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
+    for line in run_notes(session):
+        print(f"knobtui run: {line}", file=sys.stderr)
+    return 0
+
+
+def run_notes(session: Session) -> list[str]:
+    """What a headless run says on stderr: divergence (where and why) and overflow."""
+    notes: list[str] = []
+    status = session.status
+    knobs = session.knobs
+    first_growth = _first_growth(session)
+    if session.method == "gradient" and first_growth is not None and not stability(knobs).converges:
+        st = stability(knobs)
+        notes.append(f"diverged: the error grew from iteration {first_growth} on, x{st.error_growth:.4g} per step, "
+                     f"because alpha*input^2 = {st.product!r} is not between 0 and 2 "
+                     f"(try alpha below {2 / (knobs.input * knobs.input):.4g})" if knobs.input else "")
+    if status.kind == "overflow":
+        notes.append(f"stopped: {status.text}; every number written is finite")
+    return [n for n in notes if n]
+
+
+def _first_growth(session: Session) -> int | None:
+    """The first iteration of the last stretch of knobs whose error exceeded the one before it."""
+    seg = session.segments[-1]
+    prev = None
+    for rec in session.records(seg.start + 1):
+        if prev is not None and rec.error > prev:
+            return rec.iteration
+        prev = rec.error
+    return None
+
+
+def _quiet_stdout() -> None:
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "serve":  # pragma: no cover - arrives with the serve issue
+            raise UsageError("serve is not available yet")
+        start = resolve_start(args)
+    except UsageError as exc:
+        words = list(sys.argv[1:] if argv is None else argv)
+        prog = "knobtui run" if "run" in words else "knobtui"
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    from .tui.app import run_app  # Textual only when a screen is drawn
+    return run_app(start)
+
+
+def entry() -> None:
+    sys.exit(main())

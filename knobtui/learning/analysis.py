@@ -1,0 +1,132 @@
+"""What the screen explains about the current knobs: the error curve, its slope, and whether alpha is safe."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .knobs import Knobs, Method
+
+INF = float("inf")
+
+
+def error_at(knobs: Knobs, weight: float) -> float:
+    """error(w) = (input * w - goal) ** 2, or inf where that leaves the floats (never raises)."""
+    try:
+        e = (knobs.input * weight - knobs.goal) ** 2
+    except OverflowError:
+        return INF
+    return e if e == e else INF
+
+
+def slope(knobs: Knobs, weight: float) -> float:
+    """The derivative of the error at `weight`: 2 * input * (input * w - goal), twice the book's weight_delta."""
+    try:
+        s = 2 * knobs.input * (knobs.input * weight - knobs.goal)
+    except OverflowError:  # pragma: no cover - float multiplication gives inf, kept for safety
+        return INF
+    return s if s == s else INF
+
+
+def goal_weight(knobs: Knobs) -> float | None:
+    """The weight where the prediction equals the goal (goal / input), or None when input is 0."""
+    if knobs.input == 0:
+        return None
+    w = knobs.goal / knobs.input
+    return w if math.isfinite(w) else None
+
+
+def curve(knobs: Knobs, lo: float, hi: float, points: int = 81) -> tuple[list[float], list[float]]:
+    """The error curve sampled at `points` weights from lo to hi; non-finite errors are left out."""
+    if points < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [], []
+    ws: list[float] = []
+    es: list[float] = []
+    span = hi - lo
+    for i in range(points):
+        w = lo + span * i / (points - 1)
+        e = error_at(knobs, w)
+        if e < INF:
+            ws.append(w)
+            es.append(e)
+    return ws, es
+
+
+@dataclass(frozen=True, slots=True)
+class Stability:
+    """Whether gradient descent settles: it converges iff 0 < alpha * input^2 < 2."""
+
+    product: float  # alpha * input ** 2
+    factor: float  # |1 - alpha * input ** 2|: how much the miss shrinks (or grows) each step
+    one_step_alpha: float | None  # 1 / input ** 2: the alpha that lands on the goal in one step
+
+    @property
+    def converges(self) -> bool:
+        return 0 < self.product < 2
+
+    @property
+    def error_growth(self) -> float:
+        """The factor the error is multiplied by each step (the miss factor squared)."""
+        return self.factor * self.factor
+
+    @property
+    def verdict(self) -> str:
+        p = self.product
+        if p == 0:
+            return "stuck: the weight cannot move"
+        if p < 0:
+            return "diverges: a negative step climbs the curve"
+        if p < 1:
+            return "converges smoothly"
+        if p == 1:
+            return "converges in one step"
+        if p < 2:
+            return "converges, overshooting each step"
+        if p == 2:
+            return "oscillates forever"
+        return "diverges"
+
+
+def stability(knobs: Knobs) -> Stability:
+    """The stability of gradient descent for these knobs (never raises, even for huge values)."""
+    sq = knobs.input * knobs.input
+    product = knobs.alpha * sq
+    if not math.isfinite(product):
+        product = INF if product == product else INF
+    factor = abs(1 - product)
+    one = 1 / sq if sq else None
+    if one is not None and not math.isfinite(one):
+        one = None
+    return Stability(product, factor, one)
+
+
+def predicted_iterations(knobs: Knobs, method: Method, weight: float, tolerance: float) -> int | None:
+    """About how many more iterations until an iteration's error is within `tolerance`.
+
+    Counts the next iteration as 1; None when it will not get there (diverging, stuck, or a hot and
+    cold step too coarse to ever land within the tolerance).
+    """
+    e0 = error_at(knobs, weight)
+    if e0 <= tolerance:
+        return 1
+    if not e0 < INF or knobs.input == 0:
+        return None
+    if method == "gradient":
+        st = stability(knobs)
+        if st.factor == 0:
+            return 2
+        if not st.converges:
+            return None
+        n = math.log(tolerance / e0) / (2 * math.log(st.factor)) if tolerance > 0 else INF
+        if not math.isfinite(n):
+            return None
+        return math.ceil(n) + 1
+    gw = goal_weight(knobs)
+    if gw is None:
+        return None
+    distance = abs(gw - weight)
+    steps = round(distance / knobs.step_amount)
+    left = abs(distance - steps * knobs.step_amount)
+    if error_at(knobs, gw - left) > tolerance and error_at(knobs, gw + left) > tolerance:
+        return None
+    return steps + 1

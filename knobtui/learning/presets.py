@@ -1,0 +1,47 @@
+"""The book's scenarios, by name, with the knobs each one starts from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .knobs import Knobs, Method
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A scenario of chapter 4: where the knobs start, how many iterations the book prints, and its point."""
+
+    name: str
+    method: Method
+    knobs: Knobs
+    book_steps: int
+    shows: str
+
+
+def _p(name: str, method: Method, weight: float, input: float, goal: float, alpha: float,
+       step_amount: float, book_steps: int, shows: str) -> Preset:
+    return Preset(name, method, Knobs(weight, input, goal, alpha, step_amount), book_steps, shows)
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    _p("toes", "hot-cold", 0.1, 8.5, 1.0, 0.1, 0.1, 1, "the first comparison; a step too big oscillates"),
+    _p("hot-cold", "hot-cold", 0.5, 0.5, 0.8, 1.0, 0.001, 1101, "1101 iterations to the goal"),
+    _p("gradient", "gradient", 0.5, 0.5, 0.8, 1.0, 0.001, 20, "direction and amount"),
+    _p("from-zero", "gradient", 0.0, 0.5, 0.8, 1.0, 0.001, 10, "learning is reducing error"),
+    _p("watch-four", "gradient", 0.0, 1.1, 0.8, 1.0, 0.001, 4, "overshoot and come back"),
+    _p("divergence", "gradient", 0.5, 2.0, 0.8, 1.0, 0.001, 20, "error x9 per step"),
+    _p("alpha", "gradient", 0.5, 2.0, 0.8, 0.1, 0.001, 20, "alpha tames it"),
+    _p("stopping", "gradient", 0.5, 0.0, 0.8, 1.0, 0.001, 1, "input 0: nothing to learn"),
+    _p("negative", "gradient", 0.5, -100.0, 0.8, 0.00005, 0.001, 20, "negative reversal"),
+    _p("scaling", "gradient", 0.5, 50000.0, 0.8, 1.0, 0.001, 1, "a huge input, a huge update"),
+)}
+
+DEFAULT_PRESET = "gradient"
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called `name`, or a ValueError that names it and lists the names."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"preset: {name!r} is not one of {', '.join(PRESETS)}") from None

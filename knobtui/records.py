@@ -1,0 +1,119 @@
+"""How an iteration is written down: the book's text lines, CSV, JSON lines and a one-line summary.
+
+Shared by `knobtui run` and the simulator's export. Floats are written with Python's repr digits, so
+the text matches the book and CSV/JSONL read back to the same floats.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .learning import Method, Record, Session
+
+FORMATS = ("text", "csv", "jsonl", "summary")
+BASE_COLUMNS = ("iteration", "method", "weight", "prediction", "error", "new_weight")
+METHOD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "gradient": ("delta", "weight_delta"),
+    "hot-cold": ("up_error", "down_error"),
+}
+KNOB_COLUMNS = ("input", "goal", "alpha", "step_amount")
+
+
+def columns(methods: Iterable[Method], with_knobs: bool = False) -> tuple[str, ...]:
+    """The columns for records of these methods, in a fixed order (knob columns for exports)."""
+    present = set(methods)
+    cols = list(BASE_COLUMNS)
+    for method in ("gradient", "hot-cold"):
+        if method in present:
+            cols.extend(METHOD_COLUMNS[method])
+    if with_knobs:
+        cols.extend(KNOB_COLUMNS)
+    return tuple(cols)
+
+
+def book_line(rec: Record) -> str:
+    """The book's line for one iteration: `Error: ... Prediction: ...`, then the new weight and the rule's numbers."""
+    line = f"Error: {rec.error!r} Prediction: {rec.prediction!r} Weight: {rec.new_weight!r}"
+    if rec.method == "gradient":
+        return f"{line} Delta: {rec.delta!r} Weight Delta: {rec.weight_delta!r}"
+    return f"{line} Up Error: {rec.up_error!r} Down Error: {rec.down_error!r}"
+
+
+def as_dict(rec: Record, cols: tuple[str, ...], knobs: dict[str, float] | None = None) -> dict[str, object]:
+    """The record's values for `cols` (None where a column does not apply)."""
+    out: dict[str, object] = {}
+    for col in cols:
+        if col in KNOB_COLUMNS:
+            out[col] = knobs[col] if knobs is not None else None
+        else:
+            out[col] = getattr(rec, col)
+    return out
+
+
+def write_text(records: Iterable[Record], out: TextIO) -> int:
+    n = 0
+    write = out.write
+    for rec in records:
+        write(book_line(rec) + "\n")
+        n += 1
+    return n
+
+
+def write_csv(records: Iterable[Record], out: TextIO, cols: tuple[str, ...],
+              knobs_of: object = None) -> int:
+    """CSV with a header row; empty cells where a column does not apply. `knobs_of(rec)` gives knob values."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(cols)
+    n = 0
+    for rec in records:
+        knobs = knobs_of(rec) if callable(knobs_of) else None
+        row = as_dict(rec, cols, knobs)
+        writer.writerow(["" if v is None else v for v in row.values()])
+        n += 1
+    return n
+
+
+def write_jsonl(records: Iterable[Record], out: TextIO, cols: tuple[str, ...],
+                knobs_of: object = None) -> int:
+    """One JSON object per line, only the columns that apply to each record's method."""
+    n = 0
+    write = out.write
+    for rec in records:
+        knobs = knobs_of(rec) if callable(knobs_of) else None
+        row = {k: v for k, v in as_dict(rec, cols, knobs).items() if v is not None}
+        write(json.dumps(row, allow_nan=False) + "\n")
+        n += 1
+    return n
+
+
+def summary_line(session: Session) -> str:
+    """One line: iterations, the last error and prediction, the weight now, and the status."""
+    n = session.iteration
+    head = f"{n} iteration{'s' if n != 1 else ''} of {session.method}"
+    if n == 0:
+        return f"{head}: weight {session.weight!r}, {session.status.text}"
+    last = session.record(n)
+    return (f"{head}: last error {last.error!r} (prediction {last.prediction!r}), "
+            f"final weight {session.weight!r}, {session.status.text}")
+
+
+def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_knobs: bool = False) -> int:
+    """Write the session's records from `start` in `fmt`; returns how many records (or 1 for summary)."""
+    if fmt == "summary":
+        out.write(summary_line(session) + "\n")
+        return 1
+    records = session.records(start)
+    if fmt == "text":
+        return write_text(records, out)
+    cols = columns({seg.method for seg in session.segments if seg.steps}
+                   or {session.method}, with_knobs)
+    knobs_of = (lambda rec: session.knobs_at(rec.iteration).as_dict()) if with_knobs else None
+    if fmt == "csv":
+        return write_csv(records, out, cols, knobs_of)
+    if fmt == "jsonl":
+        return write_jsonl(records, out, cols, knobs_of)
+    raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
