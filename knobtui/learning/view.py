@@ -1,0 +1,119 @@
+"""An immutable picture of a session for the screen: everything a widget shows, computed here, not there."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .analysis import Stability, error_at, goal_weight, predicted_iterations, slope, stability
+from .knobs import Knobs, Method
+from .rules import Record
+from .session import Session, Status
+
+TRAIL = 24
+SERIES_POINTS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The session as the screen shows it after one change."""
+
+    preset: str
+    knobs: Knobs  # weight = the weight now
+    method: Method
+    iteration: int
+    status: Status
+    last: Record | None  # the iteration just taken
+    next: Record | None  # what the next iteration will compute (None if it would overflow)
+    stability: Stability
+    goal_weight: float | None
+    slope: float  # d error / d weight at the weight now
+    error: float  # error at the weight now (inf if it leaves the floats)
+    predicted: int | None  # about how many more iterations to the tolerance
+    tolerance: float
+    trail: tuple[float, ...]  # the last weights, oldest first, ending with the weight now
+    series: tuple[tuple[int, ...], tuple[float, ...]]  # sampled (iteration, error) over the whole history
+    rising: bool  # the last iteration's error was above the one before it
+
+
+def make_view(session: Session, preset: str) -> View:
+    """Build the screen's picture of `session` (cheap: a few records, a sampled error series)."""
+    knobs = session.knobs
+    it = session.iteration
+    last = session.last_record
+    prev = session.record(it - 1) if it >= 2 else None
+    return View(
+        preset=preset,
+        knobs=knobs,
+        method=session.method,
+        iteration=it,
+        status=session.status,
+        last=last,
+        next=session.next_record() if session.halt is None else None,
+        stability=stability(knobs),
+        goal_weight=goal_weight(knobs),
+        slope=slope(knobs, knobs.weight),
+        error=error_at(knobs, knobs.weight),
+        predicted=predicted_iterations(knobs, session.method, knobs.weight, session.tolerance),
+        tolerance=session.tolerance,
+        trail=tuple(session.weights(max(0, it - TRAIL + 1))),
+        series=error_series(session, SERIES_POINTS),
+        rising=bool(last and prev and last.error > prev.error),
+    )
+
+
+def error_series(session: Session, points: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """At most `points` (iteration, error) pairs spread over the whole history, always with the last one."""
+    n = session.iteration
+    if n == 0:
+        return (), ()
+    if n <= points:
+        its = list(range(1, n + 1))
+    else:
+        its = sorted({1 + round(i * (n - 1) / (points - 1)) for i in range(points)})
+    errs = tuple(session.record(i).error for i in its)
+    return tuple(its), errs
+
+
+def nudge(value: float, direction: int, coarse: bool = False, positive: bool = False) -> float:
+    """Move a knob by a step a person expects: a tenth of its leading digit's place (coarse: the place itself).
+
+    Sums are done in decimal so 0.1 + 0.01 gives 0.11, not 0.11000000000000001. With `positive`, a
+    value that would reach 0 or below is divided by ten instead (for the step amount).
+    """
+    if value == 0 or not math.isfinite(value):
+        exp = -1 if not coarse else 0
+    else:
+        exp = math.floor(math.log10(abs(value))) - (0 if coarse else 1)
+    step = Decimal(1).scaleb(exp)
+    new = float(Decimal(repr(value)) + direction * step)
+    if positive and new <= 0:
+        new = float(Decimal(repr(value)) / 10)
+    if new == 0:
+        new = 0.0
+    return new
+
+
+@dataclass(frozen=True, slots=True)
+class MethodRun:
+    """How one method fares from the same knobs: where it stopped, after how many iterations, and the error then."""
+
+    method: Method
+    iterations: int
+    status: Status
+    converged_at: int | None
+    last_error: float | None
+    series: tuple[tuple[int, ...], tuple[float, ...]]
+
+
+def compare(knobs: Knobs, tolerance: float, limit: int = 1_000_000) -> tuple[MethodRun, MethodRun]:
+    """Run hot and cold and gradient descent from the same knobs until each converges (or stops)."""
+    out = []
+    for method in ("hot-cold", "gradient"):
+        s = Session(knobs, method, tolerance)  # type: ignore[arg-type]
+        s.fast_forward(limit)
+        last = s.last_record
+        out.append(MethodRun(method, s.iteration, s.status, s.converged_at,  # type: ignore[arg-type]
+                             last.error if last else None, error_series(s, SERIES_POINTS)))
+    return out[0], out[1]

@@ -1,0 +1,286 @@
+"""KnobApp: keys become one Session call each; the new view flows down to the widgets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import events, on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive, var
+from textual.timer import Timer
+from textual.widgets import Footer, Header
+
+from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
+                        get_preset, parse_number)
+from ..learning.view import View, make_view, nudge
+from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, StatusBar
+
+if TYPE_CHECKING:
+    from ..cli import Start
+
+SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000)
+"""Autoplay speeds, iterations per second."""
+FRAME_RATE = 30
+"""Autoplay redraws at most this often; faster speeds take several iterations per frame."""
+FAST_FORWARD_LIMIT = 100_000
+PRESET_KEYS = "1234567890"
+
+THEME_DEFAULTS = {
+    "knob-curve": "#5fafff",
+    "knob-trail": "#d7af5f",
+    "knob-current": "#ffd75f",
+    "knob-tangent": "#af87ff",
+    "knob-ghost": "#87d7af",
+    "knob-goal": "#5fd75f",
+    "knob-rising": "#ff5f5f",
+    "knob-falling": "#5fd787",
+}
+
+
+class KnobApp(App[None]):
+    """The simulator: a knob panel, the arithmetic, the error curve, the iteration log and the status."""
+
+    CSS_PATH = "knobtui.tcss"
+    TITLE = "knobtui"
+    AUTO_FOCUS = None  # keys go to the app's bindings; only the knob editor takes focus, while open
+
+    BINDINGS = [
+        Binding("space", "step", "Step", tooltip="One iteration: predict, compare, learn", id="step"),
+        Binding("b", "back", "Back", tooltip="Step back one iteration", id="back"),
+        Binding("p", "play", "Play", tooltip="Play or pause autoplay", id="play"),
+        Binding("f", "fast_forward", "Fast-fwd", tooltip="Run until converged (or a step limit)", id="fast-forward"),
+        Binding("m", "switch_method", "Method", tooltip="Switch hot and cold / gradient descent", id="method"),
+        Binding("c", "compare", "Compare", tooltip="Both methods from the same knobs", id="compare"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", show=False, id="faster"),
+        Binding("minus,underscore", "speed(-1)", "Slower", show=False, id="slower"),
+        Binding("r", "reset", "Reset", show=False, id="reset"),
+        Binding("g", "toggle_plot", "Curve/log", show=False, id="plot-view"),
+        Binding("up", "select(-1)", "Prev knob", show=False, id="knob-up"),
+        Binding("down", "select(1)", "Next knob", show=False, id="knob-down"),
+        Binding("left", "nudge(-1)", "Knob -", show=False, id="knob-minus"),
+        Binding("right", "nudge(1)", "Knob +", show=False, id="knob-plus"),
+        Binding("shift+left,comma", "nudge(-1, True)", "Knob --", show=False, id="knob-minus-coarse"),
+        Binding("shift+right,full_stop", "nudge(1, True)", "Knob ++", show=False, id="knob-plus-coarse"),
+        Binding("enter", "edit", "Type value", show=False, id="knob-edit"),
+    ] + [
+        Binding(key, f"preset({name!r})", f"Preset {name}", show=False, id=f"preset-{name}")
+        for key, name in zip(PRESET_KEYS, PRESETS)
+    ]
+
+    view: var[View | None] = var(None)
+    """What the screen shows; replaced (never mutated) after every change to the session."""
+    selected: var[int] = var(0)
+    """The selected knob (index into KNOB_NAMES)."""
+    knob_message: var[str] = var("")
+    """Why the last knob entry was refused."""
+    speed: reactive[int] = reactive(4)
+    """Autoplay speed: an index into SPEEDS."""
+    playing: var[str] = var("")
+    """Autoplay's label while it runs ('playing 8/s'), else empty."""
+    per_iteration: var[bool] = var(False)
+    """The plot shows error per iteration instead of the curve."""
+    compact: var[bool] = var(False)
+    """A short terminal: the arithmetic leaves out its WHY lines."""
+
+    def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE) -> None:
+        super().__init__()
+        self.session = Session(start.knobs, start.method, tolerance)
+        self.preset = start.preset
+        self._timer: Timer | None = None
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(THEME_DEFAULTS)
+
+    # ---- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◉")
+        with Horizontal(id="top"):
+            with Vertical(id="left"):
+                yield KnobPanel().data_bind(KnobApp.view, KnobApp.selected, message=KnobApp.knob_message)
+            yield ErrorPlot(id="plot").data_bind(KnobApp.view, KnobApp.per_iteration)
+        yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, KnobApp.compact)
+        yield IterationLog(id="log")
+        yield StatusBar(id="status").data_bind(KnobApp.view, KnobApp.playing)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.compact = self.size.height < 32
+        self._publish(rebuild_log=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = event.size.height < 32
+
+    # ---- the one way state reaches the screen ------------------------------------------------
+    def _publish(self, rebuild_log: bool = False) -> None:
+        """Make a new view of the session and bring the log in line with it."""
+        s = self.session
+        self.view = make_view(s, self.preset)
+        self.sub_title = f"preset {self.preset} · {METHOD_NAMES[s.method]}"
+        log = self.query_one(IterationLog)
+        it = s.iteration
+        if rebuild_log or it < log.last_iteration:
+            if not rebuild_log and log.lines and int(log.lines[0].split(" ", 1)[0]) <= it:
+                log.truncate(it, s.record(it).error if it else None)
+                return
+            log.clear()
+            first = max(1, it - log.cap + 1)
+            log.extend(s.records(first, it), s.record(first - 1).error if first > 1 else None)
+        elif it > log.last_iteration:
+            first = max(log.last_iteration + 1, it - log.cap + 1)
+            if first > log.last_iteration + 1:
+                log.clear()
+            log.extend(s.records(first, it), s.record(first - 1).error if first > 1 else None)
+
+    # ---- stepping ----------------------------------------------------------------------------
+    def action_step(self) -> None:
+        if self.session.step() is None:
+            self.notify(self.session.status.text, title="Cannot step", severity="warning")
+        self._publish()
+
+    def action_back(self) -> None:
+        self.session.back()
+        self._publish()
+
+    def action_fast_forward(self) -> None:
+        self._stop_play()
+        ff = self.session.fast_forward(FAST_FORWARD_LIMIT)
+        self._publish()
+        st = self.session.status
+        if ff.stop == "already":
+            self.notify(f"already {st.text}", title="Fast-forward")
+        elif ff.stop == "converged":
+            self.notify(f"converged at iteration {self.session.converged_at}", title="Fast-forward")
+        elif ff.stop == "limit":
+            self.notify(f"{ff.steps} iterations, not converged yet: {st.text}", title="Fast-forward")
+        else:
+            self.notify(f"stopped after {ff.steps} iterations: {st.text}", title="Fast-forward",
+                        severity="warning" if ff.stop == "overflow" else "information")
+
+    def action_reset(self) -> None:
+        self._stop_play()
+        self.session.reset()
+        self.knob_message = ""
+        self._publish(rebuild_log=True)
+
+    def action_preset(self, name: str) -> None:
+        """Load a preset: its knobs and method become the session's new start."""
+        self._stop_play()
+        preset = get_preset(name)
+        self.preset = preset.name
+        self.session.reset(preset.knobs, preset.method)
+        self.knob_message = ""
+        self._publish(rebuild_log=True)
+        self.notify(f"{preset.name}: {preset.shows}", title="Preset")
+
+    def action_switch_method(self) -> None:
+        other = METHODS[1 - METHODS.index(self.session.method)]
+        self.session.set_method(other)
+        self._publish()
+
+    # ---- autoplay ----------------------------------------------------------------------------
+    def action_play(self) -> None:
+        if self._timer is not None:
+            self._stop_play()
+        else:
+            self._start_play()
+
+    def action_speed(self, change: int) -> None:
+        self.speed = max(0, min(len(SPEEDS) - 1, self.speed + change))
+        if self._timer is not None:
+            self._start_play()
+        else:
+            self.notify(f"autoplay speed {SPEEDS[self.speed]}/s", title="Speed")
+
+    def _start_play(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        rate = SPEEDS[self.speed]
+        ticks = min(rate, FRAME_RATE)
+        self._per_tick = max(1, round(rate / ticks))
+        self._timer = self.set_interval(1 / ticks, self._tick)
+        self.playing = f"playing {rate}/s"
+
+    def _stop_play(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.playing = ""
+
+    def _tick(self) -> None:
+        s = self.session
+        before = s.iteration
+        if s.status.kind in ("converged", "overflow", "stuck"):
+            self._stop_play()
+            return
+        if self._per_tick == 1:
+            s.step()
+        else:
+            s.run(self._per_tick)
+        if s.iteration == before or s.status.kind in ("converged", "overflow", "stuck", "oscillating"):
+            self._stop_play()
+        self._publish()
+
+    # ---- knobs -------------------------------------------------------------------------------
+    def action_select(self, change: int) -> None:
+        self.selected = (self.selected + change) % len(KNOB_NAMES)
+
+    def action_nudge(self, direction: int, coarse: bool = False) -> None:
+        knob = KNOB_NAMES[self.selected]
+        value = getattr(self.session.knobs, knob)
+        self._set_knob(knob, nudge(value, direction, coarse, positive=knob == "step_amount"))
+
+    def action_edit(self) -> None:
+        panel = self.query_one(KnobPanel)
+        panel.begin_edit(repr(getattr(self.session.knobs, KNOB_NAMES[self.selected])))
+
+    @on(KnobPanel.Edited)
+    def _edited(self, event: KnobPanel.Edited) -> None:
+        try:
+            value = parse_number(event.knob, event.text)
+        except KnobError as exc:
+            old = getattr(self.session.knobs, event.knob)
+            self.knob_message = f"{exc}; kept {old!r}"
+            return
+        self.query_one(KnobPanel).end_edit()
+        self._set_knob(event.knob, value)
+
+    @on(KnobPanel.Cancelled)
+    def _cancelled(self) -> None:
+        self.query_one(KnobPanel).end_edit()
+        self.knob_message = ""
+
+    def _set_knob(self, knob: str, value: float) -> None:
+        try:
+            self.session.set_knobs(**{knob: value})
+        except KnobError as exc:
+            self.knob_message = f"{exc}; kept {getattr(self.session.knobs, knob)!r}"
+            return
+        self.knob_message = ""
+        self._publish()
+
+    # ---- other screens -----------------------------------------------------------------------
+    def action_toggle_plot(self) -> None:
+        self.per_iteration = not self.per_iteration
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+        self.push_screen(HelpScreen())
+
+    def action_compare(self) -> None:
+        from .screens.compare import CompareScreen
+        self._stop_play()
+        self.push_screen(CompareScreen(self.session.knobs, self.session.tolerance))
+
+
+def run_app(start: Start) -> int:
+    """Run the simulator in this terminal; the exit status."""
+    app = KnobApp(start)
+    app.run()
+    return app.return_code or 0
+
+
+__all__ = ["KNOB_LABELS", "KnobApp", "run_app"]

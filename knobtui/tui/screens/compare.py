@@ -1,0 +1,71 @@
+"""Compare: hot and cold against gradient descent from the same knobs, with the iterations each needs."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from ...learning import METHOD_NAMES, Knobs
+from ...learning.view import MethodRun, compare
+
+
+def compare_text(knobs: Knobs, runs: tuple[MethodRun, MethodRun]) -> Text:
+    t = Text()
+    t.append("From weight ", style="dim")
+    t.append(f"{knobs.weight!r}, input {knobs.input!r}, goal {knobs.goal!r}\n", style="dim")
+    for run in runs:
+        t.append(f"{METHOD_NAMES[run.method]:<17}", style="bold")
+        knob = f"step {knobs.step_amount!r}" if run.method == "hot-cold" else f"alpha {knobs.alpha!r}"
+        t.append(f"{knob:<14}")
+        if run.converged_at is not None:
+            t.append(f"converged at iteration {run.converged_at}", style="bold")
+        else:
+            t.append(f"{run.status.text} after {run.iterations} iterations")
+        t.append("\n")
+    hc, gd = runs
+    if hc.converged_at and gd.converged_at:
+        ratio = hc.converged_at / gd.converged_at
+        t.append(f"\nGradient descent needs {ratio:.3g}x fewer iterations: it knows how far to go, not only which way.",
+                 style="italic")
+    return t
+
+
+class CompareScreen(ModalScreen[None]):
+    """Both methods from the knobs now; Escape or c closes it."""
+
+    DEFAULT_CSS = """
+    CompareScreen { align: center middle; }
+    CompareScreen > Vertical { width: 90%; height: 80%; border: round $accent; background: $surface; padding: 0 1; }
+    CompareScreen #compare-text { height: auto; }
+    CompareScreen PlotextPlot { height: 1fr; }
+    """
+    BINDINGS = [Binding("escape,c,q", "dismiss", "Close")]
+
+    def __init__(self, knobs: Knobs, tolerance: float) -> None:
+        super().__init__()
+        self.knobs = knobs
+        self.runs = compare(knobs, tolerance)
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Compare: hot and cold vs gradient descent (Esc closes)"
+            yield Static(compare_text(self.knobs, self.runs), id="compare-text")
+            yield PlotextPlot()
+
+    def on_mount(self) -> None:
+        plt = self.query_one(PlotextPlot).plt
+        for run, colour in zip(self.runs, ("orange", "cyan")):
+            its, errs = run.series
+            pts = [(i, math.log10(e)) for i, e in zip(its, errs) if e > 0]
+            if pts:
+                plt.plot([p[0] for p in pts], [max(p[1], -40.0) for p in pts], marker="braille",
+                         color=colour, label=METHOD_NAMES[run.method])
+        plt.xlabel("iteration")
+        plt.ylabel("log10 error")

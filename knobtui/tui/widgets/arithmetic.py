@@ -1,0 +1,100 @@
+"""PREDICT, COMPARE, LEARN with today's numbers plugged in: what the next iteration will compute."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ...learning.view import View
+
+
+def _r(x: float | None) -> str:
+    return "-" if x is None else repr(x)
+
+
+def arithmetic_rows(view: View, why: bool = True) -> list[tuple[str, str]]:
+    """(heading, line) pairs for the next iteration; every number in Python's repr digits."""
+    k = view.knobs
+    rec = view.next
+    if rec is None:
+        return [("HALT", view.status.text), ("", "step back (b), change a knob, or reset (r)")]
+    if not why:  # short terminals: the same numbers with shorter formulas
+        rows = [
+            ("PREDICT", f"prediction = {_r(k.input)} x {_r(k.weight)} = {_r(rec.prediction)}"),
+            ("COMPARE", f"error = ({_r(rec.prediction)} - {_r(k.goal)})**2 = {_r(rec.error)}"),
+        ]
+    else:
+        rows = [
+            ("PREDICT", f"prediction = input x weight = {_r(k.input)} x {_r(k.weight)} = {_r(rec.prediction)}"),
+            ("COMPARE", f"error = (prediction - goal)**2 = ({_r(rec.prediction)} - {_r(k.goal)})**2 = {_r(rec.error)}"),
+        ]
+    if rec.method == "gradient" and not why:
+        rows += [
+            ("LEARN", f"delta = {_r(rec.delta)}, weight_delta = delta x input = {_r(rec.weight_delta)}"),
+            ("", f"weight = {_r(k.weight)} - {_r(k.alpha)} x {_r(rec.weight_delta)} = {_r(rec.new_weight)}"),
+        ]
+    elif rec.method == "gradient":
+        rows += [
+            ("LEARN", f"delta = prediction - goal = {_r(rec.delta)}"),
+            ("", f"weight_delta = delta x input = {_r(rec.delta)} x {_r(k.input)} = {_r(rec.weight_delta)}"),
+            ("", f"weight = weight - alpha x weight_delta = {_r(k.weight)} - {_r(k.alpha)} x "
+                 f"{_r(rec.weight_delta)} = {_r(rec.new_weight)}"),
+        ]
+        if why:
+            rows += [
+                ("WHY", "x input: an input of 0 stops learning, a negative one reverses it, a big one scales it"),
+                ("", f"slope = 2 x input x delta = {_r(view.slope)}: the derivative's 2 is folded into alpha"),
+            ]
+    else:
+        if rec.direction > 0:
+            decision = f"up is colder: weight = weight + step = {_r(k.weight)} + {_r(k.step_amount)} = {_r(rec.new_weight)}"
+        elif rec.direction < 0:
+            decision = f"down is colder: weight = weight - step = {_r(k.weight)} - {_r(k.step_amount)} = {_r(rec.new_weight)}"
+        else:
+            decision = f"up and down tie: the weight stays at {_r(k.weight)}"
+        up = "up" if not why else "up   = (goal - input x (weight + step))**2"
+        down = "down" if not why else "down = (goal - input x (weight - step))**2"
+        rows += [
+            ("", f"{up} = {_r(rec.up_error)}"),
+            ("", f"{down} = {_r(rec.down_error)}"),
+            ("LEARN", decision if why else decision.split(": ", 1)[0] + ": " + decision.rsplit(" = ", 1)[-1]),
+        ]
+        if why:
+            rows += [("WHY", "hot and cold knows which way, never how far: every step is the same size")]
+    return rows
+
+
+def arithmetic_table(view: View, why: bool = True) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=7, style="bold", no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    for head, body in arithmetic_rows(view, why):
+        table.add_row(head, Text(body, style="italic" if head == "WHY" or (not head and body.startswith("slope")) else ""))
+    return table
+
+
+class Arithmetic(Static):
+    """The next iteration's arithmetic, numbers plugged in."""
+
+    DEFAULT_CSS = """
+    Arithmetic { height: auto; border: round $primary; padding: 0 1; }
+    """
+
+    view: reactive[View | None] = reactive(None)
+    """The session view to explain."""
+    compact: reactive[bool] = reactive(False)
+    """Leave out the WHY lines (short terminals)."""
+
+    def _show(self) -> None:
+        view = self.view
+        if view is not None:
+            self.border_title = f"Arithmetic of iteration {view.iteration + 1}"
+            self.update(arithmetic_table(view, why=not self.compact))
+
+    def watch_view(self) -> None:
+        self._show()
+
+    def watch_compact(self) -> None:
+        self._show()

@@ -1,0 +1,153 @@
+"""The error curve (plotext): the parabola, the weight now, its trail, the tangent, the ghost of the next step and the goal.
+
+A second view shows the error per iteration on a log scale. The plotext build is cached: it is redone
+only when the view, the size, the mode or the theme changed.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.color import Color
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+from ...learning import curve, error_at
+from ...learning.view import View
+
+CURVE_LIMIT = 1e12  # past this the curve's numbers stop meaning anything on 20 rows: switch to the log view
+
+
+def curve_range(view: View) -> tuple[float, float]:
+    """The weights to show: the goal, the trail, and the next step, with a margin."""
+    pts = list(view.trail[-12:])
+    if view.goal_weight is not None:
+        pts.append(view.goal_weight)
+    if view.next is not None:
+        pts.append(view.next.new_weight)
+    lo, hi = min(pts), max(pts)
+    span = hi - lo
+    if span == 0 or not math.isfinite(span):
+        span = max(abs(lo), 1.0)
+    return lo - 0.15 * span, hi + 0.15 * span
+
+
+def needs_log_view(view: View, lo: float, hi: float) -> bool:
+    """True when the curve would need numbers too large to draw honestly (a diverged run)."""
+    if max(abs(lo), abs(hi)) > CURVE_LIMIT:
+        return True
+    return max(error_at(view.knobs, lo), error_at(view.knobs, hi), view.error) > CURVE_LIMIT
+
+
+class ErrorPlot(PlotextPlot, can_focus=False):
+    """error(weight) with where the weight is, was and will be; or error per iteration (log scale)."""
+
+    DEFAULT_CSS = """
+    ErrorPlot { border: round $primary; min-height: 8; }
+    """
+
+    view: reactive[View | None] = reactive(None, always_update=True)
+    """The session view to plot."""
+    per_iteration: reactive[bool] = reactive(False)
+    """Show error per iteration (log scale) instead of the curve."""
+    ascii: reactive[bool] = reactive(False)
+    """Plain ASCII markers only."""
+
+    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self._key: tuple | None = None
+        self._built: Text = Text("")
+        self._version = 0
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.border_title = "Error curve"
+
+    def watch_view(self) -> None:
+        self._version += 1
+        self.refresh()
+
+    def watch_per_iteration(self) -> None:
+        self._version += 1
+        self.refresh()
+
+    def _rgb(self, name: str) -> tuple[int, int, int]:
+        value = self.app.theme_variables.get(name, "white")
+        try:
+            return Color.parse(value).rgb
+        except Exception:  # a theme with an unparsable value: stay readable
+            return (200, 200, 200)
+
+    def render(self) -> RenderResult:
+        key = (self.size, self._version, self.app.theme)
+        if key == self._key:
+            return self._built
+        self._draw()
+        try:
+            built = super().render()
+        except Exception as exc:  # plotext on pathological numbers: say so, never crash
+            built = Text(f"(cannot draw this: {exc})")
+        self._key = key
+        self._built = built  # type: ignore[assignment]
+        return built
+
+    def _draw(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        view = self.view
+        if view is None:
+            return
+        marker = "dot" if self.ascii else "braille"
+        big = "o" if self.ascii else "●"
+        ring = "x" if self.ascii else "○"
+        lo, hi = curve_range(view)
+        if self.per_iteration or needs_log_view(view, lo, hi):
+            self.border_title = "Error per iteration (log10)"
+            if not self.per_iteration:
+                self.border_title += ": diverged past the curve's scale"
+            self._draw_series(view, marker, big)
+            return
+        self.border_title = "Error curve: error(weight)"
+        ws, es = curve(view.knobs, lo, hi, max(41, min(161, 2 * self.size.width)))
+        if not ws:
+            return
+        plt.plot(ws, es, marker=marker, color=self._rgb("knob-curve"))
+        trail = view.trail[:-1]
+        if trail:
+            plt.scatter(list(trail), [error_at(view.knobs, w) for w in trail], marker="•" if not self.ascii else ".",
+                        color=self._rgb("knob-trail"))
+        w = view.knobs.weight
+        e = view.error
+        ymax = max(es)
+        if math.isfinite(view.slope):
+            half = (hi - lo) * 0.12
+            tx = [w - half, w + half]
+            ty = [e + view.slope * (x - w) for x in tx]
+            ty = [min(max(y, -0.05 * ymax), ymax) for y in ty]
+            plt.plot(tx, ty, marker=marker, color=self._rgb("knob-tangent"))
+        if view.goal_weight is not None and lo <= view.goal_weight <= hi:
+            plt.vline(view.goal_weight, color=self._rgb("knob-goal"))
+        if view.next is not None and view.next.new_weight != w:
+            nw = view.next.new_weight
+            plt.scatter([nw], [error_at(view.knobs, nw)], marker=ring, color=self._rgb("knob-ghost"))
+        plt.scatter([w], [e], marker=big, color=self._rgb("knob-current"))
+        plt.xlim(lo, hi)
+        plt.xlabel("weight")
+
+    def _draw_series(self, view: View, marker: str, big: str) -> None:
+        plt = self.plt
+        its, errs = view.series
+        pts = [(i, math.log10(e)) for i, e in zip(its, errs) if e > 0]
+        if not pts:
+            plt.title("no iterations yet (or error exactly 0)")
+            return
+        xs = [p[0] for p in pts]
+        ys = [max(p[1], -40.0) for p in pts]
+        plt.plot(xs, ys, marker=marker, color=self._rgb("knob-curve"))
+        plt.scatter([xs[-1]], [ys[-1]], marker=big, color=self._rgb("knob-current"))
+        if view.tolerance > 0:
+            plt.hline(math.log10(view.tolerance), color=self._rgb("knob-goal"))
+        plt.xlabel("iteration")

@@ -1,0 +1,100 @@
+"""The iteration log: one line per iteration in the book's format; rising and falling error look different.
+
+It holds at most `cap` lines (the engine keeps the whole history); lines are cropped to the pane so
+there is never a horizontal scrollbar.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...learning import Record
+from ...records import book_line
+
+LOG_CAP = 2000
+
+
+class IterationLog(ScrollView, can_focus=False):
+    """The last iterations, newest at the bottom."""
+
+    COMPONENT_CLASSES = {"iteration-log--rising", "iteration-log--falling", "iteration-log--number"}
+    DEFAULT_CSS = """
+    IterationLog { border: round $primary; overflow-x: hidden; overflow-y: auto; scrollbar-size-vertical: 1; }
+    IterationLog > .iteration-log--rising { color: $knob-rising; }
+    IterationLog > .iteration-log--falling { color: $knob-falling; }
+    IterationLog > .iteration-log--number { color: $text-muted; }
+    """
+
+    def __init__(self, cap: int = LOG_CAP, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self.cap = cap
+        self._lines: deque[tuple[int, str, int]] = deque(maxlen=cap)  # (iteration, text, +1 rising / -1 / 0)
+        self._last_error: float | None = None
+
+    def on_mount(self) -> None:
+        self.border_title = "Iterations"
+
+    @property
+    def last_iteration(self) -> int:
+        return self._lines[-1][0] if self._lines else 0
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines held, as text (for tests and export checks)."""
+        return [f"{i} {text}" for i, text, _ in self._lines]
+
+    def clear(self) -> None:
+        self._lines.clear()
+        self._last_error = None
+        self._resized()
+
+    def extend(self, records: Iterable[Record], prev_error: float | None = None) -> None:
+        """Append records (in order); `prev_error` is the error of the iteration before the first one."""
+        last = self._last_error if prev_error is None else prev_error
+        for rec in records:
+            trend = 0 if last is None else (1 if rec.error > last else -1 if rec.error < last else 0)
+            self._lines.append((rec.iteration, book_line(rec), trend))
+            last = rec.error
+        self._last_error = last
+        self._resized()
+
+    def truncate(self, iteration: int, last_error: float | None) -> None:
+        """Drop the lines after `iteration` (after a step back)."""
+        while self._lines and self._lines[-1][0] > iteration:
+            self._lines.pop()
+        self._last_error = last_error
+        self._resized()
+
+    def _resized(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
+        self.scroll_end(animate=False, immediate=False, x_axis=False)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        index = self.scroll_offset.y + y
+        if index >= len(self._lines) or width <= 0:
+            return Strip.blank(width, base)
+        iteration, text, trend = self._lines[index]
+        number_style = self.get_component_rich_style("iteration-log--number")
+        if trend > 0:
+            style = base + self.get_component_rich_style("iteration-log--rising")
+        elif trend < 0:
+            style = base + self.get_component_rich_style("iteration-log--falling")
+        else:
+            style = base
+        number = f"{iteration:>6} "
+        segments = [Segment(number, base + number_style), Segment(text, style)]
+        strip = Strip(segments).crop_extend(0, width, base)
+        return strip.apply_offsets(0, index) if hasattr(strip, "apply_offsets") else strip
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width

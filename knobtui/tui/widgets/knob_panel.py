@@ -1,0 +1,123 @@
+"""The knob panel: five knobs, one selected, nudged with the arrows or typed exactly with Enter."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Static
+
+from ...learning import KNOB_LABELS, KNOB_NAMES
+from ...learning.view import View
+
+
+class KnobRows(Static):
+    """The knob rows; the selected one is marked and highlighted."""
+
+    DEFAULT_CSS = """
+    KnobRows { height: auto; }
+    """
+
+    view: reactive[View | None] = reactive(None)
+    """The session view whose knobs are shown."""
+    selected: reactive[int] = reactive(0)
+    """Index of the selected knob in KNOB_NAMES."""
+    hidden: reactive[frozenset[str]] = reactive(frozenset())
+    """Knobs a lesson does not need yet."""
+
+    def render(self) -> Text:
+        view = self.view
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if view is None:
+            return text
+        values = view.knobs.as_dict()
+        uses = "alpha" if view.method == "gradient" else "step_amount"
+        unused = "step_amount" if view.method == "gradient" else "alpha"
+        rows = [k for k in KNOB_NAMES if k not in self.hidden]
+        for name in rows:
+            mark = "▶ " if KNOB_NAMES[self.selected] == name else "  "
+            style = "reverse" if mark.strip() else ("dim" if name == unused else "")
+            label = f"{KNOB_LABELS[name]:<12}"
+            line = Text.assemble((mark, "bold"), (label, "bold" if name == uses else ""), repr(values[name]),
+                                 style=style)
+            text.append_text(line)
+            text.append("\n")
+        text.rstrip()
+        return text
+
+
+class KnobPanel(Vertical):
+    """Knob rows, an editor for typing an exact value, and a line for the last refusal."""
+
+    DEFAULT_CSS = """
+    KnobPanel { height: auto; border: round $primary; border-title-color: $text; padding: 0 1; }
+    KnobPanel > Input { display: none; height: 1; border: none; padding: 0; background: $boost; }
+    KnobPanel.-editing > Input { display: block; }
+    KnobPanel > #knob-message { color: $error; height: auto; }
+    """
+
+    class Edited(Message):
+        """The person typed `text` for `knob` and pressed Enter."""
+
+        def __init__(self, knob: str, text: str) -> None:
+            super().__init__()
+            self.knob = knob
+            self.text = text
+
+    class Cancelled(Message):
+        """Escape in the editor: nothing changes."""
+
+    view: reactive[View | None] = reactive(None)
+    """The session view whose knobs are shown."""
+    selected: reactive[int] = reactive(0)
+    """Index of the selected knob."""
+    message: reactive[str] = reactive("")
+    """Why the last entry was refused (empty when it was not)."""
+    hidden: reactive[frozenset[str]] = reactive(frozenset())
+    """Knobs a lesson hides."""
+
+    def compose(self) -> ComposeResult:
+        yield KnobRows().data_bind(KnobPanel.view, KnobPanel.selected, KnobPanel.hidden)
+        yield Input(id="knob-editor", select_on_focus=True, disabled=True)
+        yield Static("", id="knob-message")
+
+    def on_mount(self) -> None:
+        self.border_title = "Knobs"
+        self.query_one(Input).cursor_blink = False
+
+    def watch_message(self, message: str) -> None:
+        self.query_one("#knob-message", Static).update(message)
+
+    @property
+    def editing(self) -> bool:
+        return self.has_class("-editing")
+
+    def begin_edit(self, value: str) -> None:
+        """Open the editor on the selected knob with its value typed in."""
+        editor = self.query_one(Input)
+        knob = KNOB_NAMES[self.selected]
+        editor.placeholder = KNOB_LABELS[knob]
+        editor.value = value
+        editor.disabled = False
+        self.add_class("-editing")
+        editor.focus()
+
+    def end_edit(self) -> None:
+        self.remove_class("-editing")
+        editor = self.query_one(Input)
+        if editor.has_focus:
+            self.screen.set_focus(None)
+        editor.disabled = True
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Edited(KNOB_NAMES[self.selected], event.value))
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.key == "escape" and self.editing:
+            event.stop()
+            self.post_message(self.Cancelled())

@@ -1,0 +1,59 @@
+"""One line: method, iteration, status, and whether alpha is safe (alpha*input^2 and its rule)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ...learning import METHOD_NAMES
+from ...learning.view import View
+
+STATUS_STYLES = {
+    "ready": "", "learning": "bold", "converged": "bold", "oscillating": "bold",
+    "diverging": "bold", "stuck": "bold", "overflow": "bold reverse",
+}
+
+
+def status_text(view: View, playing: str = "") -> Text:
+    st = view.stability
+    t = Text(no_wrap=True, overflow="ellipsis")
+    t.append(f"{METHOD_NAMES[view.method]} ", style="bold")
+    t.append(f"· iteration {view.iteration} · ")
+    t.append(view.status.text, style=STATUS_STYLES.get(view.status.kind, ""))
+    if playing:
+        t.append(f" · {playing}")
+    if view.method == "gradient":
+        rule = "< 2 converges" if st.converges else "not in (0, 2): no convergence"
+        t.append(f" · alpha*input^2 = {st.product:.6g} ({rule})")
+        if st.one_step_alpha is not None:
+            t.append(f" · one-step alpha 1/input^2 = {st.one_step_alpha:.6g}")
+    else:
+        t.append(f" · step {view.knobs.step_amount!r}")
+    if view.predicted is not None and view.status.kind not in ("converged", "overflow"):
+        t.append(f" · ~{view.predicted} more to {view.tolerance:g}")
+    return t
+
+
+class StatusBar(Static):
+    """Where learning stands, in one line."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusBar.-converged { background: $success 40%; }
+    StatusBar.-diverging, StatusBar.-overflow { background: $error 40%; }
+    StatusBar.-oscillating, StatusBar.-stuck { background: $warning 40%; }
+    """
+
+    view: reactive[View | None] = reactive(None)
+    """The session view."""
+    playing: reactive[str] = reactive("")
+    """'playing at N/s' while autoplay runs."""
+
+    def render(self) -> Text:
+        return status_text(self.view, self.playing) if self.view is not None else Text("")
+
+    def watch_view(self, view: View | None) -> None:
+        kind = view.status.kind if view else ""
+        for k in ("converged", "diverging", "overflow", "oscillating", "stuck"):
+            self.set_class(k == kind, f"-{k}")
