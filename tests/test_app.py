@@ -1,0 +1,272 @@
+"""Pilot tests: every key of the simulator, asserted against the engine."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from knobtui.learning import KNOB_NAMES, PRESETS, Session, get_preset
+from knobtui.learning.view import make_view
+from knobtui.records import book_line
+from knobtui.tui.app import SPEEDS, KnobApp
+from knobtui.tui.widgets import IterationLog, KnobPanel
+
+from appkit import make_app
+
+SIZE = (100, 30)
+
+
+def engine(preset: str = "gradient") -> Session:
+    p = get_preset(preset)
+    return Session(p.knobs, p.method)
+
+
+def consistent(app: KnobApp) -> None:
+    """The screen shows exactly what the engine holds."""
+    s = app.session
+    assert app.view == make_view(s, app.preset)
+    log = app.query_one(IterationLog)
+    assert log.last_iteration == s.iteration
+    if s.iteration:
+        assert log.lines[-1] == f"{s.iteration} {book_line(s.record(s.iteration))}"
+    for w in s.weights():
+        assert math.isfinite(w)
+
+
+async def test_space_steps_like_the_book() -> None:
+    """space takes one iteration; the log shows the book's line."""
+    app = make_app("gradient")
+    ref = engine("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            await pilot.press("space")
+            ref.step()
+        assert app.session.iteration == 3
+        assert [r for r in app.session.records()] == list(ref.records())
+        log = app.query_one(IterationLog)
+        assert log.lines[0].startswith("1 Error: 0.30250000000000005 Prediction: 0.25")
+        assert log.lines[1].startswith("2 Error: 0.17015625000000004 Prediction: 0.3875")
+        consistent(app)
+
+
+async def test_back_returns_to_earlier_iterations() -> None:
+    app = make_app("from-zero")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "space", "b")
+        assert app.session.iteration == 2
+        assert app.session.weight == 0.7000000000000001
+        consistent(app)
+        await pilot.press("b", "b", "b")
+        assert app.session.iteration == 0
+        assert app.query_one(IterationLog).lines == []
+        consistent(app)
+
+
+async def test_fast_forward_hot_cold_converges_at_1101() -> None:
+    """f on the hot-cold preset: converged at iteration 1101, as in the book."""
+    app = make_app("hot-cold")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.session.converged_at == 1101
+        assert app.view.status.text == "converged at iteration 1101"
+        assert any("converged at iteration 1101" in str(n.message) for n in app._notifications)
+        log = app.query_one(IterationLog)
+        assert log.lines[-1].startswith("1101 Error: 1.0799505792475652e-27 Prediction: 0.7999999999999672")
+        consistent(app)
+
+
+async def test_fast_forward_divergence_stops_at_overflow() -> None:
+    app = make_app("divergence")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert app.session.status.kind == "overflow"
+        assert app.view.next is None
+        assert "alpha*input^2 = 4.0" in app.view.status.text
+        consistent(app)
+        await pilot.press("space")  # refused, state kept
+        assert app.session.status.kind == "overflow"
+        await pilot.press("b")
+        assert app.session.status.kind == "diverging"
+        consistent(app)
+
+
+async def test_play_pause_and_speed() -> None:
+    app = make_app("hot-cold")
+    async with app.run_test(size=SIZE) as pilot:
+        start_speed = app.speed
+        await pilot.press("plus", "plus")
+        assert app.speed == start_speed + 2
+        await pilot.press("minus", "minus", "minus")
+        assert app.speed == start_speed - 1
+        await pilot.press("p")
+        assert app.playing == f"playing {SPEEDS[app.speed]}/s"
+        await pilot.pause(0.6)
+        await pilot.press("p")
+        assert app.playing == ""
+        taken = app.session.iteration
+        assert taken > 0
+        await pilot.pause(0.3)
+        assert app.session.iteration == taken
+        consistent(app)
+
+
+async def test_autoplay_stops_when_converged() -> None:
+    app = make_app("watch-four")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(len(SPEEDS)):
+            await pilot.press("plus")
+        await pilot.press("p")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if not app.playing:
+                break
+        assert app.playing == ""
+        assert app.session.status.kind == "converged"
+        consistent(app)
+
+
+async def test_method_switch_keeps_history() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "m", "space")
+        s = app.session
+        assert [r.method for r in s.records()] == ["gradient", "hot-cold"]
+        assert s.record(2).weight == s.record(1).new_weight
+        await pilot.press("b", "b")
+        assert s.method == "gradient" and s.iteration == 0
+        consistent(app)
+
+
+async def test_reset_and_presets_by_digit() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "r")
+        assert app.session.iteration == 0
+        for key, name in zip("1234567890", PRESETS):
+            await pilot.press(key)
+            p = get_preset(name)
+            assert app.preset == name
+            assert app.session.knobs == p.knobs and app.session.method == p.method
+            consistent(app)
+
+
+async def test_knob_nudges_and_selection() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("right")
+        assert app.session.knobs.weight == 0.51
+        await pilot.press("shift+left")
+        assert app.session.knobs.weight == 0.41
+        await pilot.press("down", "left")  # input 0.5 -> 0.49
+        assert KNOB_NAMES[app.selected] == "input"
+        assert app.session.knobs.input == 0.49
+        await pilot.press("up", "up")  # wraps to step amount
+        assert KNOB_NAMES[app.selected] == "step_amount"
+        for _ in range(6):
+            await pilot.press("shift+left")
+        assert app.session.knobs.step_amount > 0
+        consistent(app)
+
+
+async def test_knob_change_mid_run_keeps_history() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space")
+        before = list(app.session.records())
+        await pilot.press("down", "down", "down", "left")  # alpha 1.0 -> 0.9
+        assert app.session.knobs.alpha == 0.9
+        assert list(app.session.records()) == before
+        await pilot.press("space")
+        assert app.session.record(3).new_weight == app.session.record(3).weight - 0.9 * app.session.record(3).weight_delta
+        consistent(app)
+
+
+@pytest.mark.parametrize("text", ["abc", "nan", "inf", "1e999", ""])
+async def test_typed_entry_refused_keeps_old_value(text: str) -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        panel = app.query_one(KnobPanel)
+        assert panel.editing
+        editor = panel.query_one("Input")
+        editor.value = text
+        await pilot.press("enter")
+        assert app.session.knobs.weight == 0.5
+        assert "weight" in app.knob_message and "kept 0.5" in app.knob_message
+        assert panel.editing  # still open to fix the entry
+        await pilot.press("escape")
+        assert not panel.editing and app.knob_message == ""
+        await pilot.press("space")  # keys reach the app again
+        assert app.session.iteration == 1
+
+
+async def test_typed_entry_sets_exact_value_and_step_amount_must_be_positive() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "enter")
+        app.query_one(KnobPanel).query_one("Input").value = "2"
+        await pilot.press("enter")
+        assert app.session.knobs.input == 2.0
+        await pilot.press("down", "down", "down", "enter")
+        app.query_one(KnobPanel).query_one("Input").value = "0"
+        await pilot.press("enter")
+        assert app.session.knobs.step_amount == 0.001
+        assert "step amount" in app.knob_message and "greater than 0" in app.knob_message
+        consistent(app)
+
+
+async def test_toggle_plot_compare_help_and_quit() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        assert app.per_iteration
+        await pilot.press("g")
+        assert not app.per_iteration
+        await pilot.press("c")
+        assert type(app.screen).__name__ == "CompareScreen"
+        text = str(app.screen.query_one("#compare-text").render())
+        assert "converged at iteration 1101" in text  # hot and cold from the gradient preset's knobs
+        assert "converged at iteration 39" in text
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "Screen"
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_oscillating_and_stuck_statuses_shown() -> None:
+    app = make_app("toes")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert app.view.status.kind == "oscillating"
+        await pilot.press("8")  # stopping
+        await pilot.press("space")
+        assert app.view.status.kind == "stuck"
+        consistent(app)
+
+
+KEYS = ["space", "space", "space", "b", "f", "m", "r", "up", "down", "left", "right", "shift+left",
+        "shift+right", "g", "1", "2", "6", "8", "9", "0"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keys=st.lists(st.sampled_from(KEYS), min_size=1, max_size=25),
+       entry=st.one_of(st.none(), st.text(max_size=8), st.floats(allow_nan=True).map(repr)))
+async def test_fuzz_keys_and_entries_keep_screen_equal_to_engine(keys: list[str], entry: str | None) -> None:
+    """Random key sequences and typed entries never raise, and the screen always matches the engine."""
+    app = make_app("gradient")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in keys:
+            await pilot.press(key)
+        if entry is not None:
+            await pilot.press("enter")
+            app.query_one(KnobPanel).query_one("Input").value = entry
+            await pilot.press("enter", "escape", "space")
+        await pilot.pause()
+        consistent(app)
