@@ -6,15 +6,15 @@ import math
 import sys
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from knobtui.learning import (Knobs, Session, error_at, hot_cold_step, predicted_iterations, stability)
 
 EPS = sys.float_info.epsilon
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MEDIUM = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MEDIUM = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 positive = st.floats(min_value=0.0, exclude_min=True, allow_nan=False, allow_infinity=False)
@@ -65,6 +65,7 @@ def check_all_finite(s: Session) -> None:
 def test_run_2000_never_raises_never_non_finite(knobs: Knobs, method: str) -> None:
     s = Session(knobs, method)
     ff = s.run(2000)
+    event(f"{method} run: {ff.stop}")
     if ff.stop == "limit":
         assert ff.steps == 2000 and s.halt is None
     else:
@@ -81,6 +82,7 @@ def test_run_2000_never_raises_never_non_finite(knobs: Knobs, method: str) -> No
 def test_fast_forward_never_raises_never_non_finite(knobs: Knobs, method: str) -> None:
     s = Session(knobs, method)
     ff = s.fast_forward(5000)
+    event(f"{method} fast_forward: {ff.stop}")
     assert ff.stop in ("limit", "converged", "oscillating", "stuck", "overflow")
     assert ff.steps == s.iteration <= 5000
     if ff.stop == "converged":
@@ -196,6 +198,8 @@ def test_hot_cold_moves_to_the_better_neighbour_exactly(k: Knobs) -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(any_knobs())
+@example(Knobs(weight=0.1, input=8.5, goal=1.0, step_amount=0.1))  # toes: 0.0225 -> 0.49, worse
+@example(Knobs(weight=0.5, input=0.5, goal=0.8, step_amount=0.001))  # hot-cold preset: better
 def test_hot_cold_error_never_worse_than_a_steps_worth(k: Knobs) -> None:
     w = k.weight
     try:
@@ -206,6 +210,7 @@ def test_hot_cold_error_never_worse_than_a_steps_worth(k: Knobs) -> None:
     new_miss = math.sqrt(error_at(k, rec.new_weight))
     step_miss = abs(k.input * k.step_amount)  # |d|, maybe inf for huge values: then the bound is vacuous
     slack = _slack(k, w)
+    event("worse" if new_miss > miss else "not worse")
     assert new_miss <= max(miss, step_miss) + slack, (rec, step_miss)
     # at least half a step from the goal: the error does not get worse
     if step_miss <= 2 * miss - 4 * slack:
@@ -216,8 +221,9 @@ def test_hot_cold_error_never_worse_than_a_steps_worth(k: Knobs) -> None:
 
 
 @FAST
-@given(st.floats(min_value=-10, max_value=10), st.floats(min_value=0.1, max_value=10).flatmap(
-    lambda m: st.sampled_from([m, -m])), bounded, st.floats(min_value=1e-4, max_value=1.0))
+@given(st.floats(min_value=-10, max_value=10), st.floats(min_value=0.5, max_value=10).flatmap(
+    lambda m: st.sampled_from([m, -m])), st.floats(min_value=-10, max_value=10),
+    st.floats(min_value=1e-2, max_value=1.0))
 def test_hot_cold_ends_within_a_step(weight: float, x: float, goal: float, step: float) -> None:
     """Fast-forward stops near the goal weight: within one step of it, oscillating or converged."""
     k = Knobs(weight=weight, input=x, goal=goal, step_amount=step)
@@ -273,10 +279,16 @@ def test_back_across_a_knob_change(k1: Knobs, method: str, n1: int, k2: Knobs, n
     s = Session(k1, method)
     s.run(n1)
     i1 = s.iteration
+    assume(i1 >= 1)  # a change before the first iteration replaces the starting knobs: nothing to cross
     before = [repr(r) for r in s.records()]
     knobs_then = s.knobs
     s.set_knobs(input=k2.input, goal=k2.goal, alpha=k2.alpha, step_amount=k2.step_amount)
+    knobs_changed = s.knobs
     s.run(n2)
+    took_new_steps = s.iteration > i1
     s.go_to(i1)
-    assert s.knobs == knobs_then
+    assert s.iteration == i1
+    # go_to(i1) crosses the change only if an iteration was taken after it (the run may halt at once);
+    # otherwise it is a no-op and the change stands.
+    assert s.knobs == (knobs_then if took_new_steps else knobs_changed)
     assert [repr(r) for r in s.records()] == before

@@ -7,6 +7,7 @@ import math
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -37,6 +38,10 @@ def compare_text(knobs: Knobs, runs: tuple[MethodRun, MethodRun]) -> Text:
     return t
 
 
+COMPARE_LIMIT = 200_000
+"""Each method gets at most this many iterations (hot and cold with a tiny step can need millions)."""
+
+
 class CompareScreen(ModalScreen[None]):
     """Both methods from the knobs now; Escape or c closes it."""
 
@@ -51,7 +56,7 @@ class CompareScreen(ModalScreen[None]):
     def __init__(self, knobs: Knobs, tolerance: float) -> None:
         super().__init__()
         self.knobs = knobs
-        self.runs = compare(knobs, tolerance)
+        self.runs = compare(knobs, tolerance, COMPARE_LIMIT)
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -61,7 +66,9 @@ class CompareScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         plt = self.query_one(PlotextPlot).plt
-        for run, colour in zip(self.runs, ("orange", "cyan")):
+        variables = self.app.theme_variables
+        colours = [Color.parse(variables.get(name, "white")).rgb for name in ("knob-trail", "knob-curve")]
+        for run, colour in zip(self.runs, colours):
             its, errs = run.series
             pts = [(i, math.log10(e)) for i, e in zip(its, errs) if e > 0]
             if pts:

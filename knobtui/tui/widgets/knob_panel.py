@@ -18,7 +18,7 @@ class KnobRows(Static):
     """The knob rows; the selected one is marked and highlighted."""
 
     DEFAULT_CSS = """
-    KnobRows { height: auto; }
+    KnobRows { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     view: reactive[View | None] = reactive(None)
@@ -54,8 +54,8 @@ class KnobPanel(Vertical):
 
     DEFAULT_CSS = """
     KnobPanel { height: auto; border: round $primary; border-title-color: $text; padding: 0 1; }
-    KnobPanel > Input { display: none; height: 1; border: none; padding: 0; background: $boost; }
-    KnobPanel.-editing > Input { display: block; }
+    KnobPanel > #knob-editor { display: none; height: 1; border: none !important; padding: 0 1 !important; background: $boost; }
+    KnobPanel.-editing > #knob-editor { display: block; }
     KnobPanel > #knob-message { color: $error; height: auto; }
     """
 

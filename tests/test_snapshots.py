@@ -1,0 +1,78 @@
+"""Snapshot tests of the simulator at 80x24 and 120x40 (SVGs in tests/__snapshots__, each looked at)."""
+
+from __future__ import annotations
+
+import pytest
+
+from appkit import make_app
+from knobtui.learning import PRESETS
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+class TestFirstScreens:
+    """Each preset's first screen."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("preset", list(PRESETS))
+    def test_preset_first_screen(self, snap_compare, preset: str, size: tuple[int, int]) -> None:
+        """The preset's knobs, the arithmetic of iteration 1, the curve, an empty log."""
+        assert snap_compare(make_app(preset), terminal_size=size, run_before=_settle)
+
+
+class TestStates:
+    """Learning states the chapter teaches."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_after_steps(self, snap_compare, size: tuple[int, int]) -> None:
+        """Five gradient steps: trail, tangent, ghost, five book lines in the log."""
+        assert snap_compare(make_app("gradient"), press=["space"] * 5, terminal_size=size, run_before=_settle)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_converged(self, snap_compare, size: tuple[int, int]) -> None:
+        """Hot and cold fast-forwarded: converged at iteration 1101."""
+        assert snap_compare(make_app("hot-cold"), press=["f"], terminal_size=size, run_before=_settle)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_oscillating(self, snap_compare, size: tuple[int, int]) -> None:
+        """The toes preset: a step too big bounces across the goal."""
+        assert snap_compare(make_app("toes"), press=["space"] * 4, terminal_size=size, run_before=_settle)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_diverged_to_overflow(self, snap_compare, size: tuple[int, int]) -> None:
+        """Divergence fast-forwarded to the overflow: the log view, the halt, every number finite."""
+        assert snap_compare(make_app("divergence"), press=["f"], terminal_size=size, run_before=_settle)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_error_per_iteration_view(self, snap_compare, size: tuple[int, int]) -> None:
+        """g: error per iteration on a log scale."""
+        assert snap_compare(make_app("alpha"), press=["space"] * 12 + ["g"], terminal_size=size, run_before=_settle)
+
+    def test_refused_entry(self, snap_compare) -> None:
+        """A refused knob entry: the message beside the knob, the old value kept."""
+        async def type_bad(pilot) -> None:  # type: ignore[no-untyped-def]
+            await pilot.press("enter")
+            pilot.app.query_one("#knob-editor").value = "abc"
+            await pilot.press("enter")
+            await _settle(pilot)
+        assert snap_compare(make_app("gradient"), terminal_size=(80, 24), run_before=type_bad)
+
+
+class TestScreens:
+    """Compare and help."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_compare(self, snap_compare, size: tuple[int, int]) -> None:
+        """c: both methods from the gradient preset's knobs, with the iterations each needs."""
+        assert snap_compare(make_app("gradient"), press=["c"], terminal_size=size, run_before=_settle)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_help(self, snap_compare, size: tuple[int, int]) -> None:
+        """?: the chapter in our words, then the keys."""
+        assert snap_compare(make_app("gradient"), press=["question_mark"], terminal_size=size, run_before=_settle)
