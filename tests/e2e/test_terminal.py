@@ -1,0 +1,138 @@
+"""End to end in a real terminal: the installed `knobtui` in tmux, keys in, screen out."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
+
+
+def knobtui_command() -> list[str]:
+    exe = shutil.which("knobtui")
+    return [exe] if exe else [sys.executable, "-m", "knobtui"]
+
+
+class Tmux:
+    """One tmux server of our own (its own socket), one pane running a command."""
+
+    def __init__(self, tmp: Path, width: int = 100, height: int = 30) -> None:
+        self.socket = f"knobtui-e2e-{uuid.uuid4().hex[:8]}"
+        self.status_file = tmp / "exit-status"
+        self.width, self.height = width, height
+
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check,
+                              timeout=20)
+
+    def start(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        cmd = " ".join(_quote(a) for a in argv)
+        shell = f"{cmd}; echo $? > {_quote(str(self.status_file))}; sleep 30"
+        full_env = {**os.environ, **(env or {})}
+        for attempt in range(5):  # a tmux server that just exited can refuse a new session briefly
+            r = subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-x", str(self.width), "-y",
+                                str(self.height), shell], capture_output=True, text=True, env=full_env, timeout=20)
+            if r.returncode == 0:
+                return
+            time.sleep(0.2 * (attempt + 1))
+        raise RuntimeError(f"tmux new-session failed: {r.stderr}")
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-J").stdout
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", *keys)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+    def exit_status(self, timeout: float = 10.0) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.status_file.exists() and self.status_file.read_text().strip():
+                return int(self.status_file.read_text())
+            time.sleep(0.05)
+        raise AssertionError(f"the program did not exit; the screen was:\n{self.screen()}")
+
+    def close(self) -> None:
+        self.tmux("kill-server", check=False)
+
+
+def _quote(s: str) -> str:
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+@pytest.fixture
+def term(tmp_path: Path):  # type: ignore[no-untyped-def]
+    t = Tmux(tmp_path)
+    yield t
+    t.close()
+
+
+def test_book_numbers_appear_and_q_exits_0(term: Tmux) -> None:
+    """Step gradient descent twice: the book's lines appear; q quits with status 0."""
+    term.start(knobtui_command() + ["--preset", "gradient"])
+    term.wait_for("Arithmetic of iteration 1")
+    term.wait_for("0.30250000000000005")  # the arithmetic shows the next error already
+    term.keys("Space")
+    term.wait_for("Error: 0.30250000000000005 Prediction: 0.25")
+    term.keys("Space")
+    term.wait_for("Error: 0.17015625000000004 Prediction: 0.3875")
+    screen = term.wait_for("iteration 2")
+    assert "learning" in screen
+    term.keys("b")
+    term.wait_for("Arithmetic of iteration 2")
+    term.keys("q")
+    assert term.exit_status() == 0
+
+
+def test_hot_cold_fast_forward_and_help(term: Tmux) -> None:
+    """f on the hot-cold preset says converged at iteration 1101; ? opens help; q quits."""
+    term.start(knobtui_command() + ["--preset", "hot-cold"])
+    term.wait_for("Arithmetic of iteration 1")
+    term.keys("f")
+    term.wait_for("converged at iteration 1101")
+    term.wait_for("1.0799505792475652e-27")
+    term.keys("?")
+    term.wait_for("How one weight learns")
+    term.keys("Escape")
+    time.sleep(0.3)
+    term.keys("q")
+    assert term.exit_status() == 0
+
+
+def test_small_terminal_80x24(tmp_path: Path) -> None:
+    """At 80x24 every panel is on screen."""
+    t = Tmux(tmp_path, 80, 24)
+    try:
+        t.start(knobtui_command() + ["--preset", "watch-four"])
+        t.wait_for("Arithmetic of iteration 1")
+        t.keys("Space")
+        screen = t.wait_for("Error: 0.6400000000000001 Prediction: 0.0")
+        for part in ("Knobs", "Error curve", "Iterations", "gradient descent", "Step"):
+            assert part in screen
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+def test_bad_option_exits_2_before_any_screen() -> None:
+    r = subprocess.run(knobtui_command() + ["--alpha", "nan"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "alpha" in r.stderr and "nan" in r.stderr
+    assert "\x1b[" not in r.stdout + r.stderr  # no screen was drawn
