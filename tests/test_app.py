@@ -270,3 +270,22 @@ async def test_fuzz_keys_and_entries_keep_screen_equal_to_engine(keys: list[str]
             await pilot.press("enter", "escape", "space")
         await pilot.pause()
         consistent(app)
+
+
+async def test_command_palette_loads_a_preset_and_a_method() -> None:
+    """ctrl+p lists presets and methods; choosing one loads it."""
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"preset: toes")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.preset == "toes" and app.session.method == "hot-cold"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"method: gradient")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.method == "gradient"
+        consistent(app)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import events, on
-from textual.app import App, ComposeResult
+from collections.abc import Iterable
+
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header
 
@@ -177,9 +180,17 @@ class KnobApp(App[None]):
         self.notify(f"{preset.name}: {preset.shows}", title="Preset")
 
     def action_switch_method(self) -> None:
-        other = METHODS[1 - METHODS.index(self.session.method)]
-        self.session.set_method(other)
+        self.set_method(METHODS[1 - METHODS.index(self.session.method)])
+
+    def set_method(self, method: str) -> None:
+        """Switch the update rule from the next iteration on."""
+        self.session.set_method(method)  # type: ignore[arg-type]
         self._publish()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from .commands import simulator_commands
+        yield from simulator_commands(self)
 
     # ---- autoplay ----------------------------------------------------------------------------
     def action_play(self) -> None:
