@@ -30,6 +30,7 @@ class Segment:
     knobs: Knobs
     method: Method
     weights: array
+    converged_at: int | None = None  # the first iteration of this stretch within the tolerance
 
     @property
     def steps(self) -> int:
@@ -76,7 +77,6 @@ class Session:
         self.tolerance = float(tolerance)
         self._origin = (knobs, method)
         self._segments: list[Segment] = []
-        self._converged_at: int | None = None
         self._halt: Halt | None = None
         self.reset()
 
@@ -109,8 +109,8 @@ class Session:
 
     @property
     def converged_at(self) -> int | None:
-        """The first iteration whose error was within the tolerance, if any."""
-        return self._converged_at
+        """The first iteration since the knobs last changed whose error was within the tolerance, if any."""
+        return self._segments[-1].converged_at
 
     @property
     def halt(self) -> Halt | None:
@@ -196,7 +196,6 @@ class Session:
             self._origin = (knobs or self._origin[0], check_method(method or self._origin[1]))
         k, m = self._origin
         self._segments = [Segment(0, k, m, array("d", [k.weight]))]
-        self._converged_at = None
         self._halt = None
 
     def set_knobs(self, **changes: float) -> bool:
@@ -243,8 +242,8 @@ class Session:
             self._halt = Halt(i, f"overflow at iteration {i}: {exc}{_why(seg.method, k)}")
             return None
         seg.weights.append(rec.new_weight)
-        if self._converged_at is None and rec.error <= self.tolerance:
-            self._converged_at = i
+        if seg.converged_at is None and rec.error <= self.tolerance:
+            seg.converged_at = i
         return rec
 
     def go_to(self, iteration: int) -> None:
@@ -257,8 +256,8 @@ class Session:
             self._segments.pop()
         seg = self._segments[-1]
         del seg.weights[iteration - seg.start + 1:]
-        if self._converged_at is not None and self._converged_at > iteration:
-            self._converged_at = None
+        if seg.converged_at is not None and seg.converged_at > iteration:
+            seg.converged_at = None
         self._halt = None
 
     def back(self, steps: int = 1) -> bool:
@@ -274,7 +273,7 @@ class Session:
 
     def fast_forward(self, limit: int = DEFAULT_FAST_FORWARD_LIMIT) -> FastForward:
         """Step until converged, oscillating, stuck, overflow, or `limit` iterations."""
-        if self._converged_at is not None:
+        if self.converged_at is not None:
             return FastForward(0, "already")
         return self._advance(limit, stop_early=True)
 
@@ -300,8 +299,8 @@ class Session:
         else:
             stop, first = rules.run_hot_cold(seg.weights, k.input, k.goal, k.step_amount, limit,
                                              self.tolerance, stop_early)
-        if first and self._converged_at is None:
-            self._converged_at = before + first
+        if first and seg.converged_at is None:
+            seg.converged_at = before + first
         if stop == "overflow":
             self.step()  # recompute the failing iteration to name the number and record the halt
         elif stop == "limit" and stop_early and early is not None and self.iteration > before:
@@ -314,8 +313,8 @@ class Session:
         """Learning, converged at N, oscillating, diverging (with its growth per step), stuck, or overflow."""
         if self._halt is not None:
             return Status("overflow", self._halt.reason, self._halt.iteration)
-        if self._converged_at is not None:
-            return Status("converged", f"converged at iteration {self._converged_at}", self._converged_at)
+        if self.converged_at is not None:
+            return Status("converged", f"converged at iteration {self.converged_at}", self.converged_at)
         seg = self._segments[-1]
         k = seg.knobs
         if k.input == 0:
