@@ -138,8 +138,9 @@ def run_notes(session: Session) -> list[str]:
     notes: list[str] = []
     status = session.status
     knobs = session.knobs
-    first_growth = _first_growth(session)
-    if session.method == "gradient" and first_growth is not None and not stability(knobs).converges:
+    diverges = session.method == "gradient" and not stability(knobs).converges
+    first_growth = _first_growth(session) if diverges else None  # the scan is only worth it when diverging
+    if diverges and first_growth is not None:
         st = stability(knobs)
         notes.append(f"diverged: the error grew from iteration {first_growth} on, x{st.error_growth:.4g} per step, "
                      f"because alpha*input^2 = {st.product!r} is not between 0 and 2 "

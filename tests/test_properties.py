@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import sys
 
-import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +65,14 @@ def check_all_finite(s: Session) -> None:
     assert math.isfinite(s.weight)
 
 
+def check_converged_at(s: Session) -> None:
+    """converged_at is the first iteration since the knobs last changed whose error is within the tolerance."""
+    seg = s.segments[-1]
+    errors = [r.error for r in s.records(seg.start + 1)]
+    within = [seg.start + 1 + i for i, e in enumerate(errors) if e <= s.tolerance]
+    assert s.converged_at == (within[0] if within else None)
+
+
 # ---------------------------------------------------------------------------------------------
 # Any finite knobs: never raise, never record a non-finite number
 # ---------------------------------------------------------------------------------------------
@@ -83,6 +90,7 @@ def test_run_2000_never_raises_never_non_finite(knobs: Knobs, method: str) -> No
         assert s.status.kind == "overflow" and s.halt.iteration == s.iteration + 1
         assert s.next_record() is None
     check_all_finite(s)
+    check_converged_at(s)
     s.status  # never raises
     s.next_record()
 
@@ -99,6 +107,7 @@ def test_fast_forward_never_raises_never_non_finite(knobs: Knobs, method: str) -
         assert s.converged_at == s.iteration
         assert s.record(s.iteration).error <= s.tolerance
     check_all_finite(s)
+    check_converged_at(s)
     assert s.status.kind in ("learning", "converged", "oscillating", "diverging", "stuck", "overflow")
 
 
@@ -276,6 +285,7 @@ def test_go_to_then_run_reproduces_weights(knobs: Knobs, method: str, n: int, da
     k = data.draw(st.integers(min_value=0, max_value=s.iteration))
     s.go_to(k)
     assert s.iteration == k
+    check_converged_at(s)
     assert [repr(w) for w in s.weights()] == weights[:k + 1]
     s.run(n - k)
     assert [repr(w) for w in s.weights()] == weights
@@ -295,10 +305,12 @@ def test_back_across_a_knob_change(k1: Knobs, method: str, n1: int, k2: Knobs, n
     s.set_knobs(input=k2.input, goal=k2.goal, alpha=k2.alpha, step_amount=k2.step_amount)
     knobs_changed = s.knobs
     s.run(n2)
+    check_converged_at(s)
     took_new_steps = s.iteration > i1
     s.go_to(i1)
     assert s.iteration == i1
     # go_to(i1) crosses the change only if an iteration was taken after it (the run may halt at once);
     # otherwise it is a no-op and the change stands.
     assert s.knobs == (knobs_then if took_new_steps else knobs_changed)
+    check_converged_at(s)
     assert [repr(r) for r in s.records()] == before

@@ -134,9 +134,7 @@ class Session:
             if lo > hi:
                 continue
             if out and lo == seg.start:
-                lo += 1  # the boundary weight was already taken from the segment before
-                if lo > hi:
-                    continue
+                out.pop()  # at a knob change the later stretch's start weight is the one that holds
             out.extend(seg.weights[lo - seg.start: hi - seg.start + 1])
         return out
 
