@@ -52,6 +52,8 @@ def build_parser() -> _Parser:
     parser = _Parser(prog="knobtui",
                      description="A terminal simulator of how one weight learns (Grokking Deep Learning, chapter 4).")
     _add_knob_options(parser)
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (t switches; the last one chosen is remembered)")
+    parser.add_argument("--list-themes", action="store_true", help="list the themes and exit")
     sub = parser.add_subparsers(dest="command", metavar="{run,serve}", parser_class=_Parser)
     run = sub.add_parser("run", help="learn without a screen and print the iterations",
                          description="Learn without a screen; print one record per iteration.")
@@ -179,13 +181,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":  # pragma: no cover - arrives with the serve issue
             raise UsageError("serve is not available yet")
         start = resolve_start(args)
+        if args.list_themes or args.theme is not None:
+            from .tui.themes import theme_names  # Textual only when a screen's looks are asked for
+            names = theme_names()
+            if args.list_themes:
+                print("\n".join(names))
+                return 0
+            if args.theme not in names:
+                raise UsageError(f"theme: {args.theme!r} is not one of {', '.join(names)}")
     except UsageError as exc:
         words = list(sys.argv[1:] if argv is None else argv)
         prog = "knobtui run" if "run" in words else "knobtui"
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     from .tui.app import run_app  # Textual only when a screen is drawn
-    return run_app(start)
+    from .tui.themes import remembered_theme
+    theme = args.theme or remembered_theme()
+    return run_app(start, theme)
 
 
 def entry() -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header
 from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
                         get_preset, parse_number)
 from ..learning.view import View, make_view, nudge
+from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, StatusBar
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class KnobApp(App[None]):
         Binding("minus,underscore", "speed(-1)", "Slower", show=False, id="slower"),
         Binding("r", "reset", "Reset", show=False, id="reset"),
         Binding("g", "toggle_plot", "Curve/log", show=False, id="plot-view"),
+        Binding("t", "next_theme", "Theme", show=False, id="theme"),
         Binding("up", "select(-1)", "Prev knob", show=False, id="knob-up"),
         Binding("down", "select(1)", "Next knob", show=False, id="knob-down"),
         Binding("left", "nudge(-1)", "Knob -", show=False, id="knob-minus"),
@@ -89,11 +91,16 @@ class KnobApp(App[None]):
     compact: var[bool] = var(False)
     """A short terminal: the arithmetic leaves out its WHY lines."""
 
-    def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE) -> None:
+    def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
+                 remember: bool = False) -> None:
         super().__init__()
         self.session = Session(start.knobs, start.method, tolerance)
         self.preset = start.preset
         self._timer: Timer | None = None
+        self._remember = remember
+        for t in load_themes().values():
+            self.register_theme(t)
+        self.theme = theme or DEFAULT_THEME
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_DEFAULTS)
@@ -273,6 +280,17 @@ class KnobApp(App[None]):
         self.knob_message = ""
         self._publish()
 
+    # ---- looks -------------------------------------------------------------------------------
+    def action_next_theme(self) -> None:
+        names = theme_names()
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"theme {self.theme}", title="Theme")
+
+    def watch_theme(self, theme: str) -> None:
+        if self._remember:
+            remember_theme(theme)
+
     # ---- other screens -----------------------------------------------------------------------
     def action_toggle_plot(self) -> None:
         self.per_iteration = not self.per_iteration
@@ -287,9 +305,11 @@ class KnobApp(App[None]):
         self.push_screen(CompareScreen(self.session.knobs, self.session.tolerance))
 
 
-def run_app(start: Start) -> int:
-    """Run the simulator in this terminal; the exit status."""
-    app = KnobApp(start)
+def run_app(start: Start, theme: str | None = None) -> int:
+    """Run the simulator in this terminal; the exit status. The theme chosen is remembered for next time."""
+    if theme is not None and theme not in theme_names():
+        theme = None  # a remembered theme that no longer ships
+    app = KnobApp(start, theme=theme, remember=True)
     app.run()
     return app.return_code or 0
 

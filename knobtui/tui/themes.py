@@ -1,0 +1,85 @@
+"""themes/*.toml -> textual.theme.Theme, and the remembered choice in the user's config directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from textual.theme import Theme
+
+THEME_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
+                "success", "warning", "error", "boost")
+DEFAULT_THEME = "textual-dark"  # Textual's own dark theme; ours are chosen with t, the palette or --theme
+
+
+def theme_sources() -> list[tuple[str, str]]:
+    """(file name, text) of every shipped theme: inside the wheel, or the repository's themes/ folder."""
+    try:
+        folder = resources.files("knobtui.themes")
+        items = [(p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".toml")]
+        if items:
+            return sorted(items)
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    here = Path(__file__).resolve().parents[2] / "themes"
+    return sorted((p.name, p.read_text(encoding="utf-8")) for p in here.glob("*.toml"))
+
+
+def parse_theme(name: str, text: str) -> Theme:
+    """One theme file as a Textual Theme; ValueError names the file and what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"theme {name}: {exc}") from None
+    if "name" not in data or "primary" not in data:
+        raise ValueError(f"theme {name}: needs at least 'name' and 'primary'")
+    variables = {str(k): str(v) for k, v in data.get("variables", {}).items()}
+    kwargs = {f: str(data[f]) for f in THEME_FIELDS if f in data}
+    return Theme(name=str(data["name"]), dark=bool(data.get("dark", True)), variables=variables, **kwargs)
+
+
+def load_themes() -> dict[str, Theme]:
+    themes = [parse_theme(fname, text) for fname, text in theme_sources()]
+    return {t.name: t for t in themes}
+
+
+def theme_names() -> list[str]:
+    """Every name `--theme` takes: the default first, then the shipped themes."""
+    return [DEFAULT_THEME] + sorted(load_themes())
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "knobtui" / "settings.json"
+
+
+def remembered_theme() -> str | None:
+    """The theme chosen last time, if any (a broken settings file is ignored)."""
+    try:
+        data = json.loads(config_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    theme = data.get("theme") if isinstance(data, dict) else None
+    return theme if isinstance(theme, str) else None
+
+
+def remember_theme(name: str) -> None:
+    """Keep the chosen theme for next time; written atomically, failures ignored (a read-only home)."""
+    path = config_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                data = {}
+        except (OSError, ValueError):
+            data = {}
+        data["theme"] = name
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
