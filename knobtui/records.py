@@ -7,8 +7,12 @@ the text matches the book and CSV/JSONL read back to the same floats.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -117,3 +121,41 @@ def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_
     if fmt == "jsonl":
         return write_jsonl(records, out, cols, knobs_of)
     raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str, text: str) -> Path:
+    """Write `text` to a new file `stem-NNN.suffix` in `directory`, atomically, never replacing a file.
+
+    The text goes to a temporary file first, which is then hard-linked to the first free name (a link
+    fails rather than replace an existing file), so a reader never sees half a file and nothing is
+    clobbered, even by another knobtui exporting at the same moment.
+    """
+    folder = Path(directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        for n in range(1, 100_000):
+            target = folder / f"{stem}-{n:03d}.{suffix}"
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                continue
+            return target
+        raise FileExistsError(f"no free name for {stem}-NNN.{suffix} in {folder}")
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def export_session(session: Session, fmt: str, directory: str | os.PathLike[str], stem: str) -> Path:
+    """The session's every iteration, with the knobs each was taken under, as a new CSV or JSONL file."""
+    if fmt not in ("csv", "jsonl"):
+        raise ValueError(f"format: {fmt!r} is not one of csv, jsonl")
+    buf = io.StringIO()
+    write_records(fmt, session, buf, with_knobs=True)
+    return write_new_file(directory, stem, fmt, buf.getvalue())

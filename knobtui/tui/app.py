@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual import events, on
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -18,6 +19,7 @@ from textual.widgets import Footer, Header
 from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
                         get_preset, parse_number)
 from ..learning.view import View, make_view, nudge
+from ..records import export_session, write_new_file
 from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, StatusBar
 
@@ -64,6 +66,9 @@ class KnobApp(App[None]):
         Binding("r", "reset", "Reset", show=False, id="reset"),
         Binding("g", "toggle_plot", "Curve/log", show=False, id="plot-view"),
         Binding("t", "next_theme", "Theme", show=False, id="theme"),
+        Binding("e", "export('csv')", "Export CSV", show=False, id="export-csv"),
+        Binding("E", "export('jsonl')", "Export JSONL", show=False, id="export-jsonl"),
+        Binding("s", "screenshot", "Screenshot", show=False, id="screenshot"),
         Binding("up", "select(-1)", "Prev knob", show=False, id="knob-up"),
         Binding("down", "select(1)", "Next knob", show=False, id="knob-down"),
         Binding("left", "nudge(-1)", "Knob -", show=False, id="knob-minus"),
@@ -279,6 +284,24 @@ class KnobApp(App[None]):
             return
         self.knob_message = ""
         self._publish()
+
+    # ---- writing down ------------------------------------------------------------------------
+    def action_export(self, fmt: str) -> None:
+        """Write every iteration (and the knobs it was taken under) to a new file in the current directory."""
+        try:
+            path = export_session(self.session, fmt, Path.cwd(), f"knobtui-{self.preset}")
+        except (OSError, ValueError) as exc:
+            self.notify(f"could not export: {exc}", title="Export", severity="error")
+            return
+        self.notify(f"{self.session.iteration} iterations written to {path}", title="Export")
+
+    def action_screenshot(self) -> None:
+        try:
+            path = write_new_file(Path.cwd(), f"knobtui-{self.preset}", "svg", self.export_screenshot())
+        except OSError as exc:
+            self.notify(f"could not save a screenshot: {exc}", title="Screenshot", severity="error")
+            return
+        self.notify(f"saved {path}", title="Screenshot")
 
     # ---- looks -------------------------------------------------------------------------------
     def action_next_theme(self) -> None:

@@ -63,6 +63,9 @@ that factor is bigger than 1 in size: every step overshoots further than the las
 | enter | type an exact value (escape cancels) |
 | g | curve / error per iteration (log scale) |
 | c | compare both methods from these knobs |
+| e / E | export every iteration as CSV / JSON lines (a new file in this folder) |
+| s | save an SVG screenshot |
+| t | next theme |
 | ctrl+p | command palette |
 | ? | this help |
 | q | quit |
