@@ -15,6 +15,7 @@ from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, P
 from .records import FORMATS, write_records
 
 UNTIL_CONVERGED_LIMIT = 1_000_000
+MAX_STEPS = 10_000_000
 
 
 class UsageError(Exception):
@@ -54,6 +55,10 @@ def build_parser() -> _Parser:
     _add_knob_options(parser)
     parser.add_argument("--theme", metavar="NAME", help="colour theme (t switches; the last one chosen is remembered)")
     parser.add_argument("--list-themes", action="store_true", help="list the themes and exit")
+    parser.add_argument("--ascii", action="store_true",
+                        help="draw with plain ASCII (automatic when the locale is not UTF-8 or TERM=linux)")
+    parser.add_argument("--hide", metavar="KNOBS", default="",
+                        help="comma-separated knobs a lesson does not need yet, e.g. input,alpha")
     sub = parser.add_subparsers(dest="command", metavar="{run,serve}", parser_class=_Parser)
     run = sub.add_parser("run", help="learn without a screen and print the iterations",
                          description="Learn without a screen; print one record per iteration.")
@@ -90,6 +95,23 @@ def resolve_start(args: argparse.Namespace) -> Start:
     return Start(preset.name, preset.knobs.with_values(**changes), method)  # type: ignore[arg-type]
 
 
+def parse_hide(text: str) -> frozenset[str]:
+    """`input,alpha` -> the knob names to hide; UsageError names an unknown one."""
+    names = set()
+    for part in text.split(","):
+        name = part.strip().replace("-", "_").replace(" ", "_")
+        if not name:
+            continue
+        if name == "step":
+            name = "step_amount"
+        if name not in KNOB_NAMES:
+            raise UsageError(f"hide: {part.strip()!r} is not a knob ({', '.join(KNOB_NAMES)})")
+        names.add(name)
+    if len(names) == len(KNOB_NAMES):
+        raise UsageError("hide: at least one knob must stay on screen")
+    return frozenset(names)
+
+
 def _whole(name: str, text: str) -> int:
     try:
         value = int(text.strip())
@@ -97,6 +119,8 @@ def _whole(name: str, text: str) -> int:
         raise UsageError(f"{name}: {text!r} is not a whole number") from None
     if value < 0:
         raise UsageError(f"{name}: {value} must be 0 or more")
+    if value > MAX_STEPS:
+        raise UsageError(f"{name}: {value} is more than one run takes ({MAX_STEPS}, about 80 MB of history)")
     return value
 
 
@@ -108,7 +132,7 @@ def _tolerance(text: str | None) -> float:
     except ValueError:
         raise UsageError(f"tolerance: {text!r} is not a number") from None
     if not (0 <= value < float("inf")):
-        raise UsageError(f"tolerance: {text} must be a finite number >= 0")
+        raise UsageError(f"tolerance: {text!r} must be a finite number >= 0")
     return value
 
 
@@ -181,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":  # pragma: no cover - arrives with the serve issue
             raise UsageError("serve is not available yet")
         start = resolve_start(args)
+        hidden = parse_hide(args.hide)
         if args.list_themes or args.theme is not None:
             from .tui.themes import theme_names  # Textual only when a screen's looks are asked for
             names = theme_names()
@@ -191,13 +216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(f"theme: {args.theme!r} is not one of {', '.join(names)}")
     except UsageError as exc:
         words = list(sys.argv[1:] if argv is None else argv)
-        prog = "knobtui run" if "run" in words else "knobtui"
-        print(f"{prog}: {exc}", file=sys.stderr)
+        runs = any(w == "run" and (i == 0 or not words[i - 1].startswith("-")) for i, w in enumerate(words))
+        prog = "knobtui run" if runs else "knobtui"
+        print(f"{prog}: {' '.join(str(exc).split())}", file=sys.stderr)  # always one line
         return 2
     from .tui.app import run_app  # Textual only when a screen is drawn
+    from .tui.glyphs import wants_ascii
     from .tui.themes import remembered_theme
     theme = args.theme or remembered_theme()
-    return run_app(start, theme)
+    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden)
 
 
 def entry() -> None:

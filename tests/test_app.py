@@ -251,23 +251,33 @@ async def test_oscillating_and_stuck_statuses_shown() -> None:
         consistent(app)
 
 
-KEYS = ["space", "space", "space", "b", "f", "m", "r", "up", "down", "left", "right", "shift+left",
-        "shift+right", "g", "1", "2", "6", "8", "9", "0"]
+KEYS = ["space", "space", "space", "b", "f", "m", "r", "p", "p", "plus", "minus", "c", "escape", "question_mark",
+        "up", "down", "left", "right", "shift+left", "shift+right", "comma", "full_stop", "g", "t",
+        "1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
+ENTRIES = st.one_of(st.text(max_size=8), st.floats(allow_nan=True).map(repr),
+                    st.sampled_from(["1e-17", "1e300", "-1e308", "1e-200", "0", "-0.0", "1e999", "5e-324"]))
+ACTIONS = st.one_of(st.sampled_from(KEYS), st.tuples(st.just("enter"), ENTRIES))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(keys=st.lists(st.sampled_from(KEYS), min_size=1, max_size=25),
-       entry=st.one_of(st.none(), st.text(max_size=8), st.floats(allow_nan=True).map(repr)))
-async def test_fuzz_keys_and_entries_keep_screen_equal_to_engine(keys: list[str], entry: str | None) -> None:
-    """Random key sequences and typed entries never raise, and the screen always matches the engine."""
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=st.lists(ACTIONS, min_size=1, max_size=30))
+async def test_fuzz_keys_and_entries_keep_screen_equal_to_engine(actions: list) -> None:  # type: ignore[type-arg]
+    """Random keys and typed entries (any knob, any text) never raise; the screen always matches the engine."""
     app = make_app("gradient")
     async with app.run_test(size=(80, 24)) as pilot:
-        for key in keys:
-            await pilot.press(key)
-        if entry is not None:
-            await pilot.press("enter")
-            app.query_one(KnobPanel).query_one("Input").value = entry
-            await pilot.press("enter", "escape", "space")
+        for action in actions:
+            if isinstance(action, tuple):
+                if type(app.screen).__name__ != "Screen":
+                    await pilot.press("escape")
+                await pilot.press("enter")
+                app.query_one(KnobPanel).query_one("Input").value = action[1]
+                await pilot.press("enter", "escape")
+            else:
+                await pilot.press(action)
+        if app.playing:
+            await pilot.press("p")
+        while type(app.screen).__name__ != "Screen":
+            await pilot.press("escape")
         await pilot.pause()
         consistent(app)
 
@@ -289,3 +299,47 @@ async def test_command_palette_loads_a_preset_and_a_method() -> None:
         await pilot.pause()
         assert app.session.method == "gradient"
         consistent(app)
+
+
+@pytest.mark.parametrize("preset,knobs", [
+    ("gradient", {"alpha": 1e-17}),  # 1 - alpha*input^2 rounds to 1
+    ("gradient", {"input": 1e-200}),  # input^2 underflows to 0
+    ("hot-cold", {"weight": 1e10, "step_amount": 1e-300}),  # distance / step overflows
+    ("gradient", {"weight": -1e308, "input": 1e308}),
+])
+async def test_extreme_knobs_never_crash_the_screen(preset: str, knobs: dict[str, float]) -> None:
+    app = make_app(preset, **knobs)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "f", "g", "g", "m", "space", "c", "escape")
+        assert app.view.status.kind != "oscillating" or app.session.method == "hot-cold"
+        consistent(app)
+
+
+async def test_arrow_keys_while_typing_do_not_move_the_edit() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        app.query_one(KnobPanel).query_one("Input").value = "5"
+        await pilot.press("down", "enter")
+        assert app.session.knobs.weight == 5.0 and app.session.knobs.input == 0.5
+
+
+async def test_switching_method_twice_after_converging_keeps_converged() -> None:
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f", "m", "m")
+        assert app.view.status.text == "converged at iteration 39"
+        consistent(app)
+
+
+async def test_hidden_knobs_are_not_shown_or_selected() -> None:
+    app = KnobApp(__import__("appkit").start_at("gradient"), hidden=frozenset({"weight", "alpha"}))
+    async with app.run_test(size=SIZE) as pilot:
+        assert KNOB_NAMES[app.selected] == "input"
+        seen = set()
+        for _ in range(6):
+            await pilot.press("down")
+            seen.add(KNOB_NAMES[app.selected])
+        assert seen == {"input", "goal", "step_amount"}
+        rows = str(app.query_one("KnobRows").render())
+        assert "weight" not in rows and "alpha" not in rows and "goal" in rows

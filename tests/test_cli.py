@@ -274,3 +274,25 @@ def test_closed_stdout_early_no_traceback() -> None:
     assert first.startswith("Error: 0.30250000000000005 Prediction: 0.25 ")
     assert "Traceback" not in err and "BrokenPipe" not in err and err == ""
     assert rc == 0
+
+
+@pytest.mark.parametrize("argv", [["run", "--tolerance", "nan\n"], ["run", "a\nb"], ["run", "--steps", "99999999999"],
+                                  ["--preset", "run"]])
+def test_more_bad_input_is_one_line(argv: list[str]) -> None:
+    r = subprocess.run([sys.executable, "-m", "knobtui", *argv], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("hide,message", [("input,nope", "'nope' is not a knob"),
+                                          ("weight,input,goal,alpha,step", "at least one knob")])
+def test_hide_refuses_unknown_or_all_knobs(hide: str, message: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "knobtui", "--hide", hide], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_parse_hide_accepts_names_people_type() -> None:
+    from knobtui.cli import parse_hide
+    assert parse_hide("input, alpha") == {"input", "alpha"}
+    assert parse_hide("step-amount") == parse_hide("step") == {"step_amount"}

@@ -521,3 +521,19 @@ def test_weights_show_a_weight_knob_change_at_the_boundary() -> None:
     s.set_knobs(weight=2.0)
     assert s.weights()[-1] == 2.0 == s.weight
     assert len(s.weights()) == s.iteration + 1
+
+
+def test_hot_cold_status_right_after_a_method_switch_is_its_own() -> None:
+    s = Session(Knobs(0.5, 0.5, 0.8, alpha=0.0), "gradient")
+    s.step()
+    s.set_method("hot-cold")
+    assert s.status.kind != "stuck"
+    assert s.fast_forward(5).steps == 5
+
+
+def test_tiny_alpha_input_is_learning_not_oscillating() -> None:
+    for knobs in (Knobs(0.5, 1e-200, 0.8), Knobs(0.5, 0.5, 0.8, alpha=1e-17)):
+        s = Session(knobs, "gradient")
+        s.step()
+        assert s.status.kind == "learning"
+        assert predicted_iterations(knobs, "gradient", 0.5, 1e-10) is None

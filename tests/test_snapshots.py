@@ -76,3 +76,29 @@ class TestScreens:
     def test_help(self, snap_compare, size: tuple[int, int]) -> None:
         """?: the chapter in our words, then the keys."""
         assert snap_compare(make_app("gradient"), press=["question_mark"], terminal_size=size, run_before=_settle)
+
+
+class TestAnyTerminal:
+    """ASCII mode, hidden knobs and the smallest sizes."""
+
+    def test_ascii(self, snap_compare) -> None:
+        """--ascii: plain borders, markers and frame; rising error marked ^ without colour."""
+        from knobtui.tui.app import KnobApp
+        from appkit import start_at
+        app = KnobApp(start_at("divergence"), ascii=True)
+        assert snap_compare(app, press=["space"] * 3, terminal_size=(80, 24), run_before=_settle)
+
+    def test_hidden_knobs(self, snap_compare) -> None:
+        """--hide input,alpha: a lesson shows only the knobs it needs."""
+        from knobtui.tui.app import KnobApp
+        from appkit import start_at
+        app = KnobApp(start_at("gradient"), hidden=frozenset({"input", "alpha"}))
+        assert snap_compare(app, press=["space"], terminal_size=(80, 24), run_before=_settle)
+
+    def test_smallest_size(self, snap_compare) -> None:
+        """60x20, the smallest layout that still shows everything."""
+        assert snap_compare(make_app("watch-four"), press=["space"] * 2, terminal_size=(60, 20), run_before=_settle)
+
+    def test_too_small(self, snap_compare) -> None:
+        """Below 60x20: a notice to enlarge, not a broken layout."""
+        assert snap_compare(make_app("gradient"), terminal_size=(50, 16), run_before=_settle)

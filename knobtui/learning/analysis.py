@@ -117,7 +117,10 @@ def predicted_iterations(knobs: Knobs, method: Method, weight: float, tolerance:
             return 2
         if not st.converges:
             return None
-        n = math.log(tolerance / e0) / (2 * math.log(st.factor)) if tolerance > 0 else INF
+        log_factor = math.log(st.factor)
+        if log_factor >= 0 or tolerance <= 0:  # alpha*input^2 so small that 1 - it rounds to 1: no progress
+            return None
+        n = math.log(tolerance / e0) / (2 * log_factor)
         if not math.isfinite(n):
             return None
         return math.ceil(n) + 1
@@ -125,7 +128,10 @@ def predicted_iterations(knobs: Knobs, method: Method, weight: float, tolerance:
     if gw is None:
         return None
     distance = abs(gw - weight)
-    steps = round(distance / knobs.step_amount)
+    ratio = distance / knobs.step_amount
+    if not math.isfinite(ratio):
+        return None
+    steps = round(ratio)
     left = abs(distance - steps * knobs.step_amount)
     if error_at(knobs, gw - left) > tolerance and error_at(knobs, gw + left) > tolerance:
         return None

@@ -219,10 +219,13 @@ class Session:
     def _begin(self, knobs: Knobs, method: Method) -> None:
         seg = self._segments[-1]
         self._halt = None
+        if seg.steps == 0 and len(self._segments) > 1:
+            prev = self._segments[-2]
+            if prev.method == method and prev.knobs.with_values(weight=prev.weights[-1]) == knobs:
+                self._segments.pop()  # changed back to what held before: that stretch goes on
+                return
         if seg.steps == 0:
             self._segments[-1] = Segment(seg.start, knobs, method, array("d", [knobs.weight]))
-            if len(self._segments) == 1:
-                pass
         else:
             self._segments.append(Segment(seg.end, knobs, method, array("d", [knobs.weight])))
 
@@ -324,11 +327,13 @@ class Session:
             return Status("ready", "ready")
         if seg.method == "gradient":
             st = stability(k)
-            if st.factor > 1:
+            if st.product > 2 or st.product < 0:
                 g = st.error_growth
                 return Status("diverging", f"diverging: error x{_short(g)} per step", growth=g)
-            if st.factor == 1:
+            if st.product == 2:
                 return Status("oscillating", "oscillating: alpha*input^2 = 2, the error never shrinks")
+            return Status("learning", "learning")
+        if seg.steps == 0:  # judge hot and cold only by its own iterations, not the rule before it
             return Status("learning", "learning")
         last = self.record(self.iteration)
         if last.direction == 0:

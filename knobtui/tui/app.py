@@ -14,12 +14,13 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 
 from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
                         get_preset, parse_number)
 from ..learning.view import View, make_view, nudge
 from ..records import export_session, write_new_file
+from .glyphs import glyphs
 from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, StatusBar
 
@@ -31,6 +32,8 @@ SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000)
 FRAME_RATE = 30
 """Autoplay redraws at most this often; faster speeds take several iterations per frame."""
 FAST_FORWARD_LIMIT = 100_000
+MIN_WIDTH, MIN_HEIGHT = 60, 20
+"""Below this the layout cannot show the knobs, the curve and the log at once."""
 PRESET_KEYS = "1234567890"
 
 THEME_DEFAULTS = {
@@ -97,8 +100,12 @@ class KnobApp(App[None]):
     """A short terminal: the arithmetic leaves out its WHY lines."""
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
-                 remember: bool = False) -> None:
+                 remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset()) -> None:
         super().__init__()
+        self.ascii = ascii
+        self.glyphs = glyphs(ascii)
+        self.hidden = frozenset(hidden)
+        self.selected = next((i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden), 0)
         self.session = Session(start.knobs, start.method, tolerance)
         self.preset = start.preset
         self._timer: Timer | None = None
@@ -112,29 +119,55 @@ class KnobApp(App[None]):
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header(icon="◉")
-        with Horizontal(id="top"):
-            with Vertical(id="left"):
-                yield KnobPanel().data_bind(KnobApp.view, KnobApp.selected, message=KnobApp.knob_message)
-            yield ErrorPlot(id="plot").data_bind(KnobApp.view, KnobApp.per_iteration)
-        yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, KnobApp.compact)
-        yield IterationLog(id="log")
-        yield StatusBar(id="status").data_bind(KnobApp.view, KnobApp.playing)
-        yield Footer()
+        yield Header(icon=self.glyphs.icon)
+        with Vertical(id="main"):
+            with Horizontal(id="top"):
+                with Vertical(id="left"):
+                    panel = KnobPanel().data_bind(KnobApp.view, KnobApp.selected, message=KnobApp.knob_message)
+                    panel.hidden = self.hidden
+                    panel.ascii = self.ascii
+                    yield panel
+                plot = ErrorPlot(id="plot").data_bind(KnobApp.view, KnobApp.per_iteration)
+                plot.ascii = self.ascii
+                yield plot
+            yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, KnobApp.compact)
+            log = IterationLog(id="log")
+            log.glyphs = self.glyphs
+            yield log
+            status = StatusBar(id="status").data_bind(KnobApp.view, KnobApp.playing)
+            status.ascii = self.ascii
+            yield status
+        yield Static(id="too-small")
+        yield Footer(show_command_palette=not self.ascii)
 
     def on_mount(self) -> None:
-        self.compact = self.size.height < 32
+        self.set_class(self.ascii, "-ascii")
+        self._fit(self.size.width, self.size.height)
         self._publish(rebuild_log=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.compact = event.size.height < 32
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Short terminals get the compact arithmetic; too small ones a notice instead of a broken layout."""
+        self.compact = height < 32
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"knobtui needs at least {MIN_WIDTH} x {MIN_HEIGHT}: enlarge the terminal to {MIN_WIDTH} x {MIN_HEIGHT} "
+                f"(it is {width} x {height} now).")
 
     # ---- the one way state reaches the screen ------------------------------------------------
     def _publish(self, rebuild_log: bool = False) -> None:
         """Make a new view of the session and bring the log in line with it."""
         s = self.session
         self.view = make_view(s, self.preset)
-        self.sub_title = f"preset {self.preset} · {METHOD_NAMES[s.method]}"
+        sub = f"preset {self.preset} {self.glyphs.sep} {METHOD_NAMES[s.method]}"
+        if self.ascii:  # Textual's header joins title and subtitle with an em dash
+            self.title, self.sub_title = f"knobtui - {sub}", ""
+        else:
+            self.sub_title = sub
         log = self.query_one(IterationLog)
         it = s.iteration
         if rebuild_log or it < log.last_iteration:
@@ -234,6 +267,9 @@ class KnobApp(App[None]):
         self.playing = ""
 
     def _tick(self) -> None:
+        if not self.is_running or not self.query(IterationLog):  # the app is closing under the timer
+            self._stop_play()
+            return
         s = self.session
         before = s.iteration
         if s.status.kind in ("converged", "overflow", "stuck"):
@@ -249,9 +285,16 @@ class KnobApp(App[None]):
 
     # ---- knobs -------------------------------------------------------------------------------
     def action_select(self, change: int) -> None:
-        self.selected = (self.selected + change) % len(KNOB_NAMES)
+        """Select the next (or previous) knob that is shown."""
+        if self.query_one(KnobPanel).editing:
+            return
+        shown = [i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden] or [self.selected]
+        at = shown.index(self.selected) if self.selected in shown else 0
+        self.selected = shown[(at + change) % len(shown)]
 
     def action_nudge(self, direction: int, coarse: bool = False) -> None:
+        if self.query_one(KnobPanel).editing:
+            return
         knob = KNOB_NAMES[self.selected]
         value = getattr(self.session.knobs, knob)
         self._set_knob(knob, nudge(value, direction, coarse, positive=knob == "step_amount"))
@@ -267,6 +310,7 @@ class KnobApp(App[None]):
         except KnobError as exc:
             old = getattr(self.session.knobs, event.knob)
             self.knob_message = f"{exc}; kept {old!r}"
+            self.notify(self.knob_message, title="Refused", severity="error")
             return
         self.query_one(KnobPanel).end_edit()
         self._set_knob(event.knob, value)
@@ -328,11 +372,12 @@ class KnobApp(App[None]):
         self.push_screen(CompareScreen(self.session.knobs, self.session.tolerance))
 
 
-def run_app(start: Start, theme: str | None = None) -> int:
+def run_app(start: Start, theme: str | None = None, ascii: bool = False,
+            hidden: frozenset[str] = frozenset()) -> int:
     """Run the simulator in this terminal; the exit status. The theme chosen is remembered for next time."""
     if theme is not None and theme not in theme_names():
         theme = None  # a remembered theme that no longer ships
-    app = KnobApp(start, theme=theme, remember=True)
+    app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden)
     app.run()
     return app.return_code or 0
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 
 from ..learning import METHOD_NAMES, METHODS, PRESETS
+from .themes import theme_names
 
 if TYPE_CHECKING:
     from .app import KnobApp
@@ -21,6 +22,12 @@ ACTIONS = (
     ("Reset", "r: back to the preset", "reset"),
     ("Toggle curve / error per iteration", "g: the log-scale view", "toggle_plot"),
     ("Help", "?: the chapter and the keys", "help"),
+    ("Autoplay faster", "+", "speed(1)"),
+    ("Autoplay slower", "-", "speed(-1)"),
+    ("Export CSV", "e: every iteration and its knobs, to a new file here", "export('csv')"),
+    ("Export JSON lines", "E: every iteration and its knobs, to a new file here", "export('jsonl')"),
+    ("Save screenshot", "s: an SVG of the screen, to a new file here", "screenshot"),
+    ("Next theme", "t", "next_theme"),
 )
 
 
@@ -33,3 +40,6 @@ def simulator_commands(app: KnobApp) -> Iterator[SystemCommand]:
                             lambda method=method: app.set_method(method))
     for title, help_text, action in ACTIONS:
         yield SystemCommand(title, help_text, lambda action=action: app.run_action(action))
+    for name in theme_names():
+        yield SystemCommand(f"Theme: {name}", "t cycles the themes; the choice is remembered",
+                            lambda name=name: setattr(app, "theme", name))

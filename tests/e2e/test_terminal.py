@@ -136,3 +136,44 @@ def test_bad_option_exits_2_before_any_screen() -> None:
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "alpha" in r.stderr and "nan" in r.stderr
     assert "\x1b[" not in r.stdout + r.stderr  # no screen was drawn
+
+
+def test_linux_console_without_colour_is_ascii_and_readable(term: Tmux) -> None:
+    """TERM=linux and NO_COLOR: plain ASCII (automatic), no colour codes needed to tell rising from falling."""
+    term.start(["env", "TERM=linux", "NO_COLOR=1"] + knobtui_command() + ["--preset", "divergence"])
+    term.wait_for("Arithmetic of iteration 1")
+    term.keys("Space", "Space", "Space")
+    screen = term.wait_for("Error: 3.2399999999999984 Prediction: 2.5999999999999996")
+    assert "2^ Error: 0.3599999999999998" in screen  # rising error marked without colour
+    term.wait_for("diverging")
+    screen = term.screen()
+    assert all(ord(ch) < 128 for ch in screen if ch not in "—"), [ch for ch in screen if ord(ch) >= 128][:10]
+    term.keys("q")
+    assert term.exit_status() == 0
+
+
+def test_too_small_terminal_shows_a_notice(tmp_path: Path) -> None:
+    t = Tmux(tmp_path, 50, 15)
+    try:
+        t.start(knobtui_command())
+        t.wait_for("60 x 20")
+        t.wait_for("enlarge the")
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("term_name", ["screen", "tmux-256color", "xterm-16color"])
+def test_other_terminal_types(tmp_path: Path, term_name: str) -> None:
+    """screen, tmux and 16-colour terminals: the book's numbers show and q exits 0."""
+    t = Tmux(tmp_path)
+    try:
+        t.start(["env", f"TERM={term_name}"] + knobtui_command() + ["--preset", "from-zero"])
+        t.wait_for("Arithmetic of iteration 1")
+        t.keys("Space")
+        t.wait_for("Error: 0.6400000000000001 Prediction: 0.0 Weight: 0.4")
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from .. import plotting  # noqa: F401  (deterministic plotext)
+
 from ...learning import METHOD_NAMES, Knobs
 from ...learning.view import MethodRun, compare
 

@@ -15,7 +15,7 @@ HELP = """\
 prediction with the goal, `error = (prediction - goal) ** 2`, and learns by moving the weight so the
 next error is smaller. The *Arithmetic* panel shows the next iteration with today's numbers.
 
-**Why square the error?** Squaring keeps every error positive, so misses in opposite directions cannot
+**Why square the error?** The error here is the *mean squared error* of one example. Squaring keeps every error positive, so misses in opposite directions cannot
 cancel out, and it makes big misses count much more than small ones.
 
 **Hot and cold** (press `m` to switch methods) tries the weight one step up and one step down and keeps

@@ -14,13 +14,16 @@ def _r(x: float | None) -> str:
     return "-" if x is None else repr(x)
 
 
-def arithmetic_rows(view: View, why: bool = True) -> list[tuple[str, str]]:
-    """(heading, line) pairs for the next iteration; every number in Python's repr digits."""
+def arithmetic_rows(view: View, compact: bool = False) -> list[tuple[str, str]]:
+    """(heading, line) pairs for the next iteration; every number in Python's repr digits.
+
+    `compact` (short terminals) keeps every number and both WHY answers, with shorter formulas.
+    """
     k = view.knobs
     rec = view.next
     if rec is None:
         return [("HALT", view.status.text), ("", "step back (b), change a knob, or reset (r)")]
-    if not why:  # short terminals: the same numbers with shorter formulas
+    if compact:
         rows = [
             ("PREDICT", f"prediction = {_r(k.input)} x {_r(k.weight)} = {_r(rec.prediction)}"),
             ("COMPARE", f"error = ({_r(rec.prediction)} - {_r(k.goal)})**2 = {_r(rec.error)}"),
@@ -30,10 +33,12 @@ def arithmetic_rows(view: View, why: bool = True) -> list[tuple[str, str]]:
             ("PREDICT", f"prediction = input x weight = {_r(k.input)} x {_r(k.weight)} = {_r(rec.prediction)}"),
             ("COMPARE", f"error = (prediction - goal)**2 = ({_r(rec.prediction)} - {_r(k.goal)})**2 = {_r(rec.error)}"),
         ]
-    if rec.method == "gradient" and not why:
+    if rec.method == "gradient" and compact:
         rows += [
-            ("LEARN", f"delta = {_r(rec.delta)}, weight_delta = delta x input = {_r(rec.weight_delta)}"),
+            ("LEARN", f"delta = prediction - goal = {_r(rec.delta)}"),
+            ("", f"weight_delta = delta x input = {_r(rec.weight_delta)}"),
             ("", f"weight = {_r(k.weight)} - {_r(k.alpha)} x {_r(rec.weight_delta)} = {_r(rec.new_weight)}"),
+            ("WHY", "x input stops/reverses/scales; slope = 2 x weight_delta, 2 in alpha"),
         ]
     elif rec.method == "gradient":
         rows += [
@@ -41,36 +46,33 @@ def arithmetic_rows(view: View, why: bool = True) -> list[tuple[str, str]]:
             ("", f"weight_delta = delta x input = {_r(rec.delta)} x {_r(k.input)} = {_r(rec.weight_delta)}"),
             ("", f"weight = weight - alpha x weight_delta = {_r(k.weight)} - {_r(k.alpha)} x "
                  f"{_r(rec.weight_delta)} = {_r(rec.new_weight)}"),
+            ("WHY", "x input: an input of 0 stops learning, a negative one reverses it, a big one scales it"),
+            ("", f"slope = 2 x input x delta = {_r(view.slope)}: the derivative's 2 is folded into alpha"),
         ]
-        if why:
-            rows += [
-                ("WHY", "x input: an input of 0 stops learning, a negative one reverses it, a big one scales it"),
-                ("", f"slope = 2 x input x delta = {_r(view.slope)}: the derivative's 2 is folded into alpha"),
-            ]
     else:
         if rec.direction > 0:
-            decision = f"up is colder: weight = weight + step = {_r(k.weight)} + {_r(k.step_amount)} = {_r(rec.new_weight)}"
+            verdict, formula = "up is colder", f"weight + step = {_r(k.weight)} + {_r(k.step_amount)}"
         elif rec.direction < 0:
-            decision = f"down is colder: weight = weight - step = {_r(k.weight)} - {_r(k.step_amount)} = {_r(rec.new_weight)}"
+            verdict, formula = "down is colder", f"weight - step = {_r(k.weight)} - {_r(k.step_amount)}"
         else:
-            decision = f"up and down tie: the weight stays at {_r(k.weight)}"
-        up = "up" if not why else "up   = (goal - input x (weight + step))**2"
-        down = "down" if not why else "down = (goal - input x (weight - step))**2"
+            verdict, formula = "up and down tie: the weight stays", f"weight = {_r(k.weight)}"
+        up = "up" if compact else "up   = (goal - input x (weight + step))**2"
+        down = "down" if compact else "down = (goal - input x (weight - step))**2"
         rows += [
             ("", f"{up} = {_r(rec.up_error)}"),
             ("", f"{down} = {_r(rec.down_error)}"),
-            ("LEARN", decision if why else decision.split(": ", 1)[0] + ": " + decision.rsplit(" = ", 1)[-1]),
+            ("LEARN", f"{verdict}: {_r(rec.new_weight)}" if compact else f"{verdict}: {formula} = {_r(rec.new_weight)}"),
+            ("WHY", "hot and cold knows the way, never how far: every step is the same size"
+             if not compact else "it knows the way, never how far: every step is the same size"),
         ]
-        if why:
-            rows += [("WHY", "hot and cold knows which way, never how far: every step is the same size")]
     return rows
 
 
-def arithmetic_table(view: View, why: bool = True) -> Table:
+def arithmetic_table(view: View, compact: bool = False) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(width=7, style="bold", no_wrap=True)
     table.add_column(ratio=1, overflow="fold")
-    for head, body in arithmetic_rows(view, why):
+    for head, body in arithmetic_rows(view, compact):
         table.add_row(head, Text(body, style="italic" if head == "WHY" or (not head and body.startswith("slope")) else ""))
     return table
 
@@ -85,13 +87,13 @@ class Arithmetic(Static):
     view: reactive[View | None] = reactive(None)
     """The session view to explain."""
     compact: reactive[bool] = reactive(False)
-    """Leave out the WHY lines (short terminals)."""
+    """Shorter formulas for short terminals (the same numbers, both WHY answers)."""
 
     def _show(self) -> None:
         view = self.view
         if view is not None:
             self.border_title = f"Arithmetic of iteration {view.iteration + 1}"
-            self.update(arithmetic_table(view, why=not self.compact))
+            self.update(arithmetic_table(view, compact=self.compact))
 
     def watch_view(self) -> None:
         self._show()

@@ -14,10 +14,13 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
+from .. import plotting  # noqa: F401  (deterministic plotext)
+
 from ...learning import curve, error_at
 from ...learning.view import View
+from ..glyphs import BOX_TO_ASCII, glyphs
 
-CURVE_LIMIT = 1e12  # past this the curve's numbers stop meaning anything on 20 rows: switch to the log view
+CURVE_LIMIT = 1e100  # past this plotext's axes stop meaning anything: switch to the log view
 
 
 def curve_range(view: View) -> tuple[float, float]:
@@ -81,17 +84,32 @@ class ErrorPlot(PlotextPlot, can_focus=False):
             return (200, 200, 200)
 
     def render(self) -> RenderResult:
-        key = (self.size, self._version, self.app.theme)
+        key = (self.size, self._version, self.app.theme, self.ascii)
         if key == self._key:
             return self._built
         self._draw()
         try:
-            built = super().render()
+            built = self._build()
         except Exception as exc:  # plotext on pathological numbers: say so, never crash
             built = Text(f"(cannot draw this: {exc})")
         self._key = key
         self._built = built  # type: ignore[assignment]
         return built
+
+    def _build(self) -> Text:
+        """plotext's picture as Text; in ASCII mode its box-drawing frame becomes - | +."""
+        plot = self.plt
+        plot.plotsize(self.size.width, self.size.height)
+        plot._set_size(self.size.width, self.size.height)
+        plot.theme(self._get_plotext_theme_name(self.app.theme))
+        ansi = plot.build()
+        if self.ascii:
+            ansi = ansi.translate(BOX_TO_ASCII)
+        return Text.from_ansi(ansi)
+
+    def watch_ascii(self) -> None:
+        self._version += 1
+        self.refresh()
 
     def _draw(self) -> None:
         plt = self.plt
@@ -100,11 +118,10 @@ class ErrorPlot(PlotextPlot, can_focus=False):
         view = self.view
         if view is None:
             return
-        marker = "dot" if self.ascii else "braille"
-        big = "o" if self.ascii else "●"
-        ring = "x" if self.ascii else "○"
+        g = glyphs(self.ascii)
+        marker, big, ring = g.curve, g.current, g.ghost
         lo, hi = curve_range(view)
-        if self.per_iteration or needs_log_view(view, lo, hi):
+        if (self.per_iteration and view.iteration) or needs_log_view(view, lo, hi):
             self.border_title = "Error per iteration (log10)"
             if not self.per_iteration:
                 self.border_title += ": diverged past the curve's scale"
@@ -117,7 +134,7 @@ class ErrorPlot(PlotextPlot, can_focus=False):
         plt.plot(ws, es, marker=marker, color=self._rgb("knob-curve"))
         trail = view.trail[:-1]
         if trail:
-            plt.scatter(list(trail), [error_at(view.knobs, w) for w in trail], marker="•" if not self.ascii else ".",
+            plt.scatter(list(trail), [error_at(view.knobs, w) for w in trail], marker=g.trail,
                         color=self._rgb("knob-trail"))
         w = view.knobs.weight
         e = view.error
@@ -135,7 +152,24 @@ class ErrorPlot(PlotextPlot, can_focus=False):
             plt.scatter([nw], [error_at(view.knobs, nw)], marker=ring, color=self._rgb("knob-ghost"))
         plt.scatter([w], [e], marker=big, color=self._rgb("knob-current"))
         plt.xlim(lo, hi)
+        ymin = min(es)
+        if ymax > ymin:
+            plt.ylim(ymin - 0.02 * (ymax - ymin), ymax + 0.02 * (ymax - ymin))
+        self._ticks(lo, hi, ymin, ymax)
         plt.xlabel("weight")
+
+    def _ticks(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """Short tick labels (3-4 significant digits), so a huge curve does not eat the plot's width."""
+        plt = self.plt
+        rows = max(2, min(5, (self.size.height - 4) // 2))
+        cols = max(2, min(5, self.size.width // 14))
+        if 0 <= y0 < 0.05 * y1:
+            y0 = 0.0  # the bottom of the bowl: label it 0
+        if y1 > y0:
+            ys = [y0 + (y1 - y0) * i / (rows - 1) for i in range(rows)]
+            plt.yticks(ys, [f"{y:.3g}" for y in ys])
+        xs = [x0 + (x1 - x0) * i / (cols - 1) for i in range(cols)]
+        plt.xticks(xs, [f"{x:.4g}" for x in xs])
 
     def _draw_series(self, view: View, marker: str, big: str) -> None:
         plt = self.plt

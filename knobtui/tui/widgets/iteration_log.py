@@ -17,6 +17,7 @@ from textual.strip import Strip
 
 from ...learning import Record
 from ...records import book_line
+from ..glyphs import glyphs
 
 LOG_CAP = 2000
 
@@ -37,6 +38,7 @@ class IterationLog(ScrollView, can_focus=False):
         self.cap = cap
         self._lines: deque[tuple[int, str, int]] = deque(maxlen=cap)  # (iteration, text, +1 rising / -1 / 0)
         self._last_error: float | None = None
+        self.glyphs = glyphs(False)
 
     def on_mount(self) -> None:
         self.border_title = "Iterations"
@@ -91,7 +93,8 @@ class IterationLog(ScrollView, can_focus=False):
             style = base + self.get_component_rich_style("iteration-log--falling")
         else:
             style = base
-        number = f"{iteration:>6} "
+        mark = self.glyphs.rising if trend > 0 else self.glyphs.falling if trend < 0 else " "
+        number = f"{iteration:>6}{mark} "
         segments = [Segment(number, base + number_style), Segment(text, style)]
         strip = Strip(segments).crop_extend(0, width, base)
         return strip.apply_offsets(0, index) if hasattr(strip, "apply_offsets") else strip

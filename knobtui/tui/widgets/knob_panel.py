@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from ...learning import KNOB_LABELS, KNOB_NAMES
 from ...learning.view import View
+from ..glyphs import glyphs
 
 
 class KnobRows(Static):
@@ -27,6 +28,8 @@ class KnobRows(Static):
     """Index of the selected knob in KNOB_NAMES."""
     hidden: reactive[frozenset[str]] = reactive(frozenset())
     """Knobs a lesson does not need yet."""
+    ascii: reactive[bool] = reactive(False)
+    """Draw with plain ASCII."""
 
     def render(self) -> Text:
         view = self.view
@@ -38,7 +41,7 @@ class KnobRows(Static):
         unused = "step_amount" if view.method == "gradient" else "alpha"
         rows = [k for k in KNOB_NAMES if k not in self.hidden]
         for name in rows:
-            mark = "▶ " if KNOB_NAMES[self.selected] == name else "  "
+            mark = f"{glyphs(self.ascii).select} " if KNOB_NAMES[self.selected] == name else "  "
             style = "reverse" if mark.strip() else ("dim" if name == unused else "")
             label = f"{KNOB_LABELS[name]:<12}"
             line = Text.assemble((mark, "bold"), (label, "bold" if name == uses else ""), repr(values[name]),
@@ -78,9 +81,11 @@ class KnobPanel(Vertical):
     """Why the last entry was refused (empty when it was not)."""
     hidden: reactive[frozenset[str]] = reactive(frozenset())
     """Knobs a lesson hides."""
+    ascii: reactive[bool] = reactive(False)
+    """Draw with plain ASCII."""
 
     def compose(self) -> ComposeResult:
-        yield KnobRows().data_bind(KnobPanel.view, KnobPanel.selected, KnobPanel.hidden)
+        yield KnobRows().data_bind(KnobPanel.view, KnobPanel.selected, KnobPanel.hidden, KnobPanel.ascii)
         yield Input(id="knob-editor", select_on_focus=True, disabled=True)
         yield Static("", id="knob-message")
 
@@ -99,6 +104,7 @@ class KnobPanel(Vertical):
         """Open the editor on the selected knob with its value typed in."""
         editor = self.query_one(Input)
         knob = KNOB_NAMES[self.selected]
+        self._editing_knob = knob
         editor.placeholder = KNOB_LABELS[knob]
         editor.value = value
         editor.disabled = False
@@ -115,7 +121,7 @@ class KnobPanel(Vertical):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Edited(KNOB_NAMES[self.selected], event.value))
+        self.post_message(self.Edited(getattr(self, "_editing_knob", KNOB_NAMES[self.selected]), event.value))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.key == "escape" and self.editing:

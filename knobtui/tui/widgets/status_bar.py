@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from ...learning import METHOD_NAMES
 from ...learning.view import View
+from ..glyphs import glyphs
 
 STATUS_STYLES = {
     "ready": "", "learning": "bold", "converged": "bold", "oscillating": "bold",
@@ -15,23 +16,23 @@ STATUS_STYLES = {
 }
 
 
-def status_text(view: View, playing: str = "") -> Text:
+def status_text(view: View, playing: str = "", sep: str = "·") -> Text:
     st = view.stability
-    t = Text(no_wrap=True, overflow="ellipsis")
+    t = Text(no_wrap=True, overflow="ellipsis" if sep == "·" else "crop")
     t.append(f"{METHOD_NAMES[view.method]} ", style="bold")
-    t.append(f"· iteration {view.iteration} · ")
+    t.append(f"{sep} iteration {view.iteration} {sep} ")
     t.append(view.status.text, style=STATUS_STYLES.get(view.status.kind, ""))
     if playing:
-        t.append(f" · {playing}")
+        t.append(f" {sep} {playing}")
     if view.method == "gradient":
         rule = "< 2 converges" if st.converges else "not in (0, 2): no convergence"
-        t.append(f" · alpha*input^2 = {st.product:.6g} ({rule})")
+        t.append(f" {sep} alpha*input^2 = {st.product:.6g} ({rule})")
         if st.one_step_alpha is not None:
-            t.append(f" · one-step alpha 1/input^2 = {st.one_step_alpha:.6g}")
+            t.append(f" {sep} one-step alpha 1/input^2 = {st.one_step_alpha:.6g}")
     else:
-        t.append(f" · step {view.knobs.step_amount!r}")
+        t.append(f" {sep} step {view.knobs.step_amount!r}")
     if view.predicted is not None and view.status.kind not in ("converged", "overflow"):
-        t.append(f" · ~{view.predicted} more to {view.tolerance:g}")
+        t.append(f" {sep} ~{view.predicted} more to {view.tolerance:g}")
     return t
 
 
@@ -49,9 +50,13 @@ class StatusBar(Static):
     """The session view."""
     playing: reactive[str] = reactive("")
     """'playing at N/s' while autoplay runs."""
+    ascii: reactive[bool] = reactive(False)
+    """Draw with plain ASCII."""
 
     def render(self) -> Text:
-        return status_text(self.view, self.playing) if self.view is not None else Text("")
+        if self.view is None:
+            return Text("")
+        return status_text(self.view, self.playing, glyphs(self.ascii).sep)
 
     def watch_view(self, view: View | None) -> None:
         kind = view.status.kind if view else ""

@@ -1,0 +1,47 @@
+"""The characters the screen draws with: Unicode by default, plain ASCII for old terminals and non-UTF-8 locales."""
+
+from __future__ import annotations
+
+import locale
+import os
+from dataclasses import dataclass
+
+ASCII_TERMS = ("linux", "vt100", "vt102", "vt220", "dumb", "ansi")
+
+
+@dataclass(frozen=True, slots=True)
+class Glyphs:
+    select: str  # the selected knob
+    sep: str  # between parts of the status line
+    curve: str  # plotext marker for lines
+    current: str  # the weight now
+    ghost: str  # where the next step lands
+    trail: str  # earlier weights
+    rising: str  # log: the error went up
+    falling: str  # log: the error went down
+    icon: str  # header
+
+
+UNICODE = Glyphs("▶", "·", "braille", "●", "○", "•", "↑", "↓", "◉")
+ASCII = Glyphs(">", "|", ".", "O", "x", "+", "^", "v", "*")
+
+BOX_TO_ASCII = str.maketrans({
+    "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "┬": "+", "┴": "+",
+    "├": "+", "┤": "+", "┼": "+", "╭": "+", "╮": "+", "╰": "+", "╯": "+", "▏": "|", "•": ".", "●": "O",
+})
+
+
+def glyphs(ascii: bool) -> Glyphs:
+    return ASCII if ascii else UNICODE
+
+
+def wants_ascii(environ: dict[str, str] | None = None) -> bool:
+    """True when the terminal is unlikely to draw box lines and braille: a non-UTF-8 locale or a console TERM."""
+    env = os.environ if environ is None else environ
+    if env.get("TERM", "") in ASCII_TERMS:
+        return True
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = env.get(name)
+        if value:
+            return "utf-8" not in value.lower() and "utf8" not in value.lower()
+    return "utf" not in (locale.getpreferredencoding(False) or "").lower()
