@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, PRESETS, KnobError,
                        Knobs, Method, Session, get_preset, parse_number, stability)
@@ -49,16 +50,20 @@ def _add_knob_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--step-amount", dest="step_amount", metavar="S", help="hot and cold's step (> 0)")
 
 
+def _add_screen_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--theme", metavar="NAME", help="colour theme (t switches; the last one chosen is remembered)")
+    p.add_argument("--ascii", action="store_true",
+                   help="draw with plain ASCII (automatic when the locale is not UTF-8 or TERM=linux)")
+    p.add_argument("--hide", metavar="KNOBS", default="",
+                   help="comma-separated knobs a lesson does not need yet, e.g. input,alpha")
+
+
 def build_parser() -> _Parser:
     parser = _Parser(prog="knobtui",
                      description="A terminal simulator of how one weight learns (Grokking Deep Learning, chapter 4).")
     _add_knob_options(parser)
-    parser.add_argument("--theme", metavar="NAME", help="colour theme (t switches; the last one chosen is remembered)")
+    _add_screen_options(parser)
     parser.add_argument("--list-themes", action="store_true", help="list the themes and exit")
-    parser.add_argument("--ascii", action="store_true",
-                        help="draw with plain ASCII (automatic when the locale is not UTF-8 or TERM=linux)")
-    parser.add_argument("--hide", metavar="KNOBS", default="",
-                        help="comma-separated knobs a lesson does not need yet, e.g. input,alpha")
     sub = parser.add_subparsers(dest="command", metavar="{run,serve}", parser_class=_Parser)
     run = sub.add_parser("run", help="learn without a screen and print the iterations",
                          description="Learn without a screen; print one record per iteration.")
@@ -71,6 +76,21 @@ def build_parser() -> _Parser:
                           "oscillating or overflowing)")
     run.add_argument("--tolerance", metavar="T", help=f"convergence tolerance (default {DEFAULT_TOLERANCE})")
     run.add_argument("--format", metavar="FORMAT", default="text", help=f"{', '.join(FORMATS)} (default text)")
+    serve = sub.add_parser("serve", help="give every SSH visitor their own simulator",
+                           description="An SSH server: `ssh -p 2222 anyone@host` gets a simulator of its own; "
+                                       "no account, no shell.")
+    _add_knob_options(serve)
+    _add_screen_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", default="2222", help="port to listen on (default 2222; 0 picks a free one)")
+    serve.add_argument("--host-key", metavar="PATH",
+                       help="the server's ed25519 host key, created on first start (default: in the user's data dir)")
+    serve.add_argument("--authorized-keys", metavar="FILE", help="admit only these public keys (default: anyone)")
+    serve.add_argument("--max-sessions", default="32", metavar="N", help="simulators at once (default 32)")
+    serve.add_argument("--idle-timeout", default="900", metavar="S", help="close a session idle this long (default 900 s)")
+    serve.add_argument("--login-timeout", default="30", metavar="S", help="time to log in (default 30 s)")
+    serve.add_argument("--rate-limit", default="20", metavar="N",
+                       help="new connections per address per minute (default 20)")
     return parser
 
 
@@ -159,6 +179,55 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(name: str, text: str, whole: bool = True) -> float:
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not a {'whole ' if whole else ''}number") from None
+    if not (0 < value < float("inf")):
+        raise UsageError(f"{name}: {text!r} must be more than 0")
+    return value
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Check every option (the children get the same ones), then run the SSH server until stopped."""
+    resolve_start(args)
+    parse_hide(args.hide)
+    child_args: list[str] = []
+    for knob in ("preset", "method", *KNOB_NAMES, "theme", "hide"):
+        value = getattr(args, knob)
+        if value:
+            child_args += [f"--{knob.replace('_', '-')}", value]
+    if args.ascii:
+        child_args.append("--ascii")
+    if args.theme is not None:
+        from .tui.themes import theme_names
+        if args.theme not in theme_names():
+            raise UsageError(f"theme: {args.theme!r} is not one of {', '.join(theme_names())}")
+    try:
+        port = int(args.port)
+    except ValueError:
+        raise UsageError(f"port: {args.port!r} is not a whole number") from None
+    if not 0 <= port <= 65535:
+        raise UsageError(f"port: {port} is not between 0 and 65535")
+    keys = Path(args.authorized_keys) if args.authorized_keys else None
+    if keys is not None and not keys.is_file():
+        raise UsageError(f"authorized-keys: {str(keys)!r} is not a readable file")
+    from .serve.ssh import ServeOptions, serve  # asyncssh only when serving
+    options = ServeOptions(
+        host=args.host, port=port, host_key=Path(args.host_key) if args.host_key else None,
+        authorized_keys=keys, max_sessions=int(_positive("max-sessions", args.max_sessions)),
+        idle_timeout=_positive("idle-timeout", args.idle_timeout, whole=False),
+        login_timeout=_positive("login-timeout", args.login_timeout, whole=False),
+        rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args)
+    import asyncio
+    try:
+        return asyncio.run(serve(options))
+    except OSError as exc:
+        print(f"knobtui serve: cannot listen on {args.host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
 def run_notes(session: Session) -> list[str]:
     """What a headless run says on stderr: divergence (where and why) and overflow."""
     notes: list[str] = []
@@ -202,8 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "run":
             return cmd_run(args)
-        if args.command == "serve":  # pragma: no cover - arrives with the serve issue
-            raise UsageError("serve is not available yet")
+        if args.command == "serve":
+            return cmd_serve(args)
         start = resolve_start(args)
         hidden = parse_hide(args.hide)
         if args.list_themes or args.theme is not None:
@@ -216,8 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(f"theme: {args.theme!r} is not one of {', '.join(names)}")
     except UsageError as exc:
         words = list(sys.argv[1:] if argv is None else argv)
-        runs = any(w == "run" and (i == 0 or not words[i - 1].startswith("-")) for i, w in enumerate(words))
-        prog = "knobtui run" if runs else "knobtui"
+        sub = next((w for i, w in enumerate(words) if w in ("run", "serve")
+                    and (i == 0 or not words[i - 1].startswith("-"))), None)
+        prog = f"knobtui {sub}" if sub else "knobtui"
         print(f"{prog}: {' '.join(str(exc).split())}", file=sys.stderr)  # always one line
         return 2
     from .tui.app import run_app  # Textual only when a screen is drawn

@@ -1,0 +1,1 @@
+"""How the simulator reaches another terminal: `knobtui serve` over SSH."""

@@ -1,0 +1,349 @@
+"""`knobtui serve` for real: the server as its own process on 127.0.0.1, real SSH clients (asyncssh, OpenSSH)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import asyncssh
+import pyte
+import pytest
+
+from test_terminal import Tmux  # the tmux driver of the terminal tests
+
+BOOK_LINE_1 = "Error: 0.30250000000000005 Prediction: 0.25"
+
+
+class Server:
+    """`knobtui serve --port 0` as a child process; its log is collected line by line."""
+
+    def __init__(self, tmp: Path, *args: str) -> None:
+        self.key = tmp / "host_key"
+        cmd = [sys.executable, "-m", "knobtui", "serve", "--port", "0", "--host-key", str(self.key), *args]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        self.lines: list[str] = []
+        self._listening = threading.Event()
+        self.port = 0
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._listening.wait(30):
+            self.stop()
+            raise RuntimeError("the server did not start:\n" + "\n".join(self.lines))
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip("\n"))
+            m = re.search(r"listening on [\d.]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                self._listening.set()
+
+    def children(self) -> list[tuple[int, str]]:
+        """(pid, state) of the server's child processes (zombies included)."""
+        out = subprocess.run(["ps", "-o", "pid=,stat=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
+        return [(int(p), s) for p, s in (line.split() for line in out.stdout.splitlines() if line.strip())]
+
+    async def wait_no_children(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.children():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"children left behind: {self.children()}\n" + "\n".join(self.lines[-10:]))
+
+    def log_has(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.wait()
+
+
+class Visitor:
+    """An asyncssh client with a pty, rendering what it receives on a pyte screen."""
+
+    def __init__(self, conn: asyncssh.SSHClientConnection, proc: asyncssh.SSHClientProcess,  # type: ignore[type-arg]
+                 cols: int, rows: int) -> None:
+        self.conn, self.proc = conn, proc
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.received = 0
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def open(cls, port: int, cols: int = 100, rows: int = 30, username: str = "anyone",
+                   client_keys: list[asyncssh.SSHKey] | None = None) -> Visitor:
+        conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
+                                      client_keys=client_keys or None, agent_path=None, config=[])
+        proc = await conn.create_process(term_type="xterm-256color", term_size=(cols, rows), encoding=None)
+        return cls(conn, proc, cols, rows)
+
+    async def _read(self) -> None:
+        while True:
+            data = await self.proc.stdout.read(65536)
+            if not data:
+                return
+            self.received += len(data)
+            self.stream.feed(data)
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    async def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.text():
+                return self.text()
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.text()}")
+
+    def press(self, keys: bytes) -> None:
+        self.proc.stdin.write(keys)
+
+    def resize(self, cols: int, rows: int) -> None:
+        self.screen.resize(rows, cols)
+        self.proc.change_terminal_size(cols, rows)
+
+    async def exit_status(self, timeout: float = 15.0) -> int | None:
+        await asyncio.wait_for(self.proc.wait_closed(), timeout)
+        return self.proc.exit_status
+
+    def close(self) -> None:
+        self._reader.cancel()
+        self.conn.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = Server(tmp_path)
+    yield s
+    s.stop()
+
+
+async def test_screen_steps_resize_and_q(server: Server) -> None:
+    """The screen appears, space steps with the book's numbers, a resize reaches the app, q ends with status 0."""
+    v = await Visitor.open(server.port, 100, 30)
+    try:
+        await v.wait_for("Arithmetic of iteration 1")
+        v.press(b" ")
+        await v.wait_for(BOOK_LINE_1)
+        v.press(b" ")
+        await v.wait_for("Error: 0.17015625000000004 Prediction: 0.3875")
+        assert "folded into alpha" not in v.text()  # 30 rows: the compact arithmetic
+        v.resize(120, 40)
+        await v.wait_for("folded into alpha")  # 40 rows: the full arithmetic, so the app saw the resize
+        v.press(b"q")
+        assert await v.exit_status() == 0
+    finally:
+        v.close()
+    await server.wait_no_children()
+    assert server.log_has("connect 127.0.0.1 user='anyone' term=xterm-256color size=100x30")
+    assert server.log_has("size=120x40") and server.log_has("status=0")
+
+
+async def test_commands_and_subsystems_are_refused_and_run_nothing(server: Server, tmp_path: Path) -> None:
+    marker = tmp_path / "touched"
+    async with asyncssh.connect("127.0.0.1", server.port, username="x", known_hosts=None, client_keys=None,
+                                agent_path=None, config=[]) as conn:
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.run(f"touch {marker}", check=False)
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.create_process(subsystem="sftp")
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.open_connection("127.0.0.1", 22)
+    assert not marker.exists()
+    assert server.children() == []
+    assert server.log_has("refused a command") and server.log_has("refused subsystem 'sftp'")
+    assert server.log_has("refused port forwarding")
+
+
+async def test_a_session_without_a_pty_gets_one_line_and_status_1(server: Server) -> None:
+    async with asyncssh.connect("127.0.0.1", server.port, username="x", known_hosts=None, client_keys=None,
+                                agent_path=None, config=[]) as conn:
+        proc = await conn.create_process(encoding=None)
+        out = await proc.stdout.read()
+        await proc.wait_closed()
+    assert out.decode().count("\n") == 1 and "ssh -t" in out.decode()
+    assert proc.exit_status == 1
+    assert server.children() == []
+
+
+async def test_twenty_concurrent_sessions(server: Server) -> None:
+    """20 visitors at once, each with their own simulator stepping on its own."""
+    visitors = await asyncio.gather(*(Visitor.open(server.port, 80, 24) for _ in range(20)))
+    try:
+        await asyncio.gather(*(v.wait_for("Arithmetic of iteration 1", timeout=120) for v in visitors))
+        assert len(server.children()) == 20
+        for i, v in enumerate(visitors):
+            v.press(b" " * (1 + i % 3))
+        await asyncio.gather(*(v.wait_for(f"Arithmetic of iteration {2 + i % 3}", timeout=60)
+                               for i, v in enumerate(visitors)))
+        for v in visitors:
+            v.press(b"q")
+        statuses = await asyncio.gather(*(v.exit_status(60) for v in visitors))
+        assert statuses == [0] * 20
+    finally:
+        for v in visitors:
+            v.close()
+    await server.wait_no_children(20)
+
+
+async def test_abrupt_disconnects_leave_no_process_behind(server: Server) -> None:
+    visitors = [await Visitor.open(server.port, 80, 24) for _ in range(3)]
+    await asyncio.gather(*(v.wait_for("Arithmetic of iteration 1") for v in visitors))
+    pids = [pid for pid, _ in server.children()]
+    assert len(pids) == 3
+    for v in visitors:
+        v.conn.abort()  # no q, no goodbye: the connection just drops
+    await server.wait_no_children()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # gone and reaped (a zombie would still accept signal 0)
+
+
+async def test_max_sessions_is_enforced(tmp_path: Path) -> None:
+    srv = Server(tmp_path, "--max-sessions", "2")
+    try:
+        first = [await Visitor.open(srv.port, 80, 24) for _ in range(2)]
+        await asyncio.gather(*(v.wait_for("Arithmetic of iteration 1") for v in first))
+        third = await Visitor.open(srv.port, 80, 24)
+        await third.wait_for("knobtui is full (2 simulators running)")
+        assert await third.exit_status() == 1
+        third.close()
+        first[0].press(b"q")
+        assert await first[0].exit_status() == 0
+        again = await Visitor.open(srv.port, 80, 24)  # a place is free again
+        await again.wait_for("Arithmetic of iteration 1")
+        for v in (first[1], again):
+            v.press(b"q")
+            assert await v.exit_status() == 0
+            v.close()
+    finally:
+        srv.stop()
+
+
+async def test_authorized_keys_admit_a_known_key_only(tmp_path: Path) -> None:
+    known = asyncssh.generate_private_key("ssh-ed25519")
+    unknown = asyncssh.generate_private_key("ssh-ed25519")
+    keys = tmp_path / "authorized_keys"
+    keys.write_bytes(known.export_public_key())
+    srv = Server(tmp_path, "--authorized-keys", str(keys))
+    try:
+        with pytest.raises(asyncssh.PermissionDenied):
+            await Visitor.open(srv.port, client_keys=[unknown])
+        with pytest.raises(asyncssh.PermissionDenied):
+            await Visitor.open(srv.port)  # no key at all
+        v = await Visitor.open(srv.port, client_keys=[known])
+        await v.wait_for("Arithmetic of iteration 1")
+        v.press(b"q")
+        assert await v.exit_status() == 0
+        v.close()
+    finally:
+        srv.stop()
+
+
+async def test_options_reach_every_session_and_sigterm_ends_everything(tmp_path: Path) -> None:
+    srv = Server(tmp_path, "--preset", "from-zero", "--alpha", "0.5", "--ascii")
+    try:
+        v = await Visitor.open(srv.port, 100, 30)
+        await v.wait_for("preset from-zero")
+        assert "alpha       0.5" in v.text() and "+- Knobs" in v.text()  # the knob and --ascii reached it
+        pids = [pid for pid, _ in srv.children()]
+        assert srv.stop() == 0
+        assert await v.exit_status() is not None
+        v.close()
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+        assert srv.log_has("stopped")
+    finally:
+        srv.stop()
+
+
+def test_host_key_is_ed25519_mode_0600_and_its_fingerprint_is_printed(server: Server) -> None:
+    assert server.key.stat().st_mode & 0o777 == 0o600
+    key = asyncssh.read_private_key(str(server.key))
+    assert key.get_algorithm() == "ssh-ed25519"
+    assert server.log_has(f"host key {key.get_fingerprint('sha256')}")
+    again = Server(server.key.parent)  # a restart keeps the key, so visitors' known_hosts stay valid
+    try:
+        assert again.log_has(f"host key {key.get_fingerprint('sha256')}")
+    finally:
+        again.stop()
+
+
+def test_bad_serve_options_exit_2() -> None:
+    for argv in (["--port", "http"], ["--max-sessions", "0"], ["--authorized-keys", "/nonexistent/keys"],
+                 ["--alpha", "nan"], ["--theme", "neon"]):
+        r = subprocess.run([sys.executable, "-m", "knobtui", "serve", *argv], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 2, argv
+        assert r.stderr.startswith("knobtui serve: ") and r.stderr.count("\n") == 1, r.stderr
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None or shutil.which("tmux") is None,
+                    reason="needs OpenSSH's client and tmux (.ci/run installs both)")
+def test_openssh_client_end_to_end(server: Server, tmp_path: Path) -> None:
+    """A person's path: OpenSSH's ssh in a real terminal, keys pressed, the book's numbers seen, q."""
+    term = Tmux(tmp_path)
+    try:
+        term.start(["ssh", "-tt", "-p", str(server.port), "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+                    "student@127.0.0.1"])
+        term.wait_for("Arithmetic of iteration 1", timeout=30)
+        term.keys("Space")
+        term.wait_for(BOOK_LINE_1)
+        term.keys("q")
+        assert term.exit_status() == 0
+    finally:
+        term.close()
+    assert server.log_has("user='student'")
+
+
+async def test_idle_sessions_are_closed(tmp_path: Path) -> None:
+    srv = Server(tmp_path, "--idle-timeout", "1")
+    try:
+        v = await Visitor.open(srv.port, 80, 24)
+        await v.wait_for("Arithmetic of iteration 1")
+        await asyncio.wait_for(v.proc.wait_closed(), 15)
+        await srv.wait_no_children()
+        assert srv.log_has("(idle for 1 s)")
+        v.close()
+    finally:
+        srv.stop()
+
+
+async def test_login_timeout_and_rate_limit(tmp_path: Path) -> None:
+    srv = Server(tmp_path, "--login-timeout", "1", "--rate-limit", "3")
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+        t0 = time.monotonic()
+        await asyncio.wait_for(reader.read(), 10)  # says its version, then hangs up: no login within 1 s
+        assert time.monotonic() - t0 < 8
+        writer.close()
+        # that was connection 1 from 127.0.0.1; two more are allowed this minute, the next is refused
+        for _ in range(2):
+            async with asyncssh.connect("127.0.0.1", srv.port, username="x", known_hosts=None, client_keys=None,
+                                        agent_path=None, config=[]):
+                pass
+        with pytest.raises((asyncssh.DisconnectError, ConnectionError, OSError)):
+            async with asyncssh.connect("127.0.0.1", srv.port, username="x", known_hosts=None, client_keys=None,
+                                        agent_path=None, config=[]) as conn:
+                await conn.run("true")
+        assert srv.log_has("more than 3 connections in a minute")
+    finally:
+        srv.stop()
