@@ -290,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog = f"knobtui {sub}" if sub else "knobtui"
         print(f"{prog}: {' '.join(str(exc).split())}", file=sys.stderr)  # always one line
         return 2
+    # The plot is drawn in a second frame just after the cheap parts; Textual's default cap of 60
+    # frames a second would hold that frame back ~16 ms. 240 lets it follow at once (docs/benchmarks.md).
+    import os
+    os.environ.setdefault("TEXTUAL_FPS", "240")
     from .tui.app import run_app  # Textual only when a screen is drawn
     from .tui.glyphs import wants_ascii
     from .tui.themes import remembered_theme

@@ -341,5 +341,28 @@ async def test_hidden_knobs_are_not_shown_or_selected() -> None:
             await pilot.press("down")
             seen.add(KNOB_NAMES[app.selected])
         assert seen == {"input", "goal", "step_amount"}
-        rows = str(app.query_one("KnobRows").render())
+        rows = str(app.query_one("KnobRows").make_renderable())
         assert "weight" not in rows and "alpha" not in rows and "goal" in rows
+
+
+async def test_log_follows_the_newest_line_unless_scrolled_back() -> None:
+    app = make_app("hot-cold")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(30):
+            await pilot.press("space")
+        await pilot.pause()
+        log = app.query_one(IterationLog)
+        height = log.scrollable_content_region.height
+        shown = [log.render_line(y).text for y in range(height)]
+        assert shown[-1].lstrip().startswith("30")
+        log.scroll_to(y=log.max_scroll_y - 10, animate=False, immediate=True)
+        await pilot.pause()
+        assert not log._follow
+        before = [log.render_line(y).text for y in range(height)]
+        await pilot.press("space")
+        await pilot.pause()
+        assert [log.render_line(y).text for y in range(height)] == before  # stays where the reader is
+        log.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert log._follow
+        assert log.render_line(height - 1).text.lstrip().startswith("31")

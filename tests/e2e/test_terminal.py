@@ -86,7 +86,7 @@ def term(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_book_numbers_appear_and_q_exits_0(term: Tmux) -> None:
     """Step gradient descent twice: the book's lines appear; q quits with status 0."""
     term.start(knobtui_command() + ["--preset", "gradient"])
-    term.wait_for("Arithmetic of iteration 1")
+    term.wait_for("iteration 0 ")
     term.wait_for("0.30250000000000005")  # the arithmetic shows the next error already
     term.keys("Space")
     term.wait_for("Error: 0.30250000000000005 Prediction: 0.25")
@@ -95,7 +95,7 @@ def test_book_numbers_appear_and_q_exits_0(term: Tmux) -> None:
     screen = term.wait_for("iteration 2")
     assert "learning" in screen
     term.keys("b")
-    term.wait_for("Arithmetic of iteration 2")
+    term.wait_for("iteration 1 ")
     term.keys("q")
     assert term.exit_status() == 0
 
@@ -103,7 +103,7 @@ def test_book_numbers_appear_and_q_exits_0(term: Tmux) -> None:
 def test_hot_cold_fast_forward_and_help(term: Tmux) -> None:
     """f on the hot-cold preset says converged at iteration 1101; ? opens help; q quits."""
     term.start(knobtui_command() + ["--preset", "hot-cold"])
-    term.wait_for("Arithmetic of iteration 1")
+    term.wait_for("iteration 0 ")
     term.keys("f")
     term.wait_for("converged at iteration 1101")
     term.wait_for("1.0799505792475652e-27")
@@ -120,7 +120,7 @@ def test_small_terminal_80x24(tmp_path: Path) -> None:
     t = Tmux(tmp_path, 80, 24)
     try:
         t.start(knobtui_command() + ["--preset", "watch-four"])
-        t.wait_for("Arithmetic of iteration 1")
+        t.wait_for("iteration 0 ")
         t.keys("Space")
         t.wait_for("Error: 0.6400000000000001 Prediction: 0.0")
         for part in ("Knobs", "Error curve", "Iterations", "gradient descent", "Step"):
@@ -141,7 +141,7 @@ def test_bad_option_exits_2_before_any_screen() -> None:
 def test_linux_console_without_colour_is_ascii_and_readable(term: Tmux) -> None:
     """TERM=linux and NO_COLOR: plain ASCII (automatic), no colour codes needed to tell rising from falling."""
     term.start(["env", "TERM=linux", "NO_COLOR=1"] + knobtui_command() + ["--preset", "divergence"])
-    term.wait_for("Arithmetic of iteration 1")
+    term.wait_for("iteration 0 ")
     term.keys("Space", "Space", "Space")
     screen = term.wait_for("Error: 3.2399999999999984 Prediction: 2.5999999999999996")
     assert "2^ Error: 0.3599999999999998" in screen  # rising error marked without colour
@@ -170,7 +170,7 @@ def test_other_terminal_types(tmp_path: Path, term_name: str) -> None:
     t = Tmux(tmp_path)
     try:
         t.start(["env", f"TERM={term_name}"] + knobtui_command() + ["--preset", "from-zero"])
-        t.wait_for("Arithmetic of iteration 1")
+        t.wait_for("iteration 0 ")
         t.keys("Space")
         t.wait_for("Error: 0.6400000000000001 Prediction: 0.0 Weight: 0.4")
         t.keys("q")

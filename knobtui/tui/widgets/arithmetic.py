@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widgets import Static
+from textual.reactive import var
+from textual.widget import Widget
 
 from ...learning.view import View
+from .lines import LineMixin
 
 
 def _r(x: float | None) -> str:
@@ -77,26 +78,30 @@ def arithmetic_table(view: View, compact: bool = False) -> Table:
     return table
 
 
-class Arithmetic(Static):
+class Arithmetic(LineMixin, Widget):
     """The next iteration's arithmetic, numbers plugged in."""
 
     DEFAULT_CSS = """
     Arithmetic { height: auto; border: round $primary; padding: 0 1; }
     """
 
-    view: reactive[View | None] = reactive(None)
+    view: var[View | None] = var(None)
     """The session view to explain."""
-    compact: reactive[bool] = reactive(False)
+    compact: var[bool] = var(False)
     """Shorter formulas for short terminals (the same numbers, both WHY answers)."""
 
-    def _show(self) -> None:
+    def on_mount(self) -> None:
+        # constant: a border title that changed every step would repaint the whole panel every step
+        self.border_title = "Arithmetic of the next iteration"
+
+    def make_renderable(self) -> Table | None:
         view = self.view
-        if view is not None:
-            self.border_title = f"Arithmetic of iteration {view.iteration + 1}"
-            self.update(arithmetic_table(view, compact=self.compact))
+        if view is None:
+            return None
+        return arithmetic_table(view, compact=self.compact)
 
     def watch_view(self) -> None:
-        self._show()
+        self.redraw()
 
     def watch_compact(self) -> None:
-        self._show()
+        self.redraw()

@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 
 from rich.text import Text
-from textual.app import RenderResult
 from textual.color import Color
-from textual.reactive import reactive
+from textual.reactive import var
 from textual_plotext import PlotextPlot
 
 from .. import plotting  # noqa: F401  (deterministic plotext)
@@ -19,6 +18,7 @@ from .. import plotting  # noqa: F401  (deterministic plotext)
 from ...learning import curve, error_at
 from ...learning.view import View
 from ..glyphs import BOX_TO_ASCII, glyphs
+from .lines import LineMixin
 
 CURVE_LIMIT = 1e100  # past this plotext's axes stop meaning anything: switch to the log view
 
@@ -44,37 +44,69 @@ def needs_log_view(view: View, lo: float, hi: float) -> bool:
     return max(error_at(view.knobs, lo), error_at(view.knobs, hi), view.error) > CURVE_LIMIT
 
 
-class ErrorPlot(PlotextPlot, can_focus=False):
-    """error(weight) with where the weight is, was and will be; or error per iteration (log scale)."""
+class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
+    """error(weight) with where the weight is, was and will be; or error per iteration (log scale).
+
+    The plot is rebuilt just after the cheap widgets have been drawn (so a step's first bytes do not
+    wait for plotext), only when something it shows changed, and only its changed lines are repainted.
+    Its weight range stays put while the points fit, so a step redraws markers, not the whole curve.
+    """
 
     DEFAULT_CSS = """
     ErrorPlot { border: round $primary; min-height: 8; }
     """
 
-    view: reactive[View | None] = reactive(None, always_update=True)
+    view: var[View | None] = var(None, always_update=True)
     """The session view to plot."""
-    per_iteration: reactive[bool] = reactive(False)
+    per_iteration: var[bool] = var(False)
     """Show error per iteration (log scale) instead of the curve."""
-    ascii: reactive[bool] = reactive(False)
+    ascii: var[bool] = var(False)
     """Plain ASCII markers only."""
 
     def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self._key: tuple | None = None
-        self._built: Text = Text("")
         self._version = 0
+        self._range: tuple[float, float] | None = None
+        self._pending = False
 
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = "Error curve"
 
     def watch_view(self) -> None:
-        self._version += 1
-        self.refresh()
+        self._changed()
 
     def watch_per_iteration(self) -> None:
+        self._changed()
+
+    def watch_ascii(self) -> None:
+        self._changed()
+
+    def _changed(self) -> None:
         self._version += 1
-        self.refresh()
+        if not self._pending and self.is_mounted:
+            self._pending = True
+            self.call_after_refresh(self._rebuild)
+
+    def _rebuild(self) -> None:
+        self._pending = False
+        self.redraw()
+
+    def invalidate(self) -> None:
+        super().invalidate()
+        self._key = None
+
+    def make_renderable(self) -> Text | None:
+        key = (self.size, self._version, self.app.theme, self.ascii)
+        if key == self._key:
+            return None
+        self._key = key
+        self._draw()
+        try:
+            return self._build()
+        except Exception as exc:  # plotext on pathological numbers: say so, never crash
+            return Text(f"(cannot draw this: {exc})")
 
     def _rgb(self, name: str) -> tuple[int, int, int]:
         value = self.app.theme_variables.get(name, "white")
@@ -83,18 +115,15 @@ class ErrorPlot(PlotextPlot, can_focus=False):
         except Exception:  # a theme with an unparsable value: stay readable
             return (200, 200, 200)
 
-    def render(self) -> RenderResult:
-        key = (self.size, self._version, self.app.theme, self.ascii)
-        if key == self._key:
-            return self._built
-        self._draw()
-        try:
-            built = self._build()
-        except Exception as exc:  # plotext on pathological numbers: say so, never crash
-            built = Text(f"(cannot draw this: {exc})")
-        self._key = key
-        self._built = built  # type: ignore[assignment]
-        return built
+    def _weight_range(self, view: View) -> tuple[float, float]:
+        """The range to draw: kept while the points fit and fill a quarter of it, else fitted anew."""
+        lo, hi = curve_range(view)
+        if self._range is not None:
+            clo, chi = self._range
+            if clo <= lo and hi <= chi and (hi - lo) >= 0.25 * (chi - clo):
+                return self._range
+        self._range = (lo, hi)
+        return lo, hi
 
     def _build(self) -> Text:
         """plotext's picture as Text; in ASCII mode its box-drawing frame becomes - | +."""
@@ -105,11 +134,11 @@ class ErrorPlot(PlotextPlot, can_focus=False):
         ansi = plot.build()
         if self.ascii:
             ansi = ansi.translate(BOX_TO_ASCII)
-        return Text.from_ansi(ansi)
+        return Text.from_ansi(ansi, no_wrap=True, overflow="crop")
 
-    def watch_ascii(self) -> None:
-        self._version += 1
-        self.refresh()
+    def _title(self, title: str) -> None:
+        if self.border_title != title:  # setting a border title repaints the whole widget, even unchanged
+            self.border_title = title
 
     def _draw(self) -> None:
         plt = self.plt
@@ -120,14 +149,12 @@ class ErrorPlot(PlotextPlot, can_focus=False):
             return
         g = glyphs(self.ascii)
         marker, big, ring = g.curve, g.current, g.ghost
-        lo, hi = curve_range(view)
+        lo, hi = self._weight_range(view)
         if (self.per_iteration and view.iteration) or needs_log_view(view, lo, hi):
-            self.border_title = "Error per iteration (log10)"
-            if not self.per_iteration:
-                self.border_title += ": diverged past the curve's scale"
+            self._title("Error per iteration (log10)" + ("" if self.per_iteration else ": diverged past the curve\'s scale"))
             self._draw_series(view, marker, big)
             return
-        self.border_title = "Error curve: error(weight)"
+        self._title("Error curve: error(weight)")
         ws, es = curve(view.knobs, lo, hi, max(41, min(161, 2 * self.size.width)))
         if not ws:
             return

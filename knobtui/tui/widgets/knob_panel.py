@@ -7,35 +7,46 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from ...learning import KNOB_LABELS, KNOB_NAMES
 from ...learning.view import View
 from ..glyphs import glyphs
+from .lines import LineMixin
 
 
-class KnobRows(Static):
+class KnobRows(LineMixin, Widget):
     """The knob rows; the selected one is marked and highlighted."""
 
     DEFAULT_CSS = """
-    KnobRows { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
+    KnobRows { height: auto; }
     """
 
-    view: reactive[View | None] = reactive(None)
+    view: var[View | None] = var(None)
     """The session view whose knobs are shown."""
-    selected: reactive[int] = reactive(0)
+    selected: var[int] = var(0)
     """Index of the selected knob in KNOB_NAMES."""
-    hidden: reactive[frozenset[str]] = reactive(frozenset())
+    hidden: var[frozenset[str]] = var(frozenset())
     """Knobs a lesson does not need yet."""
-    ascii: reactive[bool] = reactive(False)
+    ascii: var[bool] = var(False)
     """Draw with plain ASCII."""
 
-    def render(self) -> Text:
+    def watch_view(self) -> None:
+        self.redraw()
+
+    def watch_selected(self) -> None:
+        self.redraw()
+
+    def watch_hidden(self) -> None:
+        self.redraw()
+
+    def make_renderable(self) -> Text | None:
         view = self.view
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = Text(no_wrap=True, overflow="crop" if self.ascii else "ellipsis")
         if view is None:
-            return text
+            return None
         values = view.knobs.as_dict()
         uses = "alpha" if view.method == "gradient" else "step_amount"
         unused = "step_amount" if view.method == "gradient" else "alpha"
@@ -73,15 +84,15 @@ class KnobPanel(Vertical):
     class Cancelled(Message):
         """Escape in the editor: nothing changes."""
 
-    view: reactive[View | None] = reactive(None)
+    view: var[View | None] = var(None)
     """The session view whose knobs are shown."""
-    selected: reactive[int] = reactive(0)
+    selected: var[int] = var(0)
     """Index of the selected knob."""
-    message: reactive[str] = reactive("")
+    message: var[str] = var("")
     """Why the last entry was refused (empty when it was not)."""
-    hidden: reactive[frozenset[str]] = reactive(frozenset())
+    hidden: var[frozenset[str]] = var(frozenset())
     """Knobs a lesson hides."""
-    ascii: reactive[bool] = reactive(False)
+    ascii: var[bool] = var(False)
     """Draw with plain ASCII."""
 
     def compose(self) -> ComposeResult:

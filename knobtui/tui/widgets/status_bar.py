@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widgets import Static
+from textual.reactive import var
+from textual.widget import Widget
 
 from ...learning import METHOD_NAMES
 from ...learning.view import View
 from ..glyphs import glyphs
+from .lines import LineMixin
 
 STATUS_STYLES = {
     "ready": "", "learning": "bold", "converged": "bold", "oscillating": "bold",
@@ -36,7 +37,7 @@ def status_text(view: View, playing: str = "", sep: str = "·") -> Text:
     return t
 
 
-class StatusBar(Static):
+class StatusBar(LineMixin, Widget):
     """Where learning stands, in one line."""
 
     DEFAULT_CSS = """
@@ -46,19 +47,23 @@ class StatusBar(Static):
     StatusBar.-oscillating, StatusBar.-stuck { background: $warning 40%; }
     """
 
-    view: reactive[View | None] = reactive(None)
+    view: var[View | None] = var(None)
     """The session view."""
-    playing: reactive[str] = reactive("")
+    playing: var[str] = var("")
     """'playing at N/s' while autoplay runs."""
-    ascii: reactive[bool] = reactive(False)
+    ascii: var[bool] = var(False)
     """Draw with plain ASCII."""
 
-    def render(self) -> Text:
+    def make_renderable(self) -> Text | None:
         if self.view is None:
-            return Text("")
+            return None
         return status_text(self.view, self.playing, glyphs(self.ascii).sep)
 
     def watch_view(self, view: View | None) -> None:
         kind = view.status.kind if view else ""
         for k in ("converged", "diverging", "overflow", "oscillating", "stuck"):
             self.set_class(k == kind, f"-{k}")
+        self.redraw()
+
+    def watch_playing(self) -> None:
+        self.redraw()
