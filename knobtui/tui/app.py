@@ -27,7 +27,7 @@ from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, StatusBar
 if TYPE_CHECKING:
     from ..cli import Start
 
-SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000)
+SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 2500, 5000)
 """Autoplay speeds, iterations per second."""
 FRAME_RATE = 30
 """Autoplay redraws at most this often; faster speeds take several iterations per frame."""

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Every benchmark, one after another, each printing its figures beside its anchor.
+
+Usage: python bench/run_all.py [--quick]
+  engine    bench/bench_engine.py    1M headless steps against the book's bare loop; history bytes
+  screen    bench/bench_screen.py    startup, key-to-first/last byte, bytes per step against the floor app
+  autoplay  bench/bench_autoplay.py  iterations/s, frames/s, CPU share, memory while playing
+  serve     bench/bench_serve.py     what `knobtui serve` adds per step against a local pty
+--quick runs each with fewer repetitions (a smoke run, not figures to publish).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RUNS = {
+    "engine": (["bench_engine.py"], ["bench_engine.py", "--runs", "1", "--steps", "100000"]),
+    "screen": (["bench_screen.py"], ["bench_screen.py", "--runs", "1", "--presses", "5"]),
+    "autoplay": (["bench_autoplay.py"], ["bench_autoplay.py", "--seconds", "3"]),
+    "serve": (["bench_serve.py"], ["bench_serve.py", "--runs", "1", "--presses", "5"]),
+}
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    status = 0
+    for name, (full, fast) in RUNS.items():
+        args = fast if quick else full
+        print(f"\n== {name}: python bench/{' '.join(args)}", flush=True)
+        r = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]])
+        status = status or r.returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
