@@ -56,6 +56,8 @@ def _add_screen_options(p: argparse.ArgumentParser) -> None:
                    help="draw with plain ASCII (automatic when the locale is not UTF-8 or TERM=linux)")
     p.add_argument("--hide", metavar="KNOBS", default="",
                    help="comma-separated knobs a lesson does not need yet, e.g. input,alpha")
+    p.add_argument("--lesson", metavar="FILE",
+                   help="run a lesson script (a .toml file, or a shipped one: chapter4); n and N step through it")
 
 
 def build_parser() -> _Parser:
@@ -113,6 +115,17 @@ def resolve_start(args: argparse.Namespace) -> Start:
             except KnobError as exc:
                 raise UsageError(f"{exc} (--{knob.replace('_', '-')})") from None
     return Start(preset.name, preset.knobs.with_values(**changes), method)  # type: ignore[arg-type]
+
+
+def _lesson(name: str | None):  # type: ignore[no-untyped-def]
+    """The lesson to run, fully checked before any screen opens; UsageError with file and line."""
+    if name is None:
+        return None
+    from .learning.lesson import LessonError, load_lesson
+    try:
+        return load_lesson(name)
+    except LessonError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_hide(text: str) -> frozenset[str]:
@@ -194,7 +207,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     resolve_start(args)
     parse_hide(args.hide)
     child_args: list[str] = []
-    for knob in ("preset", "method", *KNOB_NAMES, "theme", "hide"):
+    _lesson(args.lesson)
+    for knob in ("preset", "method", *KNOB_NAMES, "theme", "hide", "lesson"):
         value = getattr(args, knob)
         if value:
             child_args += [f"--{knob.replace('_', '-')}", value]
@@ -275,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(args)
         start = resolve_start(args)
         hidden = parse_hide(args.hide)
+        lesson = _lesson(args.lesson)
         if args.list_themes or args.theme is not None:
             from .tui.themes import theme_names  # Textual only when a screen's looks are asked for
             names = theme_names()
@@ -298,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .tui.glyphs import wants_ascii
     from .tui.themes import remembered_theme
     theme = args.theme or remembered_theme()
-    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden)
+    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden, lesson=lesson)
 
 
 def entry() -> None:

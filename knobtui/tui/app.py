@@ -18,11 +18,12 @@ from textual.widgets import Footer, Header, Static
 
 from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
                         get_preset, parse_number)
+from ..learning.lesson import Lesson, lesson_state
 from ..learning.view import View, make_view, nudge
 from ..records import export_session, write_new_file
 from .glyphs import glyphs
 from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
-from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, StatusBar
+from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
 
 if TYPE_CHECKING:
     from ..cli import Start
@@ -72,6 +73,8 @@ class KnobApp(App[None]):
         Binding("e", "export('csv')", "Export CSV", show=False, id="export-csv"),
         Binding("E", "export('jsonl')", "Export JSONL", show=False, id="export-jsonl"),
         Binding("s", "screenshot", "Screenshot", show=False, id="screenshot"),
+        Binding("n", "lesson(1)", "Next step", show=False, id="lesson-next"),
+        Binding("N", "lesson(-1)", "Previous step", show=False, id="lesson-back"),
         Binding("up", "select(-1)", "Prev knob", show=False, id="knob-up"),
         Binding("down", "select(1)", "Next knob", show=False, id="knob-down"),
         Binding("left", "nudge(-1)", "Knob -", show=False, id="knob-minus"),
@@ -97,14 +100,25 @@ class KnobApp(App[None]):
     per_iteration: var[bool] = var(False)
     """The plot shows error per iteration instead of the curve."""
     compact: var[bool] = var(False)
-    """A short terminal: the arithmetic leaves out its WHY lines."""
+    """A short terminal: the arithmetic uses its shorter formulas."""
+    terse: var[bool] = var(False)
+    """A short terminal with a lesson note: the arithmetic leaves out its WHY rows."""
+    hidden: var[frozenset[str]] = var(frozenset())
+    """Knobs a lesson (or --hide) keeps off the panel."""
+    lesson_note: var[str] = var("")
+    """The note of the lesson step on screen."""
+    lesson_heading: var[str] = var("")
+    """'lesson title · step k of n', or empty without a lesson."""
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
-                 remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset()) -> None:
+                 remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset(),
+                 lesson: Lesson | None = None) -> None:
         super().__init__()
         self.ascii = ascii
         self.glyphs = glyphs(ascii)
-        self.hidden = frozenset(hidden)
+        self.lesson = lesson
+        self.lesson_index = -1
+        self.set_reactive(KnobApp.hidden, frozenset(hidden))
         self.selected = next((i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden), 0)
         self.session = Session(start.knobs, start.method, tolerance)
         self.preset = start.preset
@@ -120,17 +134,18 @@ class KnobApp(App[None]):
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(icon=self.glyphs.icon)
+        yield LessonPanel(id="lesson").data_bind(note=KnobApp.lesson_note, heading=KnobApp.lesson_heading)
         with Vertical(id="main"):
             with Horizontal(id="top"):
                 with Vertical(id="left"):
-                    panel = KnobPanel().data_bind(KnobApp.view, KnobApp.selected, message=KnobApp.knob_message)
-                    panel.hidden = self.hidden
+                    panel = KnobPanel().data_bind(KnobApp.view, KnobApp.selected, KnobApp.hidden,
+                                                  message=KnobApp.knob_message)
                     panel.ascii = self.ascii
                     yield panel
                 plot = ErrorPlot(id="plot").data_bind(KnobApp.view, KnobApp.per_iteration)
                 plot.ascii = self.ascii
                 yield plot
-            yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, KnobApp.compact)
+            yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, KnobApp.compact, KnobApp.terse)
             log = IterationLog(id="log")
             log.glyphs = self.glyphs
             yield log
@@ -143,7 +158,52 @@ class KnobApp(App[None]):
     def on_mount(self) -> None:
         self.set_class(self.ascii, "-ascii")
         self._fit(self.size.width, self.size.height)
+        if self.lesson is not None:
+            self.go_to_lesson_step(0)
+        else:
+            self._publish(rebuild_log=True)
+
+    def _budget(self) -> None:
+        """Keep the curve (7 rows), the log (3) and the status line on screen: the arithmetic gets the rest.
+
+        Textual's fr sizes misbehave when minimum heights do not fit, so the arithmetic's ceiling is set
+        from the room there is; it clips its last rows rather than push the log off a short terminal.
+        """
+        main = self.query_one("#main").size.height
+        if main:
+            ceiling = max(3, main - 11)
+            arithmetic = self.query_one(Arithmetic)
+            if arithmetic.styles.max_height is None or arithmetic.styles.max_height.value != ceiling:
+                arithmetic.styles.max_height = ceiling
+
+    # ---- lessons -------------------------------------------------------------------------------
+    def action_lesson(self, change: int) -> None:
+        """n / N: the next or the previous step of the lesson."""
+        if self.lesson is None:
+            self.notify("no lesson is running (start one with --lesson chapter4)", title="Lesson")
+            return
+        target = self.lesson_index + change
+        if not 0 <= target < len(self.lesson.steps):
+            self.notify("that was the last step" if change > 0 else "this is the first step", title="Lesson")
+            return
+        self.go_to_lesson_step(target)
+
+    def go_to_lesson_step(self, index: int) -> None:
+        """Show the lesson as it stands after step `index`: replayed from the start, so going back is exact."""
+        assert self.lesson is not None
+        self._stop_play()
+        state = lesson_state(self.lesson, index, self.session.tolerance)
+        self.lesson_index = index
+        self.session = state.session
+        self.preset = state.preset
+        self.hidden = state.hidden
+        if KNOB_NAMES[self.selected] in state.hidden:
+            self.action_select(1)
+        self.knob_message = ""
+        self.lesson_heading = f"{self.lesson.title} {self.glyphs.sep} step {index + 1} of {len(self.lesson.steps)}"
+        self.lesson_note = state.note
         self._publish(rebuild_log=True)
+        self.call_after_refresh(self._budget)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -151,11 +211,14 @@ class KnobApp(App[None]):
     def _fit(self, width: int, height: int) -> None:
         """Short terminals get the compact arithmetic; too small ones a notice instead of a broken layout."""
         self.compact = height < 32
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.terse = self.lesson is not None and height < 30
+        min_height = MIN_HEIGHT + (4 if self.lesson is not None else 0)  # room for the lesson's note
+        small = width < MIN_WIDTH or height < min_height
         self.set_class(small, "-too-small")
+        self.call_after_refresh(self._budget)
         if small:
             self.query_one("#too-small", Static).update(
-                f"knobtui needs at least {MIN_WIDTH} x {MIN_HEIGHT}: enlarge the terminal to {MIN_WIDTH} x {MIN_HEIGHT} "
+                f"knobtui needs at least {MIN_WIDTH} x {min_height}: enlarge the terminal to {MIN_WIDTH} x {min_height} "
                 f"(it is {width} x {height} now).")
 
     # ---- the one way state reaches the screen ------------------------------------------------
@@ -373,11 +436,11 @@ class KnobApp(App[None]):
 
 
 def run_app(start: Start, theme: str | None = None, ascii: bool = False,
-            hidden: frozenset[str] = frozenset()) -> int:
+            hidden: frozenset[str] = frozenset(), lesson: Lesson | None = None) -> int:
     """Run the simulator in this terminal; the exit status. The theme chosen is remembered for next time."""
     if theme is not None and theme not in theme_names():
         theme = None  # a remembered theme that no longer ships
-    app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden)
+    app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden, lesson=lesson)
     app.run()
     return app.return_code or 0
 

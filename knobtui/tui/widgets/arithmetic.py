@@ -69,11 +69,13 @@ def arithmetic_rows(view: View, compact: bool = False) -> list[tuple[str, str]]:
     return rows
 
 
-def arithmetic_table(view: View, compact: bool = False) -> Table:
+def arithmetic_table(view: View, compact: bool = False, why: bool = True) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(width=7, style="bold", no_wrap=True)
     table.add_column(ratio=1, overflow="fold")
     for head, body in arithmetic_rows(view, compact):
+        if not why and (head == "WHY" or (not head and body.startswith("slope"))):
+            continue
         table.add_row(head, Text(body, style="italic" if head == "WHY" or (not head and body.startswith("slope")) else ""))
     return table
 
@@ -89,6 +91,8 @@ class Arithmetic(LineMixin, Widget):
     """The session view to explain."""
     compact: var[bool] = var(False)
     """Shorter formulas for short terminals (the same numbers, both WHY answers)."""
+    terse: var[bool] = var(False)
+    """No WHY rows: a lesson note above already explains, and the terminal is short."""
 
     def on_mount(self) -> None:
         # constant: a border title that changed every step would repaint the whole panel every step
@@ -98,10 +102,13 @@ class Arithmetic(LineMixin, Widget):
         view = self.view
         if view is None:
             return None
-        return arithmetic_table(view, compact=self.compact)
+        return arithmetic_table(view, compact=self.compact, why=not self.terse)
 
     def watch_view(self) -> None:
         self.redraw()
 
     def watch_compact(self) -> None:
+        self.redraw()
+
+    def watch_terse(self) -> None:
         self.redraw()

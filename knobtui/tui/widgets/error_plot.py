@@ -53,7 +53,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     """
 
     DEFAULT_CSS = """
-    ErrorPlot { border: round $primary; min-height: 8; }
+    ErrorPlot { border: round $primary; min-height: 7; }
     """
 
     view: var[View | None] = var(None, always_update=True)
