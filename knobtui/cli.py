@@ -6,6 +6,7 @@ Textual is imported only on the paths that draw a screen, so `knobtui run` start
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +94,9 @@ def build_parser() -> _Parser:
     serve.add_argument("--login-timeout", default="30", metavar="S", help="time to log in (default 30 s)")
     serve.add_argument("--rate-limit", default="20", metavar="N",
                        help="new connections per address per minute (default 20)")
+    serve.add_argument("--presenter-key", metavar="FILE",
+                       help="public keys that log in as the presenter, whom everyone else follows "
+                            "(or set the presenter's password in KNOBTUI_PRESENTER_PASSWORD)")
     return parser
 
 
@@ -202,13 +206,28 @@ def _positive(name: str, text: str, whole: bool = True) -> float:
     return value
 
 
+def _key_file(option: str, text: str | None) -> Path | None:
+    """An OpenSSH authorized_keys file, checked now so a typo is an error, not a locked door."""
+    if text is None:
+        return None
+    path = Path(text)
+    try:
+        import asyncssh
+        asyncssh.read_authorized_keys(str(path))
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot read {text!r}: {exc.strerror or exc}") from None
+    except (ValueError, asyncssh.KeyImportError) as exc:
+        raise UsageError(f"{option}: {text!r} is not an authorized_keys file: {exc}") from None
+    return path
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Check every option (the children get the same ones), then run the SSH server until stopped."""
     resolve_start(args)
     parse_hide(args.hide)
     child_args: list[str] = []
     _lesson(args.lesson)
-    for knob in ("preset", "method", *KNOB_NAMES, "theme", "hide", "lesson"):
+    for knob in ("preset", "method", *KNOB_NAMES, "theme", "hide"):
         value = getattr(args, knob)
         if value:
             child_args += [f"--{knob.replace('_', '-')}", value]
@@ -224,16 +243,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"port: {args.port!r} is not a whole number") from None
     if not 0 <= port <= 65535:
         raise UsageError(f"port: {port} is not between 0 and 65535")
-    keys = Path(args.authorized_keys) if args.authorized_keys else None
-    if keys is not None and not keys.is_file():
-        raise UsageError(f"authorized-keys: {str(keys)!r} is not a readable file")
+    keys = _key_file("authorized-keys", args.authorized_keys)
+    presenter_keys = _key_file("presenter-key", args.presenter_key)
     from .serve.ssh import ServeOptions, serve  # asyncssh only when serving
     options = ServeOptions(
         host=args.host, port=port, host_key=Path(args.host_key) if args.host_key else None,
         authorized_keys=keys, max_sessions=int(_positive("max-sessions", args.max_sessions)),
         idle_timeout=_positive("idle-timeout", args.idle_timeout, whole=False),
         login_timeout=_positive("login-timeout", args.login_timeout, whole=False),
-        rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args)
+        rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,
+        presenter_keys=presenter_keys, presenter_password=os.environ.get("KNOBTUI_PRESENTER_PASSWORD") or None,
+        lesson=args.lesson)
     import asyncio
     try:
         return asyncio.run(serve(options))
@@ -307,13 +327,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # The plot is drawn in a second frame just after the cheap parts; Textual's default cap of 60
     # frames a second would hold that frame back ~16 ms. 240 lets it follow at once (docs/benchmarks.md).
-    import os
     os.environ.setdefault("TEXTUAL_FPS", "240")
     from .tui.app import run_app  # Textual only when a screen is drawn
     from .tui.glyphs import wants_ascii
     from .tui.themes import remembered_theme
     theme = args.theme or remembered_theme()
-    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden, lesson=lesson)
+    link = None
+    if os.environ.get("KNOBTUI_RELAY"):  # a child of `knobtui serve` in presenter mode
+        link = (os.environ["KNOBTUI_RELAY"], os.environ.get("KNOBTUI_ROLE", "follower"),
+                os.environ.get("KNOBTUI_RELAY_TOKEN", ""))
+    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden, lesson=lesson, link=link)
 
 
 def entry() -> None:

@@ -308,6 +308,41 @@ class Session:
             stop = early
         return FastForward(self.iteration - before, stop)
 
+    # ---- sharing: a few numbers say where a session stands ------------------------------------
+    def recipe(self) -> dict[str, object]:
+        """Everything needed to rebuild this session exactly: each stretch's knobs and method, and the
+        iteration reached. A few hundred bytes, whatever the length of the history (presenter mode)."""
+        return {
+            "tolerance": self.tolerance,
+            "segments": [{"start": seg.start, "method": seg.method, "knobs": seg.knobs.as_dict()}
+                         for seg in self._segments],
+            "iteration": self.iteration,
+        }
+
+    def follow(self, recipe: dict[str, object]) -> None:
+        """Become the session `recipe` describes: step on, or back, when only the iteration differs;
+        rebuild from the recipe otherwise. Raises ValueError (changing nothing) on a bad recipe."""
+        segments, target, tolerance = _read_recipe(recipe)
+        mine = [(seg.start, seg.method, seg.knobs) for seg in self._segments]
+        if tolerance == self.tolerance and mine == segments[: len(mine)] and (
+                len(mine) == len(segments) or self.iteration == segments[len(mine)][0]):
+            if len(mine) == len(segments) and target < self.iteration:
+                self.go_to(target)
+                return
+            for start, method, knobs in segments[len(mine):]:
+                self.run(start - self.iteration)
+                self._segments.append(Segment(start, knobs, method, array("d", [knobs.weight])))
+            self.run(target - self.iteration)
+            return
+        self.tolerance = tolerance
+        first = segments[0]
+        self._origin = (first[2], first[1])
+        self.reset()
+        for start, method, knobs in segments[1:]:
+            self.run(start - self.iteration)
+            self._segments.append(Segment(start, knobs, method, array("d", [knobs.weight])))
+        self.run(target - self.iteration)
+
     # ---- status ------------------------------------------------------------------------------
     @property
     def status(self) -> Status:
@@ -343,6 +378,25 @@ class Session:
             if prev.direction == -last.direction:
                 return Status("oscillating", "oscillating: the weight bounces across the goal; try a smaller step")
         return Status("learning", "learning")
+
+
+def _read_recipe(recipe: dict[str, object]) -> tuple[list[tuple[int, Method, Knobs]], int, float]:
+    """Check a recipe from elsewhere (another process): ValueError names what is wrong."""
+    try:
+        tolerance = float(recipe["tolerance"])  # type: ignore[arg-type]
+        target = int(recipe["iteration"])  # type: ignore[call-overload]
+        raw = recipe["segments"]
+        segments = [(int(s["start"]), check_method(s["method"]), Knobs(**s["knobs"])) for s in raw]  # type: ignore[union-attr]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"recipe: missing or malformed {exc}") from None
+    if not segments or segments[0][0] != 0:
+        raise ValueError("recipe: the first stretch must start at iteration 0")
+    starts = [s[0] for s in segments]
+    if starts != sorted(starts) or not 0 <= target <= 10_000_000 or target < starts[-1]:
+        raise ValueError("recipe: stretches out of order or an iteration outside them")
+    if not (0 <= tolerance < float("inf")):
+        raise ValueError(f"recipe: tolerance {tolerance!r}")
+    return segments, target, tolerance
 
 
 def _why(method: Method, knobs: Knobs) -> str:

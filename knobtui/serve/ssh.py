@@ -12,6 +12,7 @@ import asyncio
 import fcntl
 import os
 import pty
+import secrets
 import shutil
 import signal
 import struct
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncssh
+
+from .relay import Relay
 
 DEFAULT_PORT = 2222
 KILL_GRACE = 1.0  # seconds a hung-up child gets before SIGTERM, and again before SIGKILL
@@ -49,6 +52,13 @@ class ServeOptions:
     login_timeout: float = 30.0
     rate_limit: int = 20  # new connections per address per minute
     child_args: list[str] = field(default_factory=list)  # passed on to every `knobtui` child
+    presenter_keys: Path | None = None  # these keys log in as the presenter
+    presenter_password: str | None = None  # so does this password
+    lesson: str | None = None  # the presenter's lesson (everyone's, without a presenter)
+
+    @property
+    def presenting(self) -> bool:
+        return self.presenter_keys is not None or bool(self.presenter_password)
 
 
 def default_host_key_path() -> Path:
@@ -145,6 +155,11 @@ class Hub:
         self.options = options
         self.sessions: set[KnobSession] = set()
         self._recent: dict[str, deque[float]] = {}
+        self.relay: Relay | None = Relay() if options.presenting else None
+        self.presenter_keys = (asyncssh.read_authorized_keys(str(options.presenter_keys))
+                               if options.presenter_keys else None)
+        self.authorized_keys = (asyncssh.read_authorized_keys(str(options.authorized_keys))
+                                if options.authorized_keys else None)
 
     def admit_address(self, address: str) -> bool:
         """Count a new connection from `address`; False when it made too many in the last minute."""
@@ -157,8 +172,11 @@ class Hub:
         times.append(now)
         return True
 
-    def child_command(self) -> list[str]:
-        return [sys.executable, "-m", "knobtui", *self.options.child_args]
+    def child_command(self, presenter: bool) -> list[str]:
+        lesson = self.options.lesson
+        # With a presenter, the lesson is the presenter's: followers see its notes through the relay.
+        extra = ["--lesson", lesson] if lesson and (presenter or self.relay is None) else []
+        return [sys.executable, "-m", "knobtui", *self.options.child_args, *extra]
 
     async def end_all(self) -> None:
         await asyncio.gather(*(s.end("the server is shutting down") for s in list(self.sessions)))
@@ -190,21 +208,42 @@ class KnobServer(asyncssh.SSHServer):
             asyncio.get_running_loop().call_soon(
                 conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, "too many connections; try again in a minute")
 
+    presenter = False
+
     def begin_auth(self, username: str) -> bool:
         self.username = username
-        return self.hub.options.authorized_keys is not None  # open demos need no authentication
+        # Open demos without a presenter need no authentication at all.
+        return self.hub.authorized_keys is not None or self.hub.options.presenting
 
     def public_key_auth_supported(self) -> bool:
-        return self.hub.options.authorized_keys is not None
+        return self.hub.authorized_keys is not None or self.hub.presenter_keys is not None
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        host, addr = self.address, self.address
+        if self.hub.presenter_keys is not None and self.hub.presenter_keys.validate(key, host, addr) is not None:
+            self.presenter = True
+            return True
+        return self.hub.authorized_keys is not None and self.hub.authorized_keys.validate(key, host, addr) is not None
 
     def password_auth_supported(self) -> bool:
+        return bool(self.hub.options.presenter_password)
+
+    def validate_password(self, username: str, password: str) -> bool:
+        expected = self.hub.options.presenter_password or ""
+        if expected and secrets.compare_digest(password.encode(), expected.encode()):
+            self.presenter = True
+            return True
         return False
 
     def kbdint_auth_supported(self) -> bool:
-        return False
+        # With a presenter but no key list, the audience gets in with no questions asked.
+        return self.hub.options.presenting and self.hub.authorized_keys is None
+
+    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> bool:
+        return True  # accept, as a follower, without a prompt
 
     def session_requested(self) -> KnobSession:
-        return KnobSession(self.hub, self.address, self.username)
+        return KnobSession(self.hub, self.address, self.username, self.presenter)
 
     def connection_requested(self, *args: object) -> bool:
         log(f"refused port forwarding from {self.address}")
@@ -224,8 +263,9 @@ class KnobServer(asyncssh.SSHServer):
 class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     """One visitor's simulator: SSH channel bytes to and from a `knobtui` child's pty."""
 
-    def __init__(self, hub: Hub, address: str, username: str) -> None:
+    def __init__(self, hub: Hub, address: str, username: str, presenter: bool = False) -> None:
         self.hub = hub
+        self.presenter = presenter
         self.address = address
         self.username = username
         self.chan: asyncssh.SSHServerChannel | None = None  # type: ignore[type-arg]
@@ -286,7 +326,9 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         for name in ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"):
             if name in client_env:
                 env[name] = client_env[name]
-        self.child = Child(self.hub.child_command(), env, *self.size, cwd=self._workdir)
+        if self.hub.relay is not None:
+            env.update(self.hub.relay.child_env(self.presenter))
+        self.child = Child(self.hub.child_command(self.presenter), env, *self.size, cwd=self._workdir)
         try:
             self.child.start()
         except OSError as exc:
@@ -295,8 +337,9 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             return
         self.hub.sessions.add(self)
         self._start_reading()
+        role = " role=presenter" if self.presenter else (" role=follower" if self.hub.relay else "")
         log(f"connect {self.address} user={self.username!r} term={self.term} size={self.size[0]}x{self.size[1]} "
-            f"pid={self.child.pid} sessions={len(self.hub.sessions)}")
+            f"pid={self.child.pid} sessions={len(self.hub.sessions)}{role}")
 
     def data_received(self, data: bytes, datatype: object) -> None:  # type: ignore[override]
         self.last_input = time.monotonic()
@@ -434,8 +477,9 @@ async def serve(options: ServeOptions, ready: asyncio.Future[tuple[str, int]] | 
     key = load_or_create_host_key(key_path)
     hub = Hub(options)
     extra: dict[str, object] = {}
-    if options.authorized_keys is not None:
-        extra["authorized_client_keys"] = str(options.authorized_keys)
+    if hub.relay is not None:
+        await hub.relay.start()
+        log(f"presenter mode: followers get the presenter's state through the relay {hub.relay.path}")
     server = await asyncssh.create_server(
         lambda: KnobServer(hub), options.host, options.port,
         server_host_keys=[key], encoding=None, line_editor=False,
@@ -444,6 +488,10 @@ async def serve(options: ServeOptions, ready: asyncio.Future[tuple[str, int]] | 
     sockets = server.sockets or []
     host, port = sockets[0].getsockname()[:2] if sockets else (options.host, options.port)
     access = (f"keys in {options.authorized_keys}" if options.authorized_keys else "anyone, any user name, no password")
+    if options.presenting:
+        how = " and ".join(x for x in (f"keys in {options.presenter_keys}" if options.presenter_keys else "",
+                                       "the presenter password" if options.presenter_password else "") if x)
+        access += f"; the presenter logs in with {how}, everyone else follows"
     log(f"host key {key.get_fingerprint('sha256')} ({key_path})")
     log(f"listening on {host}:{port} ({access}); connect with: ssh -p {port} anyone@{host}")
     if ready is not None:
@@ -461,6 +509,8 @@ async def serve(options: ServeOptions, ready: asyncio.Future[tuple[str, int]] | 
         idle.cancel()
         await hub.end_all()
         await server.wait_closed()
+        if hub.relay is not None:
+            await hub.relay.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     log("stopped")

@@ -21,6 +21,7 @@ from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES
 from ..learning.lesson import Lesson, lesson_state
 from ..learning.view import View, make_view, nudge
 from ..records import export_session, write_new_file
+from .follow import RelayLink
 from .glyphs import glyphs
 from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
@@ -74,6 +75,8 @@ class KnobApp(App[None]):
         Binding("E", "export('jsonl')", "Export JSONL", show=False, id="export-jsonl"),
         Binding("s", "screenshot", "Screenshot", show=False, id="screenshot"),
         Binding("n", "lesson(1)", "Next step", show=False, id="lesson-next"),
+        Binding("d", "detach", "Play alone", id="detach"),
+        Binding("F", "follow", "Follow", id="follow"),
         Binding("N", "lesson(-1)", "Previous step", show=False, id="lesson-back"),
         Binding("up", "select(-1)", "Prev knob", show=False, id="knob-up"),
         Binding("down", "select(1)", "Next knob", show=False, id="knob-down"),
@@ -109,11 +112,16 @@ class KnobApp(App[None]):
     """The note of the lesson step on screen."""
     lesson_heading: var[str] = var("")
     """'lesson title · step k of n', or empty without a lesson."""
+    link_status: var[str] = var("")
+    """Presenter mode: 'presenting to N', 'following the presenter' or 'playing alone'."""
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
                  remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset(),
-                 lesson: Lesson | None = None) -> None:
+                 lesson: Lesson | None = None, link: tuple[str, str, str] | None = None) -> None:
         super().__init__()
+        self.link = RelayLink(*link) if link else None
+        self.following = bool(self.link and not self.link.presenter)
+        self._latest_state: dict[str, object] | None = None
         self.ascii = ascii
         self.glyphs = glyphs(ascii)
         self.lesson = lesson
@@ -149,7 +157,7 @@ class KnobApp(App[None]):
             log = IterationLog(id="log")
             log.glyphs = self.glyphs
             yield log
-            status = StatusBar(id="status").data_bind(KnobApp.view, KnobApp.playing)
+            status = StatusBar(id="status").data_bind(KnobApp.view, KnobApp.playing, link=KnobApp.link_status)
             status.ascii = self.ascii
             yield status
         yield Static(id="too-small")
@@ -158,6 +166,9 @@ class KnobApp(App[None]):
     def on_mount(self) -> None:
         self.set_class(self.ascii, "-ascii")
         self._fit(self.size.width, self.size.height)
+        if self.link is not None:
+            self.link_status = "presenting" if self.link.presenter else "following the presenter (d: play alone)"
+            self.run_worker(self._relay(), exclusive=True, group="relay")
         if self.lesson is not None:
             self.go_to_lesson_step(0)
         else:
@@ -175,6 +186,81 @@ class KnobApp(App[None]):
             arithmetic = self.query_one(Arithmetic)
             if arithmetic.styles.max_height is None or arithmetic.styles.max_height.value != ceiling:
                 arithmetic.styles.max_height = ceiling
+
+    # ---- presenter mode ------------------------------------------------------------------------
+    async def _relay(self) -> None:
+        assert self.link is not None
+        try:
+            await self.link.run(self._on_relay)
+        except OSError as exc:
+            self.notify(f"cannot reach the presenter's relay: {exc}", severity="error")
+        if not self.link.presenter:
+            self.link_status = "the presenter's relay has gone: playing alone"
+            self.following = False
+            self.refresh_bindings()
+
+    def _on_relay(self, message: dict[str, object]) -> None:
+        if "followers" in message:
+            n = message["followers"]
+            self.link_status = f"presenting to {n} follower{'s' if n != 1 else ''}"
+        state = message.get("state")
+        if isinstance(state, dict):
+            self._latest_state = state
+            if self.following:
+                self._apply_state(state)
+
+    def _apply_state(self, state: dict[str, object]) -> None:
+        """Become the presenter's state: the same session, preset, hidden knobs and lesson note."""
+        before = [(seg.start, seg.method, seg.knobs) for seg in self.session.segments]
+        try:
+            self.session.follow(state["recipe"])  # type: ignore[arg-type]
+        except (KeyError, ValueError):
+            return
+        after = [(seg.start, seg.method, seg.knobs) for seg in self.session.segments]
+        self.preset = str(state.get("preset", self.preset))
+        hidden = state.get("hidden", [])
+        self.hidden = frozenset(h for h in hidden if h in KNOB_NAMES) if isinstance(hidden, list) else frozenset()
+        self.lesson_heading = str(state.get("lesson_heading", ""))
+        self.lesson_note = str(state.get("lesson_note", ""))
+        self._publish(rebuild_log=after[: len(before)] != before)
+
+    def _send_state(self) -> None:
+        if self.link is not None and self.link.presenter:
+            self.link.send_state({"recipe": self.session.recipe(), "preset": self.preset,
+                                  "hidden": sorted(self.hidden), "lesson_heading": self.lesson_heading,
+                                  "lesson_note": self.lesson_note})
+
+    def action_detach(self) -> None:
+        """d: stop following and play alone from here."""
+        if self.link is None or self.link.presenter:
+            return
+        self.following = False
+        self.link_status = "playing alone (F: follow the presenter again)"
+        self.refresh_bindings()
+
+    def action_follow(self) -> None:
+        """F: follow the presenter again, from where the presenter is now."""
+        if self.link is None or self.link.presenter:
+            return
+        self._stop_play()
+        self.following = True
+        self.link_status = "following the presenter (d: play alone)"
+        self.refresh_bindings()
+        if self._latest_state is not None:
+            self._apply_state(self._latest_state)
+
+    FOLLOWER_MAY = {"help", "compare", "toggle_plot", "next_theme", "quit", "export", "screenshot", "detach",
+                    "command_palette", "follow"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While following, keys that would change the state are off (d detaches to use them)."""
+        if self.following and action not in self.FOLLOWER_MAY and not action.startswith("_"):
+            return False
+        if action in ("detach", "follow"):
+            if self.link is None or self.link.presenter:
+                return False
+            return self.following == (action == "detach")  # only the one that changes something
+        return True
 
     # ---- lessons -------------------------------------------------------------------------------
     def action_lesson(self, change: int) -> None:
@@ -231,6 +317,7 @@ class KnobApp(App[None]):
             self.title, self.sub_title = f"knobtui - {sub}", ""
         else:
             self.sub_title = sub
+        self._send_state()
         log = self.query_one(IterationLog)
         it = s.iteration
         if rebuild_log or it < log.last_iteration:
@@ -436,11 +523,12 @@ class KnobApp(App[None]):
 
 
 def run_app(start: Start, theme: str | None = None, ascii: bool = False,
-            hidden: frozenset[str] = frozenset(), lesson: Lesson | None = None) -> int:
+            hidden: frozenset[str] = frozenset(), lesson: Lesson | None = None,
+            link: tuple[str, str, str] | None = None) -> int:
     """Run the simulator in this terminal; the exit status. The theme chosen is remembered for next time."""
     if theme is not None and theme not in theme_names():
         theme = None  # a remembered theme that no longer ships
-    app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden, lesson=lesson)
+    app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden, lesson=lesson, link=link)
     app.run()
     return app.return_code or 0
 

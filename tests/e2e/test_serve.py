@@ -80,6 +80,16 @@ class Server:
         return self.proc.wait()
 
 
+class AudienceClient(asyncssh.SSHClient):
+    """Answers keyboard-interactive with no prompts, as OpenSSH does: how an audience gets in beside a presenter."""
+
+    def kbdint_auth_requested(self) -> str:
+        return ""
+
+    def kbdint_challenge_received(self, name, instructions, lang, prompts):  # type: ignore[no-untyped-def]
+        return [] if not prompts else None
+
+
 class Visitor:
     """An asyncssh client with a pty, rendering what it receives on a pyte screen."""
 
@@ -95,7 +105,8 @@ class Visitor:
     async def open(cls, port: int, cols: int = 100, rows: int = 30, username: str = "anyone",
                    client_keys: list[asyncssh.SSHKey] | None = None) -> Visitor:
         conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
-                                      client_keys=client_keys or None, agent_path=None, config=[])
+                                      client_keys=client_keys or None, agent_path=None, config=[],
+                                      client_factory=AudienceClient)
         proc = await conn.create_process(term_type="xterm-256color", term_size=(cols, rows), encoding=None)
         return cls(conn, proc, cols, rows)
 

@@ -17,12 +17,15 @@ STATUS_STYLES = {
 }
 
 
-def status_text(view: View, playing: str = "", sep: str = "·") -> Text:
+def status_text(view: View, playing: str = "", sep: str = "·", link: str = "") -> Text:
     st = view.stability
     t = Text(no_wrap=True, overflow="ellipsis" if sep == "·" else "crop")
     t.append(f"{METHOD_NAMES[view.method]} ", style="bold")
     t.append(f"{sep} iteration {view.iteration} {sep} ")
     t.append(view.status.text, style=STATUS_STYLES.get(view.status.kind, ""))
+    if link:
+        t.append(f" {sep} ")
+        t.append(link, style="bold")
     if playing:
         t.append(f" {sep} {playing}")
     if view.method == "gradient":
@@ -53,11 +56,16 @@ class StatusBar(LineMixin, Widget):
     """'playing at N/s' while autoplay runs."""
     ascii: var[bool] = var(False)
     """Draw with plain ASCII."""
+    link: var[str] = var("")
+    """Presenter mode: presenting to N / following / playing alone."""
 
     def make_renderable(self) -> Text | None:
         if self.view is None:
             return None
-        return status_text(self.view, self.playing, glyphs(self.ascii).sep)
+        return status_text(self.view, self.playing, glyphs(self.ascii).sep, self.link)
+
+    def watch_link(self) -> None:
+        self.redraw()
 
     def watch_view(self, view: View | None) -> None:
         kind = view.status.kind if view else ""

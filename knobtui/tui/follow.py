@@ -1,0 +1,52 @@
+"""The simulator's side of presenter mode: send the presenter's state, or follow it.
+
+A presenter's simulator sends `{"state": ...}` lines after each change; a follower's receives them
+and, while it follows, becomes that state (Session.follow). `d` detaches to play alone from where the
+presenter was; `F` follows again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+
+class RelayLink:
+    """One connection to `knobtui serve`'s relay socket."""
+
+    def __init__(self, path: str, role: str, token: str) -> None:
+        self.path, self.role, self.token = path, role, token
+        self.writer: asyncio.StreamWriter | None = None
+        self._last_sent: bytes | None = None
+
+    @property
+    def presenter(self) -> bool:
+        return self.role == "presenter"
+
+    async def run(self, on_message: Callable[[dict[str, object]], None]) -> None:
+        """Connect, say who we are, then hand every message to `on_message` until the relay goes."""
+        reader, self.writer = await asyncio.open_unix_connection(self.path, limit=256 * 1024)
+        hello = {"role": self.role, "token": self.token} if self.presenter else {"role": "follower"}
+        self.writer.write((json.dumps(hello) + "\n").encode())
+        if self._last_sent is not None:
+            self.writer.write(self._last_sent)
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict):
+                on_message(message)
+
+    def send_state(self, state: dict[str, object]) -> None:
+        """Send the presenter's state if it changed (never waits: the relay reads all the time)."""
+        line = (json.dumps({"state": state}, separators=(",", ":")) + "\n").encode()
+        if line == self._last_sent:
+            return
+        self._last_sent = line
+        if self.writer is not None and not self.writer.is_closing():
+            self.writer.write(line)

@@ -1,0 +1,177 @@
+"""Presenter mode over real SSH on 127.0.0.1: a presenter drives, followers follow at their own sizes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import statistics
+import time
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from test_serve import AudienceClient, Server, Visitor
+
+
+@pytest.fixture
+def presenter_key() -> asyncssh.SSHKey:
+    return asyncssh.generate_private_key("ssh-ed25519")
+
+
+@pytest.fixture
+def presenting(tmp_path: Path, presenter_key: asyncssh.SSHKey):  # type: ignore[no-untyped-def]
+    keys = tmp_path / "presenter_keys"
+    keys.write_bytes(presenter_key.export_public_key())
+    srv = Server(tmp_path, "--presenter-key", str(keys), "--rate-limit", "100")
+    yield srv
+    srv.stop()
+
+
+async def open_presenter(srv: Server, key: asyncssh.SSHKey, cols: int = 100, rows: int = 30) -> Visitor:
+    return await Visitor.open(srv.port, cols, rows, username="teacher", client_keys=[key])
+
+
+def iteration(v: Visitor) -> int:
+    m = re.search(r"iteration (\d+) ", v.text())
+    return int(m.group(1)) if m else -1
+
+
+async def test_followers_show_the_presenters_numbers_at_their_own_sizes(
+        presenting: Server, presenter_key: asyncssh.SSHKey) -> None:
+    teacher = await open_presenter(presenting, presenter_key)
+    students = [await Visitor.open(presenting.port, c, r) for c, r in ((80, 24), (120, 40), (100, 30))]
+    try:
+        await teacher.wait_for("presenting to 3 followers")
+        for s in students:
+            await s.wait_for("following the presenter")
+        teacher.press(b" ")
+        await teacher.wait_for("Error: 0.30250000000000005 Prediction: 0.25")
+        for s in students:
+            await s.wait_for("Error: 0.30250000000000005 Prediction: 0.25")
+        teacher.press(b"  ")
+        for s in students + [teacher]:
+            await s.wait_for("Error: 0.095712890625 Prediction: 0.49062500000000003")
+            await s.wait_for("iteration 3 ")
+        teacher.press(b"6")  # a preset: the divergence lesson
+        for s in students:
+            await s.wait_for("preset divergence")
+        teacher.press(b"b")  # and steps back too
+        for s in students:
+            assert s.screen.columns in (80, 120, 100)
+        assert presenting.log_has("role=presenter") and presenting.log_has("role=follower")
+    finally:
+        for v in [teacher, *students]:
+            v.close()
+
+
+async def test_a_detached_follower_is_unaffected_and_can_follow_again(
+        presenting: Server, presenter_key: asyncssh.SSHKey) -> None:
+    teacher = await open_presenter(presenting, presenter_key)
+    alone = await Visitor.open(presenting.port, 100, 30)
+    other = await Visitor.open(presenting.port, 80, 24)
+    try:
+        await teacher.wait_for("presenting to 2 followers")
+        await alone.wait_for("following the presenter")
+        alone.press(b" ")  # keys that change the state do nothing while following
+        await asyncio.sleep(0.3)
+        assert iteration(alone) == 0
+        alone.press(b"d")
+        await alone.wait_for("playing alone")
+        alone.press(b"m   ")  # hot and cold, three iterations of its own
+        await alone.wait_for("iteration 3 ")
+        teacher.press(b"f")  # the presenter fast-forwards to convergence
+        await other.wait_for("converged at iteration 39")
+        await asyncio.sleep(0.3)
+        assert "hot and cold" in alone.text() and iteration(alone) == 3  # untouched
+        alone.press(b"F")
+        await alone.wait_for("converged at iteration 39")
+        await alone.wait_for("following the presenter")
+    finally:
+        for v in (teacher, alone, other):
+            v.close()
+
+
+async def test_a_stalled_follower_does_not_delay_the_presenter(
+        presenting: Server, presenter_key: asyncssh.SSHKey) -> None:
+    """One follower stops reading its SSH channel, one never reads the relay: the presenter keeps pace."""
+    teacher = await open_presenter(presenting, presenter_key, 80, 24)
+    reading = await Visitor.open(presenting.port, 80, 24)
+    stalled = await Visitor.open(presenting.port, 160, 50)
+    await teacher.wait_for("presenting to 2 followers")
+    await stalled.wait_for("following the presenter")
+
+    async def step_latency(n: int) -> list[float]:
+        times = []
+        for _ in range(n):
+            before = iteration(teacher)
+            t0 = time.perf_counter()
+            teacher.press(b" ")
+            while iteration(teacher) != before + 1:
+                await asyncio.sleep(0.001)
+            times.append(time.perf_counter() - t0)
+        return times
+
+    try:
+        baseline = statistics.median(await step_latency(15))
+        stalled._reader.cancel()  # its client stops reading: its channel, then its child, back up
+        relay_path = next(line.split("relay ")[1].strip() for line in presenting.lines if "relay " in line)
+        raw = socket.socket(socket.AF_UNIX)
+        raw.connect(relay_path)
+        raw.sendall(json.dumps({"role": "follower"}).encode() + b"\n")  # joins, then never reads
+        await teacher.wait_for("presenting to 3 followers")
+        under_stall = statistics.median(await step_latency(40))
+        await reading.wait_for(f"iteration {iteration(teacher)} ")  # the other follower kept up too
+        assert under_stall <= baseline + 0.016, (baseline, under_stall)
+        raw.close()
+    finally:
+        for v in (teacher, reading, stalled):
+            v.close()
+
+
+async def test_a_lesson_drives_the_followers(tmp_path: Path, presenter_key: asyncssh.SSHKey) -> None:
+    keys = tmp_path / "presenter_keys"
+    keys.write_bytes(presenter_key.export_public_key())
+    srv = Server(tmp_path, "--presenter-key", str(keys), "--lesson", "chapter4")
+    try:
+        teacher = await open_presenter(srv, presenter_key)
+        student = await Visitor.open(srv.port, 80, 24)
+        await teacher.wait_for("step 1 of 15")
+        await student.wait_for("step 1 of 15")
+        teacher.press(b"nnn")
+        await student.wait_for("step 4 of 15")
+        await student.wait_for("converged at iteration 1101")
+        student.press(b"n")  # a follower cannot drive the lesson
+        await asyncio.sleep(0.3)
+        assert "step 4 of 15" in student.text()
+        for v in (teacher, student):
+            v.close()
+    finally:
+        srv.stop()
+
+
+async def test_presenter_password_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNOBTUI_PRESENTER_PASSWORD", "chalk")
+    srv = Server(tmp_path)
+    try:
+        async def login(password: str | None) -> Visitor:
+            conn = await asyncssh.connect("127.0.0.1", srv.port, username="t", password=password, known_hosts=None,
+                                          client_keys=None, agent_path=None, config=[], client_factory=AudienceClient,
+                                          preferred_auth="password" if password else "keyboard-interactive")
+            proc = await conn.create_process(term_type="xterm-256color", term_size=(100, 30), encoding=None)
+            return Visitor(conn, proc, 100, 30)
+
+        with pytest.raises(asyncssh.PermissionDenied):
+            await login("cheese")
+        teacher = await login("chalk")
+        student = await login(None)
+        await teacher.wait_for("presenting to 1 follower")
+        await student.wait_for("following the presenter")
+        teacher.press(b" ")
+        await student.wait_for("Error: 0.30250000000000005 Prediction: 0.25")
+        for v in (teacher, student):
+            v.close()
+    finally:
+        srv.stop()
