@@ -314,3 +314,45 @@ def test_back_across_a_knob_change(k1: Knobs, method: str, n1: int, k2: Knobs, n
     assert s.knobs == (knobs_then if took_new_steps else knobs_changed)
     check_converged_at(s)
     assert [repr(r) for r in s.records()] == before
+
+
+from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
+
+_OPS = _st.lists(_st.one_of(
+    _st.tuples(_st.just("run"), _st.integers(0, 40)),
+    _st.tuples(_st.just("back"), _st.integers(1, 10)),
+    _st.tuples(_st.just("alpha"), _st.sampled_from([0.1, 0.5, 1.0, 2.5])),
+    _st.tuples(_st.just("weight"), _st.floats(-5, 5)),
+    _st.tuples(_st.just("method"), _st.sampled_from(["hot-cold", "gradient"])),
+), max_size=12)
+
+
+@_settings(max_examples=150, deadline=None)
+@_given(ops=_OPS, follower_ops=_OPS)
+def test_a_follower_becomes_exactly_the_session_its_recipe_describes(ops, follower_ops) -> None:  # type: ignore[no-untyped-def]
+    """Presenter mode: whatever either side did before, follow(recipe) gives the same records, knobs and status."""
+    import json as _json
+
+    from knobtui.learning import Session as _Session
+    from knobtui.learning import get_preset as _get_preset
+
+    def play(s, steps):  # type: ignore[no-untyped-def]
+        for op, arg in steps:
+            if op == "run":
+                s.run(arg)
+            elif op == "back":
+                s.back(arg)
+            elif op == "method":
+                s.set_method(arg)
+            else:
+                s.set_knobs(**{op: arg})
+
+    presenter = _Session(_get_preset("gradient").knobs, "gradient")
+    follower = _Session(_get_preset("toes").knobs, "hot-cold")
+    play(follower, follower_ops)
+    for i in range(0, len(ops) + 1, 3):
+        play(presenter, ops[i:i + 3])
+        follower.follow(_json.loads(_json.dumps(presenter.recipe())))  # as it travels: JSON
+        assert [repr(r) for r in follower.records()] == [repr(r) for r in presenter.records()]
+        assert follower.knobs == presenter.knobs and follower.method == presenter.method
+        assert follower.status == presenter.status

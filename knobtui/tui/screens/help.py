@@ -66,6 +66,8 @@ that factor is bigger than 1 in size: every step overshoots further than the las
 | e / E | export every iteration as CSV / JSON lines (a new file in this folder) |
 | s | save an SVG screenshot |
 | t | next theme |
+| n / N | next / previous lesson step (with --lesson) |
+| d / F | presenter mode: play alone / follow the presenter again |
 | ctrl+p | command palette |
 | ? | this help |
 | q | quit |
