@@ -227,6 +227,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     parse_hide(args.hide)
     child_args: list[str] = []
     _lesson(args.lesson)
+    if args.lesson and Path(args.lesson).exists():
+        args.lesson = str(Path(args.lesson).resolve())  # every visitor's simulator runs in its own folder
     for knob in ("preset", "method", *KNOB_NAMES, "theme", "hide"):
         value = getattr(args, knob)
         if value:

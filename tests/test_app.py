@@ -366,3 +366,37 @@ async def test_log_follows_the_newest_line_unless_scrolled_back() -> None:
         await pilot.pause()
         assert log._follow
         assert log.render_line(height - 1).text.lstrip().startswith("31")
+
+
+async def test_following_again_replaces_the_log_of_a_follower_who_played_alone() -> None:
+    """The state a follower receives rebuilds its log when its own history no longer matches."""
+    presenter = Session(get_preset("gradient").knobs, "gradient")
+    presenter.run(3)
+    presenter.set_knobs(alpha=0.1)
+    presenter.run(1)
+    app = make_app("gradient")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(8):
+            await pilot.press("space")  # played alone to iteration 8 with alpha 1.0
+        app.following = True
+        app._apply_state({"recipe": presenter.recipe(), "preset": "gradient", "hidden": []})
+        await pilot.pause()
+        assert app.session.iteration == 4
+        consistent(app)
+        log = app.query_one(IterationLog)
+        assert [line.split(" ", 1)[1] for line in log.lines] == [book_line(r) for r in presenter.records()]
+
+
+async def test_a_reset_while_scrolled_back_shows_the_new_lines() -> None:
+    app = make_app("hot-cold")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(40):
+            await pilot.press("space")
+        log = app.query_one(IterationLog)
+        log.scroll_to(y=log.max_scroll_y - 20, animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.press("r", "space", "space", "space")
+        await pilot.pause()
+        height = log.scrollable_content_region.height
+        assert log.render_line(height - 1).text.lstrip().startswith("3")
+        consistent(app)

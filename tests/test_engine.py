@@ -537,3 +537,17 @@ def test_tiny_alpha_input_is_learning_not_oscillating() -> None:
         s.step()
         assert s.status.kind == "learning"
         assert predicted_iterations(knobs, "gradient", 0.5, 1e-10) is None
+
+
+def test_follow_back_to_where_a_new_stretch_begins_keeps_its_knobs() -> None:
+    presenter = preset_session("gradient")
+    presenter.run(5)
+    presenter.set_knobs(alpha=0.5)
+    follower = preset_session("gradient")
+    presenter.run(3)
+    follower.follow(presenter.recipe())
+    presenter.go_to(5)
+    presenter.set_knobs(alpha=0.5)  # the lesson's state: the new alpha, no iteration under it yet
+    follower.follow(presenter.recipe())
+    assert follower.knobs == presenter.knobs and follower.iteration == 5
+    assert [s.knobs for s in follower.segments] == [s.knobs for s in presenter.segments]

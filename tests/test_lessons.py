@@ -94,3 +94,19 @@ class TestLessonPanel:
         """The divergence step at 80x24."""
         app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))
         assert snap_compare(app, press=["n"] * 11, terminal_size=(80, 24))
+
+
+def test_snapshots_rebuild_the_same_state_as_a_replay() -> None:
+    from knobtui.learning.lesson import lesson_snapshots, state_from_snapshot
+    lesson = load_lesson("chapter4")
+    for k, snap in enumerate(lesson_snapshots(lesson)):
+        a, b = lesson_state(lesson, k), state_from_snapshot(k, snap)
+        assert [repr(r) for r in a.session.records()] == [repr(r) for r in b.session.records()]
+        assert (a.preset, a.hidden, a.note, a.session.status) == (b.preset, b.hidden, b.note, b.session.status)
+
+
+@pytest.mark.parametrize("text", ['step = [1]\n', 'step = [{note = "a"}, 5]\n', '[[step]]\npreset = ["hot-cold"]\n',
+                                  '[[step]]\nmethod = { a = 1 }\n'])
+def test_malformed_steps_are_lesson_errors(text: str) -> None:
+    with pytest.raises(LessonError):
+        parse_lesson(text, "odd.toml")

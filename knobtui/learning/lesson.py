@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -68,7 +68,6 @@ class LessonState:
     preset: str
     hidden: frozenset[str]
     note: str
-    stops: list[str] = field(default_factory=list)
 
 
 def _knob_name(name: str) -> str:
@@ -111,6 +110,9 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
     for i, raw in enumerate(raw_steps):
         line = heads[i] if i < len(heads) else 0
         where = f"{source}, line {line} (step {i + 1})"
+        if not isinstance(raw, dict):
+            raise LessonError(f"{source}, line {_key_line(text, 0, 'step')}: step {i + 1} must be a "
+                              f"[[step]] table, not {raw!r}")
 
         def fail(key: str, why: str) -> LessonError:
             return LessonError(f"{source}, line {_key_line(text, line, key)} (step {i + 1}): {why}")
@@ -123,10 +125,10 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
         if not isinstance(note, str):
             raise fail("note", "note must be text")
         preset = raw.get("preset")
-        if preset is not None and preset not in PRESETS:
+        if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
             raise fail("preset", f"preset {preset!r} is not one of {', '.join(PRESETS)}")
         method = raw.get("method")
-        if method is not None and method not in METHODS:
+        if method is not None and (not isinstance(method, str) or method not in METHODS):
             raise fail("method", f"method {method!r} is not one of {', '.join(METHODS)}")
         settings = raw.get("set", {})
         if not isinstance(settings, dict):
@@ -171,12 +173,53 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
 
 def _check_runs(lesson: Lesson) -> None:
     """Run the whole lesson once, so a knob combination that cannot be set fails now, not mid-talk."""
-    for k in range(len(lesson.steps)):
+    lesson_snapshots(lesson)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonSnapshot:
+    """Where the lesson stands after one of its steps, small enough to keep one per step."""
+
+    recipe: dict[str, object]
+    preset: str
+    hidden: frozenset[str]
+    note: str
+
+
+def lesson_snapshots(lesson: Lesson, tolerance: float = DEFAULT_TOLERANCE) -> list[LessonSnapshot]:
+    """Play the lesson once from the start, keeping each step's state: n and N then cost one replay,
+    not a replay of every step before it. LessonError names the step that cannot be played."""
+    preset = get_preset(DEFAULT_PRESET)
+    session = Session(preset.knobs, preset.method, tolerance)
+    name, hidden = preset.name, frozenset()
+    out = []
+    for k, step in enumerate(lesson.steps):
         try:
-            lesson_state(lesson, k)
+            name, hidden = _apply_step(session, step, name, hidden)
         except (KnobError, ValueError) as exc:
-            step = lesson.steps[k]
             raise LessonError(f"{lesson.source}, line {step.line} (step {k + 1}): {exc}") from None
+        out.append(LessonSnapshot(session.recipe(), name, hidden, step.note))
+    return out
+
+
+def _apply_step(session: Session, step: LessonStep, name: str, hidden: frozenset[str]) -> tuple[str, frozenset[str]]:
+    if step.preset is not None:
+        p = get_preset(step.preset)
+        name = p.name
+        session.reset(p.knobs, p.method)
+    if step.method is not None:
+        session.set_method(step.method)
+    if step.set:
+        if session.iteration == 0:  # before any step the new knobs are the start to reset to
+            session.reset(session.knobs.with_values(**dict(step.set)), session.method)
+        else:
+            session.set_knobs(**dict(step.set))
+    hidden = (hidden | set(step.hide)) - set(step.show)
+    if step.steps:
+        session.run(step.steps)
+    if step.fast_forward:
+        session.fast_forward()
+    return name, frozenset(hidden)
 
 
 def load_lesson(name_or_path: str) -> Lesson:
@@ -209,29 +252,19 @@ def lesson_state(lesson: Lesson, index: int, tolerance: float = DEFAULT_TOLERANC
     """Replay steps 0..index from the start: the state a presenter is in at lesson step `index`."""
     preset = get_preset(DEFAULT_PRESET)
     session = Session(preset.knobs, preset.method, tolerance)
-    name = preset.name
-    hidden: set[str] = set()
-    stops: list[str] = []
+    name, hidden = preset.name, frozenset()
     for step in lesson.steps[: index + 1]:
-        if step.preset is not None:
-            p = get_preset(step.preset)
-            name = p.name
-            session.reset(p.knobs, p.method)
-        if step.method is not None:
-            session.set_method(step.method)
-        if step.set:
-            if session.iteration == 0:  # before any step the new knobs are the start to reset to
-                session.reset(session.knobs.with_values(**dict(step.set)), session.method)
-            else:
-                session.set_knobs(**dict(step.set))
-        hidden |= set(step.hide)
-        hidden -= set(step.show)
-        if step.steps:
-            session.run(step.steps)
-        if step.fast_forward:
-            stops.append(session.fast_forward().stop)
+        name, hidden = _apply_step(session, step, name, hidden)
     note = lesson.steps[index].note if 0 <= index < len(lesson.steps) else ""
-    return LessonState(index, session, name, frozenset(hidden), note, stops)
+    return LessonState(index, session, name, hidden, note)
+
+
+def state_from_snapshot(index: int, snap: LessonSnapshot) -> LessonState:
+    """A snapshot made whole again: the session rebuilt from its recipe."""
+    preset = get_preset(snap.preset)
+    session = Session(preset.knobs, preset.method)
+    session.follow(snap.recipe)
+    return LessonState(index, session, snap.preset, snap.hidden, snap.note)
 
 
 __all__ = ["Lesson", "LessonError", "LessonState", "LessonStep", "Knobs", "lesson_state", "load_lesson",

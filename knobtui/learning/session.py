@@ -317,23 +317,31 @@ class Session:
             "segments": [{"start": seg.start, "method": seg.method, "knobs": seg.knobs.as_dict()}
                          for seg in self._segments],
             "iteration": self.iteration,
+            "halted": self._halt is not None,  # the next iteration overflowed: say so here too
         }
 
     def follow(self, recipe: dict[str, object]) -> None:
         """Become the session `recipe` describes: step on, or back, when only the iteration differs;
         rebuild from the recipe otherwise. Raises ValueError (changing nothing) on a bad recipe."""
         segments, target, tolerance = _read_recipe(recipe)
+        self._follow(segments, target, tolerance)
+        if recipe.get("halted") and self._halt is None and self.iteration == target:
+            self.step()  # fails the same way the original did, and records the same halt
+
+    def _follow(self, segments: list[tuple[int, Method, Knobs]], target: int, tolerance: float) -> None:
         mine = [(seg.start, seg.method, seg.knobs) for seg in self._segments]
         if tolerance == self.tolerance and mine == segments[: len(mine)] and (
-                len(mine) == len(segments) or self.iteration == segments[len(mine)][0]):
+                len(mine) == len(segments) or self.iteration <= segments[len(mine)][0]):
             if len(mine) == len(segments) and target < self.iteration:
-                self.go_to(target)
+                if target > segments[-1][0] or len(segments) == 1:  # still inside the last stretch
+                    self.go_to(target)
+                    return
+            else:
+                for start, method, knobs in segments[len(mine):]:
+                    self.run(start - self.iteration)
+                    self._segments.append(Segment(start, knobs, method, array("d", [knobs.weight])))
+                self.run(target - self.iteration)
                 return
-            for start, method, knobs in segments[len(mine):]:
-                self.run(start - self.iteration)
-                self._segments.append(Segment(start, knobs, method, array("d", [knobs.weight])))
-            self.run(target - self.iteration)
-            return
         self.tolerance = tolerance
         first = segments[0]
         self._origin = (first[2], first[1])
@@ -387,7 +395,7 @@ def _read_recipe(recipe: dict[str, object]) -> tuple[list[tuple[int, Method, Kno
         target = int(recipe["iteration"])  # type: ignore[call-overload]
         raw = recipe["segments"]
         segments = [(int(s["start"]), check_method(s["method"]), Knobs(**s["knobs"])) for s in raw]  # type: ignore[union-attr]
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise ValueError(f"recipe: missing or malformed {exc}") from None
     if not segments or segments[0][0] != 0:
         raise ValueError("recipe: the first stretch must start at iteration 0")

@@ -16,7 +16,7 @@ import secrets
 import shutil
 import tempfile
 
-MAX_LINE = 64 * 1024
+MAX_LINE = 16 * 1024 * 1024  # a recipe grows ~130 bytes per knob change after a step
 
 
 class _Slot:
@@ -87,6 +87,8 @@ class Relay:
         role = None
         try:
             hello = json.loads(await reader.readline() or b"{}")
+            if not isinstance(hello, dict):
+                hello = {}
             if hello.get("role") == "presenter" and secrets.compare_digest(
                     str(hello.get("token", "")), self.presenter_token):
                 role = "presenter"
@@ -106,7 +108,8 @@ class Relay:
                     self.latest = line
                     for slot in self.followers.values():
                         slot.put(line)
-        except (ConnectionError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError):
+        except (ConnectionError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError,
+                asyncio.CancelledError):
             pass
         finally:
             if role == "presenter":

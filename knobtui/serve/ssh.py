@@ -218,10 +218,15 @@ class KnobServer(asyncssh.SSHServer):
     def public_key_auth_supported(self) -> bool:
         return self.hub.authorized_keys is not None or self.hub.presenter_keys is not None
 
+    # Which login succeeded decides the role: each method below sets `presenter` from its own result, so
+    # the last one tried (the one that let the client in) wins. asyncssh asks validate_public_key when
+    # a key is merely offered, before its signature is checked: offering the presenter's public key and
+    # then logging in another way must not make anyone the presenter.
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         host, addr = self.address, self.address
-        if self.hub.presenter_keys is not None and self.hub.presenter_keys.validate(key, host, addr) is not None:
-            self.presenter = True
+        self.presenter = (self.hub.presenter_keys is not None
+                          and self.hub.presenter_keys.validate(key, host, addr) is not None)
+        if self.presenter:
             return True
         return self.hub.authorized_keys is not None and self.hub.authorized_keys.validate(key, host, addr) is not None
 
@@ -230,20 +235,25 @@ class KnobServer(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         expected = self.hub.options.presenter_password or ""
-        if expected and secrets.compare_digest(password.encode(), expected.encode()):
-            self.presenter = True
-            return True
-        return False
+        self.presenter = bool(expected) and secrets.compare_digest(password.encode(), expected.encode())
+        return self.presenter
 
     def kbdint_auth_supported(self) -> bool:
         # With a presenter but no key list, the audience gets in with no questions asked.
         return self.hub.options.presenting and self.hub.authorized_keys is None
 
     def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> bool:
+        self.presenter = False
         return True  # accept, as a follower, without a prompt
 
+    def auth_completed(self) -> None:
+        self.role_settled = True
+
+    role_settled = False
+
     def session_requested(self) -> KnobSession:
-        return KnobSession(self.hub, self.address, self.username, self.presenter)
+        return KnobSession(self.hub, self.address, self.username, self.presenter and self.role_settled
+                           if self.hub.options.presenting else False)
 
     def connection_requested(self, *args: object) -> bool:
         log(f"refused port forwarding from {self.address}")

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Static
 
 from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
                         get_preset, parse_number)
-from ..learning.lesson import Lesson, lesson_state
+from ..learning.lesson import Lesson, LessonSnapshot, lesson_snapshots, state_from_snapshot
 from ..learning.view import View, make_view, nudge
 from ..records import export_session, write_new_file
 from .follow import RelayLink
@@ -126,6 +126,7 @@ class KnobApp(App[None]):
         self.glyphs = glyphs(ascii)
         self.lesson = lesson
         self.lesson_index = -1
+        self._lesson_snapshots: list[LessonSnapshot] | None = None
         self.set_reactive(KnobApp.hidden, frozenset(hidden))
         self.selected = next((i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden), 0)
         self.session = Session(start.knobs, start.method, tolerance)
@@ -212,17 +213,22 @@ class KnobApp(App[None]):
     def _apply_state(self, state: dict[str, object]) -> None:
         """Become the presenter's state: the same session, preset, hidden knobs and lesson note."""
         before = [(seg.start, seg.method, seg.knobs) for seg in self.session.segments]
+        was = self.session.iteration
         try:
             self.session.follow(state["recipe"])  # type: ignore[arg-type]
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError) as exc:
+            self.link_status = f"cannot follow: {exc}"
             return
         after = [(seg.start, seg.method, seg.knobs) for seg in self.session.segments]
+        # The log can only be extended in place when what it shows is still history: same stretches
+        # so far, and this simulator was not past the point where the presenter's new stretch begins.
+        extends = after[: len(before)] == before and (len(after) == len(before) or was <= after[len(before)][0])
         self.preset = str(state.get("preset", self.preset))
         hidden = state.get("hidden", [])
         self.hidden = frozenset(h for h in hidden if h in KNOB_NAMES) if isinstance(hidden, list) else frozenset()
         self.lesson_heading = str(state.get("lesson_heading", ""))
         self.lesson_note = str(state.get("lesson_note", ""))
-        self._publish(rebuild_log=after[: len(before)] != before)
+        self._publish(rebuild_log=not extends)
 
     def _send_state(self) -> None:
         if self.link is not None and self.link.presenter:
@@ -278,7 +284,9 @@ class KnobApp(App[None]):
         """Show the lesson as it stands after step `index`: replayed from the start, so going back is exact."""
         assert self.lesson is not None
         self._stop_play()
-        state = lesson_state(self.lesson, index, self.session.tolerance)
+        if self._lesson_snapshots is None:
+            self._lesson_snapshots = lesson_snapshots(self.lesson, self.session.tolerance)
+        state = state_from_snapshot(index, self._lesson_snapshots[index])
         self.lesson_index = index
         self.session = state.session
         self.preset = state.preset
@@ -376,6 +384,10 @@ class KnobApp(App[None]):
 
     def action_switch_method(self) -> None:
         self.set_method(METHODS[1 - METHODS.index(self.session.method)])
+
+    def action_method(self, method: str) -> None:
+        """The palette's 'Method: ...' (a key's path, so follow mode can refuse it)."""
+        self.set_method(method)
 
     def set_method(self, method: str) -> None:
         """Switch the update rule from the next iteration on."""

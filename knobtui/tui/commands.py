@@ -37,7 +37,7 @@ def simulator_commands(app: KnobApp) -> Iterator[SystemCommand]:
                             lambda name=name: app.run_action(f"preset({name!r})"))
     for method in METHODS:
         yield SystemCommand(f"Method: {METHOD_NAMES[method]}", "m switches methods",
-                            lambda method=method: app.set_method(method))
+                            lambda method=method: app.run_action(f"method({method!r})"))
     for title, help_text, action in ACTIONS:
         yield SystemCommand(title, help_text, lambda action=action: app.run_action(action))
     for name in theme_names():

@@ -26,7 +26,7 @@ class RelayLink:
 
     async def run(self, on_message: Callable[[dict[str, object]], None]) -> None:
         """Connect, say who we are, then hand every message to `on_message` until the relay goes."""
-        reader, self.writer = await asyncio.open_unix_connection(self.path, limit=256 * 1024)
+        reader, self.writer = await asyncio.open_unix_connection(self.path, limit=16 * 1024 * 1024)
         hello = {"role": self.role, "token": self.token} if self.presenter else {"role": "follower"}
         self.writer.write((json.dumps(hello) + "\n").encode())
         if self._last_sent is not None:

@@ -175,3 +175,22 @@ async def test_presenter_password_from_the_environment(tmp_path: Path, monkeypat
             v.close()
     finally:
         srv.stop()
+
+
+@pytest.mark.skipif(__import__("shutil").which("ssh") is None, reason="needs OpenSSH's client")
+def test_offering_the_presenters_public_key_without_its_private_half_only_follows(
+        presenting: Server, presenter_key: asyncssh.SSHKey, tmp_path: Path) -> None:
+    """Public keys are public: offering one (and failing to sign) then getting in as audience is not presenting."""
+    from test_terminal import Tmux
+    pub = tmp_path / "presenter.pub"
+    pub.write_bytes(presenter_key.export_public_key())
+    term = Tmux(tmp_path)
+    try:
+        term.start(["ssh", "-tt", "-p", str(presenting.port), "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes",
+                    "-o", "IdentityAgent=none", "-i", str(pub), "mallory@127.0.0.1"])
+        term.wait_for("following the presenter", timeout=30)
+    finally:
+        term.close()
+    assert presenting.log_has("user='mallory'")
+    assert not any("mallory" in line and "role=presenter" in line for line in presenting.lines)

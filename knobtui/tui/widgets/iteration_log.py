@@ -52,8 +52,10 @@ class IterationLog(ScrollView, can_focus=False):
         return [f"{i} {text}" for i, text, _ in self._lines]
 
     def clear(self) -> None:
+        """Empty the log (a reset, a preset, a lesson step): it follows the newest line again."""
         self._lines.clear()
         self._last_error = None
+        self._follow = True
         self._resized()
 
     def extend(self, records: Iterable[Record], prev_error: float | None = None) -> None:
