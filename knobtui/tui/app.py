@@ -195,7 +195,9 @@ class KnobApp(App[None]):
             await self.link.run(self._on_relay)
         except OSError as exc:
             self.notify(f"cannot reach the presenter's relay: {exc}", severity="error")
-        if not self.link.presenter:
+        if self.link.presenter:
+            self.link_status = "the relay has gone: nobody is following"
+        else:
             self.link_status = "the presenter's relay has gone: playing alone"
             self.following = False
             self.refresh_bindings()
