@@ -7,7 +7,7 @@ Prints startup (first byte, output quiet) and, per key press, latency to the fir
 last byte of the update (the frame complete) and bytes written; the last line is
 `bytes_per_press=N first_byte_ms=X last_byte_ms=Z startup_ms=Y`.
 """
-import argparse, fcntl, os, pty, select, signal, statistics, struct, sys, termios, time
+import argparse, fcntl, os, pty, select, signal, statistics, struct, termios, time
 
 
 def _drain(fd, quiet, hard):

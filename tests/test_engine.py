@@ -95,7 +95,8 @@ def test_knobs_defaults_and_with_values() -> None:
         k.with_values(step_amount=0)
     with pytest.raises(KnobError, match="speed"):
         k.with_values(speed=1.0)
-    with pytest.raises(Exception):
+    from dataclasses import FrozenInstanceError
+    with pytest.raises(FrozenInstanceError):
         k.weight = 3.0  # type: ignore[misc]
 
 

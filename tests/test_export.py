@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from appkit import make_app
-from knobtui.learning import Session, get_preset
 from knobtui.records import KNOB_COLUMNS, write_new_file
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from appkit import make_app, start_at
+from appkit import start_at
 from knobtui.tui.app import THEME_DEFAULTS, KnobApp
 from knobtui.tui.themes import load_themes, remembered_theme, theme_names
 

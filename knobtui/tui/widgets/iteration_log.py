@@ -10,8 +10,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from rich.segment import Segment
-from rich.style import Style
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 

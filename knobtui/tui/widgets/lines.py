@@ -8,7 +8,6 @@ small on the wire (see docs/benchmarks.md).
 from __future__ import annotations
 
 from rich.console import RenderableType
-from rich.segment import Segment
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
