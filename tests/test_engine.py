@@ -552,3 +552,17 @@ def test_follow_back_to_where_a_new_stretch_begins_keeps_its_knobs() -> None:
     follower.follow(presenter.recipe())
     assert follower.knobs == presenter.knobs and follower.iteration == 5
     assert [s.knobs for s in follower.segments] == [s.knobs for s in presenter.segments]
+
+
+def test_plot_geometry_helpers() -> None:
+    """The curve's range, the tangent and the log10 series come from the pure package, and never raise."""
+    from knobtui.learning.analysis import fit_range, log10_errors, tangent, too_large_to_draw
+    lo, hi = fit_range([0.5, 1.6, 0.775])
+    assert lo < 0.5 and hi > 1.6
+    assert fit_range([2.0]) == (2.0 - 0.15 * 2.0, 2.0 + 0.15 * 2.0)
+    k = Knobs(0.5, 0.5, 0.8)
+    xs, ys = tangent(k, 0.5, 0.1, 1.0)
+    assert ys[1] - ys[0] == pytest.approx(slope(k, 0.5) * 0.2)
+    assert tangent(Knobs(0.5, 1e200, 0.8), 1e200, 1.0, 1.0) is None
+    assert too_large_to_draw(k, -1e120, 0.0, 0.1) and not too_large_to_draw(k, 0.0, 2.0, 0.3)
+    assert log10_errors((1, 2, 3), (100.0, 0.0, 1e-300)) == ([1, 3], [2.0, -40.0])

@@ -92,7 +92,7 @@ def stability(knobs: Knobs) -> Stability:
     sq = knobs.input * knobs.input
     product = knobs.alpha * sq
     if not math.isfinite(product):
-        product = INF if product == product else INF
+        product = INF  # inf or nan (0 * inf): either way no alpha tames it
     factor = abs(1 - product)
     one = 1 / sq if sq else None
     if one is not None and not math.isfinite(one):
@@ -136,3 +136,46 @@ def predicted_iterations(knobs: Knobs, method: Method, weight: float, tolerance:
     if error_at(knobs, gw - left) > tolerance and error_at(knobs, gw + left) > tolerance:
         return None
     return steps + 1
+
+
+DRAWABLE_LIMIT = 1e100  # past this a curve's axis labels stop meaning anything: show log10 error instead
+
+
+def fit_range(weights: list[float] | tuple[float, ...], margin: float = 0.15) -> tuple[float, float]:
+    """A weight range holding every finite point given (the trail, the goal, the next step), with a margin."""
+    pts = [w for w in weights if math.isfinite(w)] or [0.0]
+    lo, hi = min(pts), max(pts)
+    span = hi - lo
+    if span == 0 or not math.isfinite(span):
+        span = max(abs(lo), 1.0)
+    return lo - margin * span, hi + margin * span
+
+
+def too_large_to_draw(knobs: Knobs, lo: float, hi: float, error: float) -> bool:
+    """True when drawing the curve over lo..hi would need numbers past DRAWABLE_LIMIT (a diverged run)."""
+    if max(abs(lo), abs(hi)) > DRAWABLE_LIMIT:
+        return True
+    return max(error_at(knobs, lo), error_at(knobs, hi), error) > DRAWABLE_LIMIT
+
+
+def tangent(knobs: Knobs, weight: float, half_width: float, ymax: float) -> tuple[list[float], list[float]] | None:
+    """The tangent at `weight` (its slope is the derivative) over weight +/- half_width, its ends kept
+    between a little below 0 and ymax; None where the slope leaves the floats."""
+    s = slope(knobs, weight)
+    if not math.isfinite(s):
+        return None
+    e = error_at(knobs, weight)
+    xs = [weight - half_width, weight + half_width]
+    ys = [min(max(e + s * (x - weight), -0.05 * ymax), ymax) for x in xs]
+    return xs, ys
+
+
+def log10_errors(iterations: tuple[int, ...], errors: tuple[float, ...],
+                 floor: float = -40.0) -> tuple[list[int], list[float]]:
+    """(iteration, log10 error) for plotting; errors of exactly 0 are left out, tiny ones held at `floor`."""
+    xs, ys = [], []
+    for i, e in zip(iterations, errors):
+        if e > 0:
+            xs.append(i)
+            ys.append(max(math.log10(e), floor))
+    return xs, ys

@@ -13,7 +13,7 @@ from typing import Literal
 
 from . import rules
 from .analysis import stability
-from .knobs import KNOB_NAMES, Knobs, Method, check_method
+from .knobs import KNOB_NAMES, KnobError, Knobs, Method, check_method
 from .rules import NonFinite, Record
 
 DEFAULT_TOLERANCE = 1e-10
@@ -200,7 +200,6 @@ class Session:
         """Change knobs from now on; the history keeps what happened. Raises KnobError, changing nothing."""
         unknown = [name for name in changes if name not in KNOB_NAMES]
         if unknown:
-            from .knobs import KnobError
             raise KnobError(unknown[0], changes[unknown[0]], "is not a knob")
         new = self.knobs.with_values(**changes)
         if new == self.knobs:

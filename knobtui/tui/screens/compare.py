@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +15,7 @@ from textual_plotext import PlotextPlot
 from .. import plotting  # noqa: F401  (deterministic plotext)
 
 from ...learning import METHOD_NAMES, Knobs
+from ...learning.analysis import log10_errors
 from ...learning.view import MethodRun, compare
 
 
@@ -71,10 +71,8 @@ class CompareScreen(ModalScreen[None]):
         variables = self.app.theme_variables
         colours = [Color.parse(variables.get(name, "white")).rgb for name in ("knob-trail", "knob-curve")]
         for run, colour in zip(self.runs, colours):
-            its, errs = run.series
-            pts = [(i, math.log10(e)) for i, e in zip(its, errs) if e > 0]
-            if pts:
-                plt.plot([p[0] for p in pts], [max(p[1], -40.0) for p in pts], marker="braille",
-                         color=colour, label=METHOD_NAMES[run.method])
+            xs, ys = log10_errors(*run.series)
+            if xs:
+                plt.plot(xs, ys, marker="braille", color=colour, label=METHOD_NAMES[run.method])
         plt.xlabel("iteration")
         plt.ylabel("log10 error")

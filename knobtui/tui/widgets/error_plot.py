@@ -15,34 +15,10 @@ from textual_plotext import PlotextPlot
 
 from .. import plotting  # noqa: F401  (deterministic plotext)
 
-from ...learning import curve, error_at
+from ...learning.analysis import curve, error_at, fit_range, log10_errors, tangent, too_large_to_draw
 from ...learning.view import View
 from ..glyphs import BOX_TO_ASCII, glyphs
 from .lines import LineMixin
-
-CURVE_LIMIT = 1e100  # past this plotext's axes stop meaning anything: switch to the log view
-
-
-def curve_range(view: View) -> tuple[float, float]:
-    """The weights to show: the goal, the trail, and the next step, with a margin."""
-    pts = list(view.trail[-12:])
-    if view.goal_weight is not None:
-        pts.append(view.goal_weight)
-    if view.next is not None:
-        pts.append(view.next.new_weight)
-    lo, hi = min(pts), max(pts)
-    span = hi - lo
-    if span == 0 or not math.isfinite(span):
-        span = max(abs(lo), 1.0)
-    return lo - 0.15 * span, hi + 0.15 * span
-
-
-def needs_log_view(view: View, lo: float, hi: float) -> bool:
-    """True when the curve would need numbers too large to draw honestly (a diverged run)."""
-    if max(abs(lo), abs(hi)) > CURVE_LIMIT:
-        return True
-    return max(error_at(view.knobs, lo), error_at(view.knobs, hi), view.error) > CURVE_LIMIT
-
 
 class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     """error(weight) with where the weight is, was and will be; or error per iteration (log scale).
@@ -117,7 +93,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
 
     def _weight_range(self, view: View) -> tuple[float, float]:
         """The range to draw: kept while the points fit and fill a quarter of it, else fitted anew."""
-        lo, hi = curve_range(view)
+        points = [*view.trail[-12:], *([view.goal_weight] if view.goal_weight is not None else []),
+                  *([view.next.new_weight] if view.next is not None else [])]
+        lo, hi = fit_range(points)
         if self._range is not None:
             clo, chi = self._range
             if clo <= lo and hi <= chi and (hi - lo) >= 0.25 * (chi - clo):
@@ -150,7 +128,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         g = glyphs(self.ascii)
         marker, big, ring = g.curve, g.current, g.ghost
         lo, hi = self._weight_range(view)
-        if (self.per_iteration and view.iteration) or needs_log_view(view, lo, hi):
+        if (self.per_iteration and view.iteration) or too_large_to_draw(view.knobs, lo, hi, view.error):
             self._title("Error per iteration (log10)" + ("" if self.per_iteration else ": diverged past the curve\'s scale"))
             self._draw_series(view, marker, big)
             return
@@ -166,12 +144,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         w = view.knobs.weight
         e = view.error
         ymax = max(es)
-        if math.isfinite(view.slope):
-            half = (hi - lo) * 0.12
-            tx = [w - half, w + half]
-            ty = [e + view.slope * (x - w) for x in tx]
-            ty = [min(max(y, -0.05 * ymax), ymax) for y in ty]
-            plt.plot(tx, ty, marker=marker, color=self._rgb("knob-tangent"))
+        line = tangent(view.knobs, w, (hi - lo) * 0.12, ymax)
+        if line is not None:
+            plt.plot(*line, marker=marker, color=self._rgb("knob-tangent"))
         if view.goal_weight is not None and lo <= view.goal_weight <= hi:
             plt.vline(view.goal_weight, color=self._rgb("knob-goal"))
         if view.next is not None and view.next.new_weight != w:
@@ -200,13 +175,10 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
 
     def _draw_series(self, view: View, marker: str, big: str) -> None:
         plt = self.plt
-        its, errs = view.series
-        pts = [(i, math.log10(e)) for i, e in zip(its, errs) if e > 0]
-        if not pts:
+        xs, ys = log10_errors(*view.series)
+        if not xs:
             plt.title("no iterations yet (or error exactly 0)")
             return
-        xs = [p[0] for p in pts]
-        ys = [max(p[1], -40.0) for p in pts]
         plt.plot(xs, ys, marker=marker, color=self._rgb("knob-curve"))
         plt.scatter([xs[-1]], [ys[-1]], marker=big, color=self._rgb("knob-current"))
         if view.tolerance > 0:
