@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -128,10 +128,11 @@ def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str, te
 
     The text goes to a temporary file first, which is then hard-linked to the first free name (a link
     fails rather than replace an existing file), so a reader never sees half a file and nothing is
-    clobbered, even by another knobtui exporting at the same moment.
+    clobbered, even by another knobtui exporting at the same moment. The file gets the user's usual
+    permissions (0666 less the umask), like any file a shell command writes.
     """
     folder = Path(directory)
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}-", suffix=".tmp", dir=folder)
+    fd, tmp = _new_temporary(folder, stem)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
@@ -150,6 +151,23 @@ def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str, te
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def _new_temporary(folder: Path, stem: str) -> tuple[int, Path]:
+    """Create a new hidden temporary file in `folder`, open for writing, with mode 0666 less the umask.
+
+    Not `tempfile.mkstemp`: it creates files 0600. Asking open() for 0666 lets the kernel apply the
+    umask (and a directory's default ACL), so the umask is never read, let alone changed under
+    other threads.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = folder / f".{stem}-{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name for {stem} in {folder}")
 
 
 def export_session(session: Session, fmt: str, directory: str | os.PathLike[str], stem: str) -> Path:

@@ -151,6 +151,59 @@ def fit_range(weights: list[float] | tuple[float, ...], margin: float = 0.15) ->
     return lo - margin * span, hi + margin * span
 
 
+def bowl_range(centre: float | None, weights: list[float] | tuple[float, ...],
+               kept: tuple[float, float] | None = None, margin: float = 0.15) -> tuple[float, float]:
+    """The weight range that shows the whole bowl: centred on the goal weight, wide enough for every
+    point on one side and its mirror on the other, so both arms rise.
+
+    `kept` is the range drawn so far: it stays while it is centred on the same goal weight and holds
+    every point (a run's curve holds still), and widens only when the trail leaves it. Without a goal
+    weight (input 0: the error does not depend on the weight) the range just holds the points.
+    """
+    pts = [w for w in weights if math.isfinite(w)]
+    if centre is None or not math.isfinite(centre):
+        if kept is not None and all(kept[0] <= w <= kept[1] for w in pts):
+            return kept
+        return fit_range(pts, margin)
+    reach = max((abs(w - centre) for w in pts), default=0.0)
+    if kept is not None:
+        klo, khi = kept
+        if math.isclose((klo + khi) / 2, centre, rel_tol=1e-9, abs_tol=1e-12 * max(1.0, khi - klo)) \
+                and reach <= (khi - klo) / 2:
+            return kept
+    half = reach * (1 + margin)
+    if half == 0 or not math.isfinite(half):
+        half = max(abs(centre) * 0.5, 1.0)
+    return centre - half, centre + half
+
+
+def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
+    """At most `most` round tick values (1, 2, 2.5 or 5 times a power of ten) between lo and hi."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo or most < 2:
+        return []
+    raw = (hi - lo) / (most - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        step = factor * power
+        first = math.ceil(lo / step - 1e-9)
+        last = math.floor(hi / step + 1e-9)
+        if last - first + 1 <= most:
+            break
+    ticks = [k * step for k in range(first, last + 1)]
+    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+
+
+def tick_label(value: float, step: float) -> str:
+    """A tick's label with just the digits its spacing needs: 0.5, 1.25, 2e+08, never 0.30000000000000004."""
+    if value == 0:
+        return "0"
+    decimals = max(0, -math.floor(math.log10(step)) + 1) if step > 0 else 3
+    if abs(value) >= 1e6 or abs(value) < 1e-4:
+        return f"{value:.3g}"
+    text = f"{value:.{min(decimals, 10)}f}".rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
+
+
 def too_large_to_draw(knobs: Knobs, lo: float, hi: float, error: float) -> bool:
     """True when drawing the curve over lo..hi would need numbers past DRAWABLE_LIMIT (a diverged run)."""
     if max(abs(lo), abs(hi)) > DRAWABLE_LIMIT:
@@ -159,15 +212,24 @@ def too_large_to_draw(knobs: Knobs, lo: float, hi: float, error: float) -> bool:
 
 
 def tangent(knobs: Knobs, weight: float, half_width: float, ymax: float) -> tuple[list[float], list[float]] | None:
-    """The tangent at `weight` (its slope is the derivative) over weight +/- half_width, its ends kept
-    between a little below 0 and ymax; None where the slope leaves the floats."""
+    """The tangent at `weight` (its slope is the derivative) over weight +/- half_width, shortened along
+    the line so it stays between 0 and ymax; None where the slope leaves the floats."""
     s = slope(knobs, weight)
     if not math.isfinite(s):
         return None
     e = error_at(knobs, weight)
-    xs = [weight - half_width, weight + half_width]
-    ys = [min(max(e + s * (x - weight), -0.05 * ymax), ymax) for x in xs]
-    return xs, ys
+    if not math.isfinite(e):
+        return None
+    x0, x1 = weight - half_width, weight + half_width
+    if s != 0:
+        for bound in (0.0, ymax):  # where the line crosses 0 and ymax: the ends go no further
+            x = weight + (bound - e) / s
+            if x0 < x < weight:
+                x0 = x
+            elif weight < x < x1:
+                x1 = x
+    ys = [min(max(e + s * (x - weight), 0.0), ymax) for x in (x0, x1)]
+    return [x0, x1], ys
 
 
 def log10_errors(iterations: tuple[int, ...], errors: tuple[float, ...],

@@ -187,6 +187,16 @@ class Session:
         except NonFinite:
             return None
 
+    def copy(self) -> Session:
+        """An independent copy (its own history), for undo."""
+        twin = Session.__new__(Session)
+        twin.tolerance = self.tolerance
+        twin._origin = self._origin
+        twin._halt = self._halt
+        twin._segments = [Segment(seg.start, seg.knobs, seg.method, array("d", seg.weights), seg.converged_at)
+                          for seg in self._segments]
+        return twin
+
     # ---- changes -----------------------------------------------------------------------------
     def reset(self, knobs: Knobs | None = None, method: Method | None = None) -> None:
         """Forget the history and start again, from the origin or from new knobs and method (the new origin)."""

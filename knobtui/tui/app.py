@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.errors import MarkupError
+from rich.text import Text
 from textual import events, on
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
                         get_preset, parse_number)
@@ -23,20 +25,27 @@ from ..learning.view import View, make_view, nudge
 from ..records import export_session, write_new_file
 from .follow import RelayLink
 from .glyphs import glyphs
+from .keys import FOLLOWER_ACTIONS, PRESET_KEYS, bar_entries, bindings
+from .layout import MIN_HEIGHT, MIN_WIDTH, plan
 from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
+from .widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..cli import Start
 
+STOPS = ("converged", "overflow", "stuck", "oscillating")
+"""Where autoplay stops: learning has stopped (or can only repeat itself)."""
 SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 2500, 5000)
 """Autoplay speeds, iterations per second."""
 FRAME_RATE = 30
 """Autoplay redraws at most this often; faster speeds take several iterations per frame."""
 FAST_FORWARD_LIMIT = 100_000
-MIN_WIDTH, MIN_HEIGHT = 60, 20
-"""Below this the layout cannot show the knobs, the curve and the log at once."""
-PRESET_KEYS = "1234567890"
+UNDO_DEPTH = 20
+"""Presets, resets and method switches that `u` can take back."""
+KEPT_THEMES = frozenset({DEFAULT_THEME, "textual-ansi"})
+"""Textual's own themes kept: the default, and the one Textual itself falls back on. The others define
+none of knobtui's colours, so they are not offered."""
 
 THEME_DEFAULTS = {
     "knob-curve": "#5fafff",
@@ -57,38 +66,7 @@ class KnobApp(App[None]):
     TITLE = "knobtui"
     AUTO_FOCUS = None  # keys go to the app's bindings; only the knob editor takes focus, while open
 
-    BINDINGS = [
-        Binding("space", "step", "Step", tooltip="One iteration: predict, compare, learn", id="step"),
-        Binding("b", "back", "Back", tooltip="Step back one iteration", id="back"),
-        Binding("p", "play", "Play", tooltip="Play or pause autoplay", id="play"),
-        Binding("f", "fast_forward", "Fast-fwd", tooltip="Run until converged (or a step limit)", id="fast-forward"),
-        Binding("m", "switch_method", "Method", tooltip="Switch hot and cold / gradient descent", id="method"),
-        Binding("c", "compare", "Compare", tooltip="Both methods from the same knobs", id="compare"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("plus,equals_sign", "speed(1)", "Faster", show=False, id="faster"),
-        Binding("minus,underscore", "speed(-1)", "Slower", show=False, id="slower"),
-        Binding("r", "reset", "Reset", show=False, id="reset"),
-        Binding("g", "toggle_plot", "Curve/log", show=False, id="plot-view"),
-        Binding("t", "next_theme", "Theme", show=False, id="theme"),
-        Binding("e", "export('csv')", "Export CSV", show=False, id="export-csv"),
-        Binding("E", "export('jsonl')", "Export JSONL", show=False, id="export-jsonl"),
-        Binding("s", "screenshot", "Screenshot", show=False, id="screenshot"),
-        Binding("n", "lesson(1)", "Next step", show=False, id="lesson-next"),
-        Binding("d", "detach", "Play alone", id="detach"),
-        Binding("F", "follow", "Follow", id="follow"),
-        Binding("N", "lesson(-1)", "Previous step", show=False, id="lesson-back"),
-        Binding("up", "select(-1)", "Prev knob", show=False, id="knob-up"),
-        Binding("down", "select(1)", "Next knob", show=False, id="knob-down"),
-        Binding("left", "nudge(-1)", "Knob -", show=False, id="knob-minus"),
-        Binding("right", "nudge(1)", "Knob +", show=False, id="knob-plus"),
-        Binding("shift+left,comma", "nudge(-1, True)", "Knob --", show=False, id="knob-minus-coarse"),
-        Binding("shift+right,full_stop", "nudge(1, True)", "Knob ++", show=False, id="knob-plus-coarse"),
-        Binding("enter", "edit", "Type value", show=False, id="knob-edit"),
-    ] + [
-        Binding(key, f"preset({name!r})", f"Preset {name}", show=False, id=f"preset-{name}")
-        for key, name in zip(PRESET_KEYS, PRESETS)
-    ]
+    BINDINGS = bindings()
 
     view: var[View | None] = var(None)
     """What the screen shows; replaced (never mutated) after every change to the session."""
@@ -102,10 +80,14 @@ class KnobApp(App[None]):
     """Autoplay's label while it runs ('playing 8/s'), else empty."""
     per_iteration: var[bool] = var(False)
     """The plot shows error per iteration instead of the curve."""
-    compact: var[bool] = var(False)
-    """A short terminal: the arithmetic uses its shorter formulas."""
-    terse: var[bool] = var(False)
-    """A short terminal with a lesson note: the arithmetic leaves out its WHY rows."""
+    arithmetic_rows: var[int] = var(7)
+    """The lines the layout gives the arithmetic (tui/layout.py)."""
+    note: var[tuple[str, str]] = var(("", ""))
+    """The last message and its severity, at the front of the status line until the next key."""
+    status_extra: var[tuple[tuple[str, int], ...]] = var(())
+    """State the status line shows besides the session's: the autoplay speed and the theme."""
+    keys_shown: var[tuple[tuple[str, str, int], ...]] = var(())
+    """The key bar's entries for the situation now (a lesson, following, detached)."""
     hidden: var[frozenset[str]] = var(frozenset())
     """Knobs a lesson (or --hide) keeps off the panel."""
     lesson_note: var[str] = var("")
@@ -133,9 +115,14 @@ class KnobApp(App[None]):
         self.preset = start.preset
         self._timer: Timer | None = None
         self._remember = remember
-        for t in load_themes().values():
+        self._undo: list[tuple[Session, str]] = []
+        ours = load_themes()
+        for name in list(self.available_themes):
+            if name not in KEPT_THEMES and name not in ours:
+                self.unregister_theme(name)
+        for t in ours.values():
             self.register_theme(t)
-        self.theme = theme or DEFAULT_THEME
+        self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_DEFAULTS)
@@ -151,22 +138,30 @@ class KnobApp(App[None]):
                                                   message=KnobApp.knob_message)
                     panel.ascii = self.ascii
                     yield panel
+                    yield Static(self._knob_hint(), id="knob-hint")
                 plot = ErrorPlot(id="plot").data_bind(KnobApp.view, KnobApp.per_iteration)
                 plot.ascii = self.ascii
                 yield plot
-            yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, KnobApp.compact, KnobApp.terse)
+            yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, rows=KnobApp.arithmetic_rows)
             log = IterationLog(id="log")
             log.glyphs = self.glyphs
             yield log
-            status = StatusBar(id="status").data_bind(KnobApp.view, KnobApp.playing, link=KnobApp.link_status)
+            status = StatusBar(id="status").data_bind(KnobApp.view, KnobApp.playing, link=KnobApp.link_status,
+                                                      extra=KnobApp.status_extra, note=KnobApp.note)
             status.ascii = self.ascii
             yield status
         yield Static(id="too-small")
-        yield Footer(show_command_palette=not self.ascii)
+        yield KeyBar(id="keys").data_bind(entries=KnobApp.keys_shown)
+
+    def _knob_hint(self) -> str:
+        arrows = "up/down" if self.ascii else "↑↓"
+        nudge = "left/right" if self.ascii else "←→"
+        return f"{arrows} knob, {nudge} nudge, enter: exact value"
 
     def on_mount(self) -> None:
         self.set_class(self.ascii, "-ascii")
         self._fit(self.size.width, self.size.height)
+        self._show_keys()
         if self.link is not None:
             self.link_status = "presenting" if self.link.presenter else "following the presenter (d: play alone)"
             self.run_worker(self._relay(), exclusive=True, group="relay")
@@ -175,18 +170,14 @@ class KnobApp(App[None]):
         else:
             self._publish(rebuild_log=True)
 
-    def _budget(self) -> None:
-        """Keep the curve (7 rows), the log (3) and the status line on screen: the arithmetic gets the rest.
-
-        Textual's fr sizes misbehave when minimum heights do not fit, so the arithmetic's ceiling is set
-        from the room there is; it clips its last rows rather than push the log off a short terminal.
-        """
-        main = self.query_one("#main").size.height
-        if main:
-            ceiling = max(3, main - 11)
-            arithmetic = self.query_one(Arithmetic)
-            if arithmetic.styles.max_height is None or arithmetic.styles.max_height.value != ceiling:
-                arithmetic.styles.max_height = ceiling
+    def _show_keys(self) -> None:
+        """The key bar for the situation now."""
+        when = set()
+        if self.lesson is not None:
+            when.add("lesson")
+        if self.link is not None and not self.link.presenter:
+            when.add("follower" if self.following else "detached")
+        self.keys_shown = tuple(bar_entries(when, self.ascii))
 
     # ---- presenter mode ------------------------------------------------------------------------
     async def _relay(self) -> None:
@@ -194,13 +185,14 @@ class KnobApp(App[None]):
         try:
             await self.link.run(self._on_relay)
         except OSError as exc:
-            self.notify(f"cannot reach the presenter's relay: {exc}", severity="error")
+            self.say(f"cannot reach the presenter's relay: {exc}", severity="error")
         if self.link.presenter:
             self.link_status = "the relay has gone: nobody is following"
         else:
             self.link_status = "the presenter's relay has gone: playing alone"
             self.following = False
             self.refresh_bindings()
+            self._show_keys()
 
     def _on_relay(self, message: dict[str, object]) -> None:
         if "followers" in message:
@@ -245,6 +237,7 @@ class KnobApp(App[None]):
         self.following = False
         self.link_status = "playing alone (F: follow the presenter again)"
         self.refresh_bindings()
+        self._show_keys()
 
     def action_follow(self) -> None:
         """F: follow the presenter again, from where the presenter is now."""
@@ -254,15 +247,13 @@ class KnobApp(App[None]):
         self.following = True
         self.link_status = "following the presenter (d: play alone)"
         self.refresh_bindings()
+        self._show_keys()
         if self._latest_state is not None:
             self._apply_state(self._latest_state)
 
-    FOLLOWER_MAY = {"help", "compare", "toggle_plot", "next_theme", "quit", "export", "screenshot", "detach",
-                    "command_palette", "follow"}
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While following, keys that would change the state are off (d detaches to use them)."""
-        if self.following and action not in self.FOLLOWER_MAY and not action.startswith("_"):
+        if self.following and action not in FOLLOWER_ACTIONS and not action.startswith("_"):
             return False
         if action in ("detach", "follow"):
             if self.link is None or self.link.presenter:
@@ -274,11 +265,11 @@ class KnobApp(App[None]):
     def action_lesson(self, change: int) -> None:
         """n / N: the next or the previous step of the lesson."""
         if self.lesson is None:
-            self.notify("no lesson is running (start one with --lesson chapter4)", title="Lesson")
+            self.say("no lesson is running (start one with --lesson chapter4)", title="Lesson")
             return
         target = self.lesson_index + change
         if not 0 <= target < len(self.lesson.steps):
-            self.notify("that was the last step" if change > 0 else "this is the first step", title="Lesson")
+            self.say("that was the last step" if change > 0 else "this is the first step", title="Lesson")
             return
         self.go_to_lesson_step(target)
 
@@ -299,39 +290,36 @@ class KnobApp(App[None]):
         self.lesson_heading = f"{self.lesson.title} {self.glyphs.sep} step {index + 1} of {len(self.lesson.steps)}"
         self.lesson_note = state.note
         self._publish(rebuild_log=True)
-        self.call_after_refresh(self._budget)
+        self._fit(self.size.width, self.size.height)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        """Short terminals get the compact arithmetic; too small ones a notice instead of a broken layout."""
-        self.compact = height < 32
-        self.terse = self.lesson is not None and height < 30
-        min_height = MIN_HEIGHT + (4 if self.lesson is not None else 0)  # room for the lesson's note
-        small = width < MIN_WIDTH or height < min_height
-        self.set_class(small, "-too-small")
-        self.call_after_refresh(self._budget)
-        if small:
+        """Share the rows (tui/layout.py); a terminal too small gets a notice instead of a broken layout."""
+        p = plan(width, height, self.lesson_note if self.lesson is not None else None)
+        self.set_class(p.roomy, "-roomy")
+        self.set_class(p.too_small, "-too-small")
+        self.arithmetic_rows = p.arithmetic
+        self.query_one("#top").styles.height = p.plot
+        self.query_one("#left").styles.width = p.knob_width
+        self.query_one("#lesson").styles.height = p.lesson or "auto"
+        if p.too_small:
             self.query_one("#too-small", Static).update(
-                f"knobtui needs at least {MIN_WIDTH} x {min_height}: enlarge the terminal to {MIN_WIDTH} x {min_height} "
-                f"(it is {width} x {height} now).")
+                f"knobtui needs at least {MIN_WIDTH} x {p.min_height}: enlarge the terminal to {MIN_WIDTH} x "
+                f"{p.min_height} (it is {width} x {height} now).")
 
     # ---- the one way state reaches the screen ------------------------------------------------
     def _publish(self, rebuild_log: bool = False) -> None:
         """Make a new view of the session and bring the log in line with it."""
         s = self.session
         self.view = make_view(s, self.preset)
-        sub = f"preset {self.preset} {self.glyphs.sep} {METHOD_NAMES[s.method]}"
-        if self.ascii:  # Textual's header joins title and subtitle with an em dash
-            self.title, self.sub_title = f"knobtui - {sub}", ""
-        else:
-            self.sub_title = sub
+        self._header()
         self._send_state()
         log = self.query_one(IterationLog)
         it = s.iteration
         if rebuild_log or it < log.last_iteration:
-            if not rebuild_log and log.lines and int(log.lines[0].split(" ", 1)[0]) <= it:
+            if not rebuild_log and log.lines and log.first_iteration <= it:
                 log.truncate(it, s.record(it).error if it else None)
                 return
             log.clear()
@@ -346,7 +334,7 @@ class KnobApp(App[None]):
     # ---- stepping ----------------------------------------------------------------------------
     def action_step(self) -> None:
         if self.session.step() is None:
-            self.notify(self.session.status.text, title="Cannot step", severity="warning")
+            self.say(self.session.status.text, title="Cannot step", severity="warning")
         self._publish()
 
     def action_back(self) -> None:
@@ -357,32 +345,56 @@ class KnobApp(App[None]):
         self._stop_play()
         ff = self.session.fast_forward(FAST_FORWARD_LIMIT)
         self._publish()
-        st = self.session.status
         if ff.stop == "already":
-            self.notify(f"already {st.text}", title="Fast-forward")
-        elif ff.stop == "converged":
-            self.notify(f"converged at iteration {self.session.converged_at}", title="Fast-forward")
+            self.say(f"already {self.session.status.text}", "fast-forward")
         elif ff.stop == "limit":
-            self.notify(f"{ff.steps} iterations, not converged yet: {st.text}", title="Fast-forward")
+            self.say(f"{ff.steps} iterations, not converged yet", "fast-forward")
         else:
-            self.notify(f"stopped after {ff.steps} iterations: {st.text}", title="Fast-forward",
-                        severity="warning" if ff.stop == "overflow" else "information")
+            self.say(f"{ff.steps} iterations", "fast-forward", "warning" if ff.stop == "overflow" else "information")
+
+    def _header(self) -> None:
+        """The header (on tall terminals): the preset, what it shows, the method and the theme."""
+        sep = self.glyphs.sep
+        preset = PRESETS.get(self.preset)
+        shows = f": {preset.shows}" if preset is not None else ""
+        sub = f"preset {self.preset}{shows} {sep} {METHOD_NAMES[self.session.method]} {sep} theme {self.theme}"
+        if self.ascii:  # Textual's header joins title and subtitle with an em dash
+            self.title, self.sub_title = f"knobtui - {sub}", ""
+        else:
+            self.sub_title = sub
+
+    def _keep_for_undo(self) -> None:
+        """Remember the session and preset before a change that throws a run away (u brings it back)."""
+        self._undo.append((self.session.copy(), self.preset))
+        del self._undo[:-UNDO_DEPTH]
+
+    def action_undo(self) -> None:
+        """u: back to before the last preset, reset or method switch, with the run's whole history."""
+        if not self._undo:
+            self.say("nothing to undo (u takes back a preset, a reset or a method switch)", title="Undo")
+            return
+        self._stop_play()
+        self.session, self.preset = self._undo.pop()
+        self.knob_message = ""
+        self._publish(rebuild_log=True)
+        self.say(f"back to preset {self.preset} at iteration {self.session.iteration}", title="Undo")
 
     def action_reset(self) -> None:
         self._stop_play()
+        self._keep_for_undo()
         self.session.reset()
         self.knob_message = ""
         self._publish(rebuild_log=True)
 
     def action_preset(self, name: str) -> None:
-        """Load a preset: its knobs and method become the session's new start."""
+        """Load a preset: its knobs and method become the session's new start (u takes it back)."""
         self._stop_play()
+        self._keep_for_undo()
         preset = get_preset(name)
         self.preset = preset.name
-        self.session.reset(preset.knobs, preset.method)
+        self.session = Session(preset.knobs, preset.method, self.session.tolerance)
         self.knob_message = ""
         self._publish(rebuild_log=True)
-        self.notify(f"{preset.name}: {preset.shows}", title="Preset")
 
     def action_switch_method(self) -> None:
         self.set_method(METHODS[1 - METHODS.index(self.session.method)])
@@ -392,12 +404,15 @@ class KnobApp(App[None]):
         self.set_method(method)
 
     def set_method(self, method: str) -> None:
-        """Switch the update rule from the next iteration on."""
+        """Switch the update rule from the next iteration on (u switches back)."""
+        if method != self.session.method:
+            self._keep_for_undo()
         self.session.set_method(method)  # type: ignore[arg-type]
         self._publish()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own theme picker would offer themes without knobtui's colours: ours are "Theme: ..."
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Theme")
         from .commands import simulator_commands
         yield from simulator_commands(self)
 
@@ -413,11 +428,14 @@ class KnobApp(App[None]):
         if self._timer is not None:
             self._start_play()
         else:
-            self.notify(f"autoplay speed {SPEEDS[self.speed]}/s", title="Speed")
+            self.status_extra = ((f"autoplay {SPEEDS[self.speed]}/s", 3),)
 
     def _start_play(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        if self.session.status.kind in STOPS:
+            self.say(f"nothing to play: {self.session.status.text}", title="Play")
+            return
         rate = SPEEDS[self.speed]
         ticks = min(rate, FRAME_RATE)
         self._per_tick = max(1, round(rate / ticks))
@@ -431,19 +449,17 @@ class KnobApp(App[None]):
         self.playing = ""
 
     def _tick(self) -> None:
+        """One frame of autoplay: a few iterations, stopping where learning stops (the status says why)."""
         if not self.is_running or not self.query(IterationLog):  # the app is closing under the timer
             self._stop_play()
             return
         s = self.session
-        before = s.iteration
-        if s.status.kind in ("converged", "overflow", "stuck"):
+        if s.status.kind in STOPS:
             self._stop_play()
             return
-        if self._per_tick == 1:
-            s.step()
-        else:
-            s.run(self._per_tick)
-        if s.iteration == before or s.status.kind in ("converged", "overflow", "stuck", "oscillating"):
+        before = s.iteration
+        ff = s.fast_forward(self._per_tick)
+        if s.iteration == before or ff.stop != "limit" or s.status.kind in STOPS:
             self._stop_play()
         self._publish()
 
@@ -474,7 +490,7 @@ class KnobApp(App[None]):
         except KnobError as exc:
             old = getattr(self.session.knobs, event.knob)
             self.knob_message = f"{exc}; kept {old!r}"
-            self.notify(self.knob_message, title="Refused", severity="error")
+            self.say(self.knob_message, title="Refused", severity="error")
             return
         self.query_one(KnobPanel).end_edit()
         self._set_knob(event.knob, value)
@@ -499,28 +515,57 @@ class KnobApp(App[None]):
         try:
             path = export_session(self.session, fmt, Path.cwd(), f"knobtui-{self.preset}")
         except (OSError, ValueError) as exc:
-            self.notify(f"could not export: {exc}", title="Export", severity="error")
+            self.say(f"could not export: {exc}", title="Export", severity="error")
             return
-        self.notify(f"{self.session.iteration} iterations written to {path}", title="Export")
+        self.say(f"{self.session.iteration} iterations written to {path}", title="Export")
 
     def action_screenshot(self) -> None:
         try:
             path = write_new_file(Path.cwd(), f"knobtui-{self.preset}", "svg", self.export_screenshot())
         except OSError as exc:
-            self.notify(f"could not save a screenshot: {exc}", title="Screenshot", severity="error")
+            self.say(f"could not save a screenshot: {exc}", title="Screenshot", severity="error")
             return
-        self.notify(f"saved {path}", title="Screenshot")
+        self.say(f"saved {path}", title="Screenshot")
 
     # ---- looks -------------------------------------------------------------------------------
     def action_next_theme(self) -> None:
         names = theme_names()
         current = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(current + 1) % len(names)]
-        self.notify(f"theme {self.theme}", title="Theme")
 
     def watch_theme(self, theme: str) -> None:
         if self._remember:
             remember_theme(theme)
+        if self.is_mounted and self.view is not None:
+            self._header()
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def]
+        self.note = ("", "")  # a message lasts until the next key
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def say(self, message: str, title: str = "", severity: str = "information") -> None:
+        """Show a message at the front of the status line until the next key: never over the curve or the
+        log, one at a time, and never markup (messages quote what people typed)."""
+        self.note = (f"{title}: {message}" if title else message, severity)
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's own messages (and any widget's) go to the status line too, as plain text."""
+        if markup:
+            try:
+                message = Text.from_markup(message).plain
+            except MarkupError:
+                pass
+        self.say(message, title, severity)
+
+    def action_log_page(self, direction: int) -> None:
+        """PageUp / PageDown: scroll the iteration log a page."""
+        self.query_one(IterationLog).page(direction)
+
+    def action_log_end(self, direction: int) -> None:
+        """Home / End: the log's first line / its newest."""
+        log = self.query_one(IterationLog)
+        log.to_end() if direction > 0 else log.to_start()
 
     # ---- other screens -----------------------------------------------------------------------
     def action_toggle_plot(self) -> None:

@@ -20,10 +20,13 @@ class Glyphs:
     rising: str  # log: the error went up
     falling: str  # log: the error went down
     icon: str  # header
+    tangent: str  # plotext marker for the tangent line (unlike the curve's, even without colour)
+    goal: str  # the goal weight's vertical line, as plotext draws it
 
 
-UNICODE = Glyphs("▶", "·", "braille", "●", "○", "•", "↑", "↓", "◉")
-ASCII = Glyphs(">", "|", ".", "O", "x", "+", "^", "v", "*")
+UNICODE = Glyphs("▶", "·", "braille", "●", "○", "•", "↑", "↓", "◉", "·", "│")
+# In ASCII the axes' ticks become '+': the trail, the ghost and the marks stay unlike them.
+ASCII = Glyphs(">", "|", ".", "@", "x", "o", "^", "v", "*", "=", "|")
 
 BOX_TO_ASCII = str.maketrans({
     "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "┬": "+", "┴": "+",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Vertical
@@ -13,6 +13,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from .. import plotting  # noqa: F401  (deterministic plotext)
+from ..glyphs import BOX_TO_ASCII
 
 from ...learning import METHOD_NAMES, Knobs
 from ...learning.analysis import log10_errors
@@ -40,6 +41,24 @@ def compare_text(knobs: Knobs, runs: tuple[MethodRun, MethodRun]) -> Text:
     return t
 
 
+ASCII_MARKERS = ("*", ".")
+"""plotext markers for hot and cold and gradient descent in ASCII mode: unlike each other even without colour."""
+
+
+class ComparePlot(PlotextPlot):
+    """Both runs' error per iteration; in ASCII mode plotext's box-drawing frame becomes - | +."""
+
+    def __init__(self, ascii: bool = False) -> None:
+        super().__init__()
+        self.ascii = ascii
+
+    def render(self) -> RenderResult:
+        text = super().render()
+        if self.ascii and isinstance(text, Text):
+            text.plain = text.plain.translate(BOX_TO_ASCII)  # one character for one: the colours stay put
+        return text
+
+
 COMPARE_LIMIT = 200_000
 """Each method gets at most this many iterations (hot and cold with a tiny step can need millions)."""
 
@@ -53,7 +72,11 @@ class CompareScreen(ModalScreen[None]):
     CompareScreen #compare-text { height: auto; }
     CompareScreen PlotextPlot { height: 1fr; }
     """
-    BINDINGS = [Binding("escape,c,q", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,c,q", "dismiss", "Close"),
+        # A modal screen cuts the App's bindings off, so the App's `s` does not reach here by itself.
+        Binding("s", "app.screenshot", "Screenshot", show=False),
+    ]
 
     def __init__(self, knobs: Knobs, tolerance: float) -> None:
         super().__init__()
@@ -64,15 +87,17 @@ class CompareScreen(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = "Compare: hot and cold vs gradient descent (Esc closes)"
             yield Static(compare_text(self.knobs, self.runs), id="compare-text")
-            yield PlotextPlot()
+            yield ComparePlot(ascii=getattr(self.app, "ascii", False))
 
     def on_mount(self) -> None:
-        plt = self.query_one(PlotextPlot).plt
+        plot = self.query_one(ComparePlot)
+        plt = plot.plt
         variables = self.app.theme_variables
         colours = [Color.parse(variables.get(name, "white")).rgb for name in ("knob-trail", "knob-curve")]
-        for run, colour in zip(self.runs, colours):
+        markers = ASCII_MARKERS if plot.ascii else ("braille", "braille")
+        for run, colour, marker in zip(self.runs, colours, markers):
             xs, ys = log10_errors(*run.series)
             if xs:
-                plt.plot(xs, ys, marker="braille", color=colour, label=METHOD_NAMES[run.method])
+                plt.plot(xs, ys, marker=marker, color=colour, label=METHOD_NAMES[run.method])
         plt.xlabel("iteration")
         plt.ylabel("log10 error")

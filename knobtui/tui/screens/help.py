@@ -8,6 +8,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from .plain import plain_scrollbars
+
+ASCII_BULLETS = ["- ", "* ", "+ ", "- ", "* "]
+"""Markdown's list bullets in ASCII mode, by depth (Textual's are • ▪ ‣ ⭑ ◦)."""
+
 HELP = """\
 # How one weight learns
 
@@ -75,15 +80,31 @@ that factor is bigger than 1 in size: every step overshoots further than the las
 
 
 class HelpScreen(ModalScreen[None]):
-    """The chapter and the keys; Escape, ? or q closes it."""
+    """The chapter and the keys; Escape, ? or q closes it.
+
+    The text scrolls by keys from the start (up, down, PageUp, PageDown, Home, End): its scroll box
+    takes the focus when the screen opens, as there may be no mouse (over SSH).
+    """
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 96%; height: 94%; border: round $accent; background: $surface; }
     """
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    AUTO_FOCUS = "#help-text"
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close"),
+        # A modal screen cuts the App's bindings off, so the App's `s` does not reach here by itself.
+        Binding("s", "app.screenshot", "Screenshot", show=False),
+    ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as box:
+        with VerticalScroll(id="help-text") as box:
             box.border_title = "Help (Esc closes)"
-            yield Markdown(HELP)
+            markdown = Markdown(HELP)
+            if getattr(self.app, "ascii", False):
+                markdown.BULLETS = ASCII_BULLETS
+            yield markdown
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "ascii", False):
+            plain_scrollbars(self.query_one("#help-text"))

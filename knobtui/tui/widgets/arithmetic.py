@@ -1,8 +1,16 @@
-"""PREDICT, COMPARE, LEARN with today's numbers plugged in: what the next iteration will compute."""
+"""PREDICT, COMPARE, LEARN with the current numbers plugged in: what the next iteration will compute.
+
+The panel gets a number of rows from the layout and a width from the terminal. It picks the richest
+form that fits the rows (formulas with names and the WHY rows when there is room; the numbers alone,
+fewer lines, when there is not) and never cuts a number: a line too wide shortens its numbers by
+significant digits, exponent kept. The new weight is always on the last formula row.
+"""
 
 from __future__ import annotations
 
-from rich.table import Table
+import textwrap
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.reactive import var
 from textual.widget import Widget
@@ -10,105 +18,155 @@ from textual.widget import Widget
 from ...learning.view import View
 from .lines import LineMixin
 
+Part = str | float
+"""A piece of a formula row: text, or a number shown in repr digits (or fewer if the row is too wide)."""
+Row = tuple[str, Sequence[Part], Sequence[Part] | None]
+"""(heading, the row with names, the row with numbers only or None)."""
 
-def _r(x: float | None) -> str:
-    return "-" if x is None else repr(x)
+HEAD = 8
+"""Columns for the headings PREDICT, COMPARE, LEARN, WHY."""
+DIGITS = (None, 15, 12, 10, 8, 6, 5, 4, 3, 2)
+"""Significant digits tried in turn on a row that is too wide (None: Python's repr)."""
 
 
-def arithmetic_rows(view: View, compact: bool = False) -> list[tuple[str, str]]:
-    """(heading, line) pairs for the next iteration; every number in Python's repr digits.
+def _num(x: float, digits: int | None) -> str:
+    text = repr(x)
+    if digits is None:
+        return text
+    short = f"{x:.{digits}g}"
+    return short if len(short) < len(text) else text
 
-    `compact` (short terminals) keeps every number and both WHY answers, with shorter formulas.
-    """
-    k = view.knobs
+
+def fit_row(forms: Sequence[Sequence[Part] | None], width: int) -> str:
+    """The first form that fits `width` in full digits, else the last form with the fewest digits needed."""
+    candidates = [f for f in forms if f is not None]
+    for form in candidates:
+        text = "".join(p if isinstance(p, str) else _num(p, None) for p in form)
+        if len(text) <= width:
+            return text
+    last = candidates[-1]
+    for digits in DIGITS[1:]:
+        text = "".join(p if isinstance(p, str) else _num(p, digits) for p in last)
+        if len(text) <= width:
+            return text
+    return text
+
+
+def gradient_rows(view: View, rows: int) -> list[Row]:
+    k, rec = view.knobs, view.next
+    assert rec is not None
+    w, i, g, a = k.weight, k.input, k.goal, k.alpha
+    p, e, d, wd, nw = rec.prediction, rec.error, rec.delta, rec.weight_delta, rec.new_weight
+    predict: Row = ("PREDICT", ("prediction = input * weight = ", i, " * ", w, " = ", p),
+                    ("prediction = ", i, " * ", w, " = ", p))
+    compare: Row = ("COMPARE", ("error = (prediction - goal) ** 2 = (", p, " - ", g, ") ** 2 = ", e),
+                    ("error = (", p, " - ", g, ") ** 2 = ", e))
+    if rows <= 3:
+        return [predict, compare,
+                ("LEARN", ("weight = weight - alpha * delta * input = ", w, " - ", a, " * ", d, " * ", i, " = ", nw),
+                 ("weight = ", w, " - ", a, " * ", d, " * ", i, " = ", nw))]
+    delta: Row = ("LEARN", ("delta = prediction - goal = ", p, " - ", g, " = ", d), ("delta = ", d))
+    weight_delta: Row = ("", ("weight_delta = delta * input = ", d, " * ", i, " = ", wd),
+                         ("weight_delta = ", d, " * ", i, " = ", wd))
+    update: Row = ("", ("weight = weight - alpha * weight_delta = ", w, " - ", a, " * ", wd, " = ", nw),
+                   ("weight = ", w, " - ", a, " * ", wd, " = ", nw))
+    if rows == 4:
+        both: Row = ("LEARN", ("delta = ", d, ", weight_delta = delta * input = ", wd),
+                     ("delta = ", d, ", weight_delta = ", wd))
+        return [predict, compare, both, update]
+    out = [predict, compare, delta, weight_delta, update]
+    if rows >= 7:
+        out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
+                 ("* input: 0 stops, negative reverses, big scales",)),
+                ("", ("the slope of the error here is ", view.slope, " = 2 * weight_delta (our note: the book",
+                      " calls weight_delta the derivative)"),
+                 ("slope of the error = 2 * weight_delta = ", view.slope))]
+    elif rows == 6:
+        out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
+                 ("* input: 0 stops, negative reverses, big scales",))]
+    return out
+
+
+def hot_cold_rows(view: View, rows: int) -> list[Row]:
+    k, rec = view.knobs, view.next
+    assert rec is not None
+    w, i, g, s = k.weight, k.input, k.goal, k.step_amount
+    p, e, up, down, nw = rec.prediction, rec.error, rec.up_error, rec.down_error, rec.new_weight
+    if rec.direction > 0:
+        verdict: Row = ("LEARN", ("up is warmer (lower error): weight = weight + step_amount = ", w, " + ", s, " = ", nw),
+                        ("up is warmer: weight = ", w, " + ", s, " = ", nw))
+    elif rec.direction < 0:
+        verdict = ("LEARN", ("down is warmer (lower error): weight = weight - step_amount = ", w, " - ", s, " = ", nw),
+                   ("down is warmer: weight = ", w, " - ", s, " = ", nw))
+    else:
+        verdict = ("LEARN", ("up and down tie: the weight stays ", nw), ("a tie: weight stays ", nw))
+    if rows <= 3:
+        return [("PREDICT", ("prediction = ", i, " * ", w, " = ", p, ", error = ", e),
+                 ("prediction = ", i, " * ", w, " = ", p, ", error = ", e)),
+                ("COMPARE", ("up_error = ", up, ", down_error = ", down), ("up_error = ", up, ", down_error = ", down)),
+                verdict]
+    predict: Row = ("PREDICT", ("prediction = input * weight = ", i, " * ", w, " = ", p),
+                    ("prediction = ", i, " * ", w, " = ", p))
+    compare: Row = ("COMPARE", ("error = (prediction - goal) ** 2 = (", p, " - ", g, ") ** 2 = ", e),
+                    ("error = (", p, " - ", g, ") ** 2 = ", e))
+    if rows == 4:
+        return [predict, compare, ("", ("up_error = ", up, ", down_error = ", down), ("up ", up, ", down ", down)),
+                verdict]
+    out = [predict, compare,
+           ("", ("up_error = (goal - input * (weight + step_amount)) ** 2 = ", up), ("up_error = ", up)),
+           ("", ("down_error = (goal - input * (weight - step_amount)) ** 2 = ", down), ("down_error = ", down)),
+           verdict]
+    if rows >= 6:
+        out.append(("WHY", ("hot and cold learns the direction, never the amount: every step is step_amount",),
+                    ("the direction, never the amount: every step is step_amount",)))
+    return out
+
+
+def arithmetic_lines(view: View, rows: int, width: int) -> list[tuple[str, str]]:
+    """(heading, text) lines for the next iteration in at most `rows` lines of `width` columns."""
+    body = max(1, width - HEAD)
     rec = view.next
     if rec is None:
-        return [("HALT", view.status.text), ("", "step back (b), change a knob, or reset (r)")]
-    if compact:
-        rows = [
-            ("PREDICT", f"prediction = {_r(k.input)} x {_r(k.weight)} = {_r(rec.prediction)}"),
-            ("COMPARE", f"error = ({_r(rec.prediction)} - {_r(k.goal)})**2 = {_r(rec.error)}"),
-        ]
-    else:
-        rows = [
-            ("PREDICT", f"prediction = input x weight = {_r(k.input)} x {_r(k.weight)} = {_r(rec.prediction)}"),
-            ("COMPARE", f"error = (prediction - goal)**2 = ({_r(rec.prediction)} - {_r(k.goal)})**2 = {_r(rec.error)}"),
-        ]
-    if rec.method == "gradient" and compact:
-        rows += [
-            ("LEARN", f"delta = prediction - goal = {_r(rec.delta)}"),
-            ("", f"weight_delta = delta x input = {_r(rec.weight_delta)}"),
-            ("", f"weight = {_r(k.weight)} - {_r(k.alpha)} x {_r(rec.weight_delta)} = {_r(rec.new_weight)}"),
-            ("WHY", "x input stops/reverses/scales; slope = 2 x weight_delta, 2 in alpha"),
-        ]
-    elif rec.method == "gradient":
-        rows += [
-            ("LEARN", f"delta = prediction - goal = {_r(rec.delta)}"),
-            ("", f"weight_delta = delta x input = {_r(rec.delta)} x {_r(k.input)} = {_r(rec.weight_delta)}"),
-            ("", f"weight = weight - alpha x weight_delta = {_r(k.weight)} - {_r(k.alpha)} x "
-                 f"{_r(rec.weight_delta)} = {_r(rec.new_weight)}"),
-            ("WHY", "x input: an input of 0 stops learning, a negative one reverses it, a big one scales it"),
-            ("", f"slope = 2 x input x delta = {_r(view.slope)}: the derivative's 2 is folded into alpha"),
-        ]
-    else:
-        if rec.direction > 0:
-            verdict, formula = "up is colder", f"weight + step = {_r(k.weight)} + {_r(k.step_amount)}"
-        elif rec.direction < 0:
-            verdict, formula = "down is colder", f"weight - step = {_r(k.weight)} - {_r(k.step_amount)}"
-        else:
-            verdict, formula = "up and down tie: the weight stays", f"weight = {_r(k.weight)}"
-        up = "up" if compact else "up   = (goal - input x (weight + step))**2"
-        down = "down" if compact else "down = (goal - input x (weight - step))**2"
-        rows += [
-            ("", f"{up} = {_r(rec.up_error)}"),
-            ("", f"{down} = {_r(rec.down_error)}"),
-            ("LEARN", f"{verdict}: {_r(rec.new_weight)}" if compact else f"{verdict}: {formula} = {_r(rec.new_weight)}"),
-            ("WHY", "hot and cold knows the way, never how far: every step is the same size"
-             if not compact else "it knows the way, never how far: every step is the same size"),
-        ]
-    return rows
-
-
-def arithmetic_table(view: View, compact: bool = False, why: bool = True) -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(width=7, style="bold", no_wrap=True)
-    table.add_column(ratio=1, overflow="fold")
-    for head, body in arithmetic_rows(view, compact):
-        if not why and (head == "WHY" or (not head and body.startswith("slope"))):
-            continue
-        table.add_row(head, Text(body, style="italic" if head == "WHY" or (not head and body.startswith("slope")) else ""))
-    return table
+        halt = textwrap.wrap(view.status.text, body) or [""]
+        lines = [("HALT" if n == 0 else "", t) for n, t in enumerate(halt[: max(1, rows - 1)])]
+        return lines + [("", fit_row([("step back (b), undo (u), change a knob, or reset (r)",), ("b back, u undo, r reset",)],
+                                     body))]
+    table = gradient_rows(view, rows) if rec.method == "gradient" else hot_cold_rows(view, rows)
+    return [(head, fit_row((long, short), body)) for head, long, short in table]
 
 
 class Arithmetic(LineMixin, Widget):
-    """The next iteration's arithmetic, numbers plugged in."""
+    """The next iteration's arithmetic, numbers plugged in, in the rows the layout gives it."""
 
     DEFAULT_CSS = """
-    Arithmetic { height: auto; border: round $primary; padding: 0 1; }
+    Arithmetic { height: auto; padding: 0 1; }
     """
 
     view: var[View | None] = var(None)
     """The session view to explain."""
-    compact: var[bool] = var(False)
-    """Shorter formulas for short terminals (the same numbers, both WHY answers)."""
-    terse: var[bool] = var(False)
-    """No WHY rows: a lesson note above already explains, and the terminal is short."""
+    rows: var[int] = var(7)
+    """How many lines the layout gives the panel (3: the shortest form, 7: formulas and WHY)."""
 
     def on_mount(self) -> None:
         # constant: a border title that changed every step would repaint the whole panel every step
         self.border_title = "Arithmetic of the next iteration"
 
-    def make_renderable(self) -> Table | None:
+    def make_renderable(self) -> Text | None:
         view = self.view
         if view is None:
             return None
-        return arithmetic_table(view, compact=self.compact, why=not self.terse)
+        width = max(self.size.width, HEAD + 10)
+        out = Text(no_wrap=True, overflow="crop")
+        for n, (head, body) in enumerate(arithmetic_lines(view, self.rows, width)):
+            if n:
+                out.append("\n")
+            out.append(f"{head:<{HEAD}}", style="bold")
+            out.append(body, style="italic" if head == "WHY" or body.startswith("slope") or body.startswith("the slope")
+                       else "")
+        return out
 
     def watch_view(self) -> None:
         self.redraw()
 
-    def watch_compact(self) -> None:
-        self.redraw()
-
-    def watch_terse(self) -> None:
+    def watch_rows(self) -> None:
         self.redraw()

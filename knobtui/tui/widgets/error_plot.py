@@ -1,7 +1,8 @@
-"""The error curve (plotext): the parabola, the weight now, its trail, the tangent, the ghost of the next step and the goal.
+"""The error curve (plotext): the whole bowl, the weight now, its trail, the tangent, the next weight and the goal.
 
-A second view shows the error per iteration on a log scale. The plotext build is cached: it is redone
-only when the view, the size, the mode or the theme changed.
+Its first row is a legend that names every mark (and the slope); the axes are titled `error` and
+`weight`. A second view shows the error per iteration on a log scale. The plotext build is cached: it
+is redone only when the view, the size, the mode or the theme changed.
 """
 
 from __future__ import annotations
@@ -15,21 +16,30 @@ from textual_plotext import PlotextPlot
 
 from .. import plotting  # noqa: F401  (deterministic plotext)
 
-from ...learning.analysis import curve, error_at, fit_range, log10_errors, tangent, too_large_to_draw
+from ...learning.analysis import (bowl_range, curve, error_at, log10_errors, nice_ticks, tangent, tick_label,
+                                  too_large_to_draw)
 from ...learning.view import View
-from ..glyphs import BOX_TO_ASCII, glyphs
+from ..glyphs import BOX_TO_ASCII, Glyphs, glyphs
+from ..numbers import fit
 from .lines import LineMixin
+
+TRAIL_POINTS = 12
+"""The range holds the last this-many trail weights; older ones may leave it."""
+X_TITLE_ROOM = 8
+"""Columns kept free at the right of the tick labels for the x axis title."""
+
 
 class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     """error(weight) with where the weight is, was and will be; or error per iteration (log scale).
 
     The plot is rebuilt just after the cheap widgets have been drawn (so a step's first bytes do not
     wait for plotext), only when something it shows changed, and only its changed lines are repainted.
-    Its weight range stays put while the points fit, so a step redraws markers, not the whole curve.
+    Its weight range is centred on the goal weight and stays put while the points fit, so a step
+    redraws markers, not the whole curve.
     """
 
     DEFAULT_CSS = """
-    ErrorPlot { border: round $primary; min-height: 7; }
+    ErrorPlot { min-height: 6; }
     """
 
     view: var[View | None] = var(None, always_update=True)
@@ -45,6 +55,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         self._version = 0
         self._range: tuple[float, float] | None = None
         self._pending = False
+        self._legend = Text()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -78,8 +89,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         if key == self._key:
             return None
         self._key = key
-        self._draw()
         try:
+            self._draw()
             return self._build()
         except Exception as exc:  # plotext on pathological numbers: say so, never crash
             return Text(f"(cannot draw this: {exc})")
@@ -91,96 +102,152 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         except Exception:  # a theme with an unparsable value: stay readable
             return (200, 200, 200)
 
-    def _weight_range(self, view: View) -> tuple[float, float]:
-        """The range to draw: kept while the points fit and fill a quarter of it, else fitted anew."""
-        points = [*view.trail[-12:], *([view.goal_weight] if view.goal_weight is not None else []),
-                  *([view.next.new_weight] if view.next is not None else [])]
-        lo, hi = fit_range(points)
-        if self._range is not None:
-            clo, chi = self._range
-            if clo <= lo and hi <= chi and (hi - lo) >= 0.25 * (chi - clo):
-                return self._range
-        self._range = (lo, hi)
-        return lo, hi
+    def _style(self, name: str) -> str:
+        r, g, b = self._rgb(name)
+        return f"bold rgb({r},{g},{b})"
 
     def _build(self) -> Text:
-        """plotext's picture as Text; in ASCII mode its box-drawing frame becomes - | +."""
+        """The legend row, then plotext's picture (in ASCII mode its box-drawing frame becomes - | +)."""
         plot = self.plt
-        plot.plotsize(self.size.width, self.size.height)
-        plot._set_size(self.size.width, self.size.height)
+        width, height = self.size.width, max(1, self.size.height - 1)
+        plot.plotsize(width, height)
+        plot._set_size(width, height)
+        # On a theme switch this can run before textual-plotext's own signal handler has registered the
+        # new theme with plotext, which then falls back to its white default: register it first.
+        self._register_theme(self.app.theme)
         plot.theme(self._get_plotext_theme_name(self.app.theme))
         ansi = plot.build()
         if self.ascii:
             ansi = ansi.translate(BOX_TO_ASCII)
-        return Text.from_ansi(ansi, no_wrap=True, overflow="crop")
-
-    def _title(self, title: str) -> None:
-        if self.border_title != title:  # setting a border title repaints the whole widget, even unchanged
-            self.border_title = title
+        body = Text.from_ansi(ansi, no_wrap=True, overflow="crop")
+        lines = body.split("\n")
+        if lines and self._x_title:
+            last = lines[-1]
+            room = len(self._x_title) + 1
+            if last.cell_len >= width and not last.plain[width - room:width].strip():
+                last.right_crop(last.cell_len - (width - room))
+                last.append(" " + self._x_title, style="bold")
+        out = self._legend.copy()
+        for line in lines:
+            out.append("\n")
+            out.append_text(line)
+        out.no_wrap, out.overflow = True, "crop"
+        return out
 
     def _draw(self) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
+        plt.xaxes(True, False)  # no frame above and right: every row goes to the curve
+        plt.yaxes(True, False)
+        self._legend = Text()
+        self._x_title = ""
         view = self.view
         if view is None:
             return
         g = glyphs(self.ascii)
-        marker, big, ring = g.curve, g.current, g.ghost
-        lo, hi = self._weight_range(view)
+        centre = view.goal_weight
+        points = [*view.trail[-TRAIL_POINTS:], *([view.next.new_weight] if view.next is not None else [])]
+        self._range = lo, hi = bowl_range(centre, points, self._range)
         if (self.per_iteration and view.iteration) or too_large_to_draw(view.knobs, lo, hi, view.error):
-            self._title("Error per iteration (log10)" + ("" if self.per_iteration else ": diverged past the curve\'s scale"))
-            self._draw_series(view, marker, big)
+            self._draw_series(view, g)
             return
-        self._title("Error curve: error(weight)")
         ws, es = curve(view.knobs, lo, hi, max(41, min(161, 2 * self.size.width)))
         if not ws:
             return
-        plt.plot(ws, es, marker=marker, color=self._rgb("knob-curve"))
+        plt.plot(ws, es, marker=g.curve, color=self._rgb("knob-curve"))
         trail = view.trail[:-1]
         if trail:
             plt.scatter(list(trail), [error_at(view.knobs, w) for w in trail], marker=g.trail,
                         color=self._rgb("knob-trail"))
         w = view.knobs.weight
-        e = view.error
         ymax = max(es)
-        line = tangent(view.knobs, w, (hi - lo) * 0.12, ymax)
+        top = ymax * 1.04 if ymax > 0 else 1.0
+        line = tangent(view.knobs, w, (hi - lo) * 0.12, top)
         if line is not None:
-            plt.plot(*line, marker=marker, color=self._rgb("knob-tangent"))
-        if view.goal_weight is not None and lo <= view.goal_weight <= hi:
-            plt.vline(view.goal_weight, color=self._rgb("knob-goal"))
-        if view.next is not None and view.next.new_weight != w:
-            nw = view.next.new_weight
-            plt.scatter([nw], [error_at(view.knobs, nw)], marker=ring, color=self._rgb("knob-ghost"))
-        plt.scatter([w], [e], marker=big, color=self._rgb("knob-current"))
+            plt.plot(*line, marker=g.tangent, color=self._rgb("knob-tangent"))
+        if centre is not None and lo <= centre <= hi:
+            plt.vline(centre, color=self._rgb("knob-goal"))
+        ghost = view.next is not None and view.next.new_weight != w
+        if ghost:
+            nw = view.next.new_weight  # type: ignore[union-attr]
+            plt.scatter([nw], [error_at(view.knobs, nw)], marker=g.ghost, color=self._rgb("knob-ghost"))
+        plt.scatter([w], [view.error], marker=g.current, color=self._rgb("knob-current"))
         plt.xlim(lo, hi)
-        ymin = min(es)
-        if ymax > ymin:
-            plt.ylim(ymin - 0.02 * (ymax - ymin), ymax + 0.02 * (ymax - ymin))
-        self._ticks(lo, hi, ymin, ymax)
-        plt.xlabel("weight")
+        plt.ylim(0, top)
+        self._ticks(lo, hi, 0.0, top)
+        self._x_title = "weight"
+        self._legend = self._curve_legend(view, g, ghost, line is not None, centre)
 
     def _ticks(self, x0: float, x1: float, y0: float, y1: float) -> None:
-        """Short tick labels (3-4 significant digits), so a huge curve does not eat the plot's width."""
+        """Round tick values, labelled with just the digits they need; room kept for the x axis title."""
         plt = self.plt
-        rows = max(2, min(5, (self.size.height - 4) // 2))
-        cols = max(2, min(5, self.size.width // 14))
-        if 0 <= y0 < 0.05 * y1:
-            y0 = 0.0  # the bottom of the bowl: label it 0
-        if y1 > y0:
-            ys = [y0 + (y1 - y0) * i / (rows - 1) for i in range(rows)]
-            plt.yticks(ys, [f"{y:.3g}" for y in ys])
-        xs = [x0 + (x1 - x0) * i / (cols - 1) for i in range(cols)]
-        plt.xticks(xs, [f"{x:.4g}" for x in xs])
+        rows = max(2, min(6, (self.size.height - 3) // 2))
+        ys = nice_ticks(y0, y1, rows)
+        ystep = ys[1] - ys[0] if len(ys) > 1 else max(y1 - y0, 1e-300)
+        ylabels = [tick_label(y, ystep) for y in ys]
+        if ys:
+            plt.yticks(ys, ylabels)
+        label_width = max((len(t) for t in ylabels), default=1) + 1
+        cols = self.size.width - label_width
+        xs = nice_ticks(x0, x1, max(2, min(8, cols // 8)))
+        xstep = xs[1] - xs[0] if len(xs) > 1 else max(x1 - x0, 1e-300)
+        kept, labels = [], []
+        for x in xs:
+            label = tick_label(x, xstep)
+            at = label_width + (x - x0) / (x1 - x0) * (cols - 1)
+            if at + len(label) / 2 + 1 <= self.size.width - X_TITLE_ROOM:
+                kept.append(x)
+                labels.append(label)
+        plt.xticks(kept, labels)
 
-    def _draw_series(self, view: View, marker: str, big: str) -> None:
+    def _curve_legend(self, view: View, g: Glyphs, ghost: bool, has_tangent: bool, centre: float | None) -> Text:
+        """One row naming each mark, in its colour; long names first, short ones or fewer marks when narrow."""
+        slope = fit(view.slope, 9)
+        items = [  # (long, short, colour variable), in the order shown; the last are dropped first
+            (f"{g.current} weight now", f"{g.current} now", "knob-current"),
+            (f"{g.tangent} tangent, slope {slope}", f"{g.tangent} slope {fit(view.slope, 7)}", "knob-tangent")
+            if has_tangent else None,
+            (f"{g.goal} goal weight {fit(centre, 9)}", f"{g.goal} goal {fit(centre, 9)}", "knob-goal")
+            if centre is not None else None,
+            (f"{g.ghost} next weight", f"{g.ghost} next", "knob-ghost") if ghost else None,
+            (f"{g.trail} trail", f"{g.trail} trail", "knob-trail") if len(view.trail) > 1 else None,
+        ]
+        return self._fit_legend("error", [i for i in items if i is not None])
+
+    def _fit_legend(self, title: str, items: list[tuple[str, str, str]]) -> Text:
+        """Every item in its long form if they fit, else in short forms closer together, else fewer."""
+        width = self.size.width
+        for form, gap in ((0, 2), (1, 2), (1, 1)):
+            kept = list(items)
+            while kept and len(title) + sum(len(i[form]) + gap for i in kept) > width:
+                kept.pop()
+            if len(kept) == len(items):
+                break
+        legend = Text(title, style="bold", no_wrap=True, overflow="crop")
+        for item in kept:
+            legend.append(" " * gap)
+            mark, _, name = item[form].partition(" ")
+            legend.append(mark, style=self._style(item[2]))
+            legend.append(" " + name)
+        return legend
+
+    def _draw_series(self, view: View, g: Glyphs) -> None:
         plt = self.plt
         xs, ys = log10_errors(*view.series)
+        self._x_title = "iteration"
         if not xs:
-            plt.title("no iterations yet (or error exactly 0)")
+            self._legend = Text("no iterations yet (or an error of exactly 0)")
             return
-        plt.plot(xs, ys, marker=marker, color=self._rgb("knob-curve"))
-        plt.scatter([xs[-1]], [ys[-1]], marker=big, color=self._rgb("knob-current"))
+        plt.plot(xs, ys, marker=g.curve, color=self._rgb("knob-curve"))
+        plt.scatter([xs[-1]], [ys[-1]], marker=g.current, color=self._rgb("knob-current"))
+        items = [(f"{g.current} iteration {view.iteration}", f"{g.current} now", "knob-current")]
         if view.tolerance > 0:
             plt.hline(math.log10(view.tolerance), color=self._rgb("knob-goal"))
-        plt.xlabel("iteration")
+            rule = "-" if self.ascii else "─"
+            items.append((f"{rule} tolerance {view.tolerance:g}", f"{rule} tolerance", "knob-goal"))
+        why = "log10 error per iteration" if self.per_iteration else "log10 error (diverged past the curve's scale)"
+        self._legend = self._fit_legend(why, items)
+        lo, hi = min(xs), max(xs)
+        xt = nice_ticks(lo, hi, max(2, min(6, self.size.width // 12))) if hi > lo else [lo]
+        plt.xticks(xt, [str(int(x)) if float(x).is_integer() else f"{x:g}" for x in xt])

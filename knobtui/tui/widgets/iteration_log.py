@@ -1,135 +1,333 @@
-"""The iteration log: one line per iteration in the book's format; rising and falling error look different.
+"""The iteration log: one row per iteration in aligned columns under a header of the book's variable names.
 
-It holds at most `cap` lines (the engine keeps the whole history); lines are cropped to the pane so
-there is never a horizontal scrollbar.
+The columns are `iteration`, `error`, `prediction`, `new_weight`, then the method's own two: `delta`,
+`weight_delta` for gradient descent, `up_error`, `down_error` for hot and cold. Every number keeps all
+its repr digits: when the pane is too narrow, whole columns go, the method's second first, then its
+first, then `new_weight`, then `prediction` (iteration and error always stay). A column is as wide as
+the widest value held (at least a usual 17-digit repr), and only grows until the log is cleared, so
+the layout does not move from step to step. The header names the columns of the newest row's method;
+a row of the other method labels its own two numbers (`up 0.25`, `delta -0.5`), so no number sits
+under a name that is not its own.
+
+The header is row 0 of the widget, outside the scrolled rows. The scrollable height is the rows held
+plus the header, so nothing blank lies above iteration 1. It holds at most `cap` rows (the engine
+keeps the whole history).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from rich.segment import Segment
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
-from ...learning import Record
+from ...learning import Method, Record
 from ...records import book_line
 from ..glyphs import glyphs
 
 LOG_CAP = 2000
 
+COMMON_COLUMNS = ("error", "prediction", "new_weight")
+"""The columns every row has, after `iteration`, in the order they are dropped last to first."""
+METHOD_COLUMNS: dict[Method, tuple[str, str]] = {
+    "gradient": ("delta", "weight_delta"),
+    "hot-cold": ("up_error", "down_error"),
+}
+"""Each method's own two columns (Record fields)."""
+LABELS = {"delta": "delta", "weight_delta": "wdelta", "up_error": "up", "down_error": "down"}
+"""What a method column is called on a row under the other method's header."""
+SIGNED = frozenset({"prediction", "new_weight", "delta", "weight_delta"})
+"""Columns that can be negative: they keep a place for the minus sign, so their digits line up."""
+ITERATION = "iteration"
+FLOOR = 19
+"""Every value column is at least this wide (a usual 17-digit repr such as 0.30250000000000005), so
+the first steps' short numbers (0.25, 0.3875) do not widen the columns again a step later."""
+
+
+class _Row(NamedTuple):
+    rec: Record
+    text: str  # the book's line
+    trend: int  # +1 the error rose from the row before, -1 it fell, 0 the first row or no change
+    cells: tuple[str, ...]  # repr of error, prediction, new_weight and the method's two
+
+
+def _gap(column: str) -> str:
+    """The spaces before a column: two, or one before a signed column, whose sign place makes the second."""
+    return " " if column in SIGNED else "  "
+
+
+def _place(column: str) -> str:
+    """What stands before a positive value, a name or a label in `column`: the minus sign's place."""
+    return " " if column in SIGNED else ""
+
+
+def _own(column: str, value: str) -> str:
+    """A value as it stands under its own name: a signed column puts a space where a minus would be."""
+    return value if value.startswith("-") else _place(column) + value
+
+
+def _head(column: str) -> str:
+    return _place(column) + column
+
 
 class IterationLog(ScrollView, can_focus=False):
-    """The last iterations, newest at the bottom."""
+    """The last iterations in columns, newest at the bottom; rows rising and falling in error look different."""
 
-    COMPONENT_CLASSES = {"iteration-log--rising", "iteration-log--falling", "iteration-log--number"}
+    COMPONENT_CLASSES = {
+        "iteration-log--rising", "iteration-log--falling", "iteration-log--number", "iteration-log--header",
+    }
     DEFAULT_CSS = """
     IterationLog { border: round $primary; overflow-x: hidden; overflow-y: auto; scrollbar-size-vertical: 1; }
     IterationLog > .iteration-log--rising { color: $knob-rising; }
     IterationLog > .iteration-log--falling { color: $knob-falling; }
     IterationLog > .iteration-log--number { color: $text-muted; }
+    IterationLog > .iteration-log--header { text-style: bold; }
     """
 
     def __init__(self, cap: int = LOG_CAP, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self.cap = cap
-        self._lines: deque[tuple[int, str, int]] = deque(maxlen=cap)  # (iteration, text, +1 rising / -1 / 0)
+        self.method: Method | None = None
+        """The method whose columns the header names while no row is held (kept from the last row by clear())."""
+        self.glyphs = glyphs(False)
+        self._rows: deque[_Row] = deque(maxlen=cap)
         self._last_error: float | None = None
         self._follow = True
-        self.glyphs = glyphs(False)
+        self._widest: dict[str, int] = {}  # column -> widest value held under its own name (sign place included)
+        self._widest_labelled: dict[str, int] = {}  # method column -> widest "label value" held
+        self._iteration_width = len(ITERATION)
+        self._shown: tuple[tuple[str, int], ...] = ()  # the value columns on screen, with their widths
+        self._header_method: Method | None = None
 
-
+    # ---- what the app reads ------------------------------------------------------------------
     @property
     def last_iteration(self) -> int:
-        return self._lines[-1][0] if self._lines else 0
+        """The newest iteration held, 0 when empty."""
+        return self._rows[-1].rec.iteration if self._rows else 0
+
+    @property
+    def first_iteration(self) -> int:
+        """The oldest iteration held, 0 when empty."""
+        return self._rows[0].rec.iteration if self._rows else 0
 
     @property
     def lines(self) -> list[str]:
-        """The lines held, as text (for tests and export checks)."""
-        return [f"{i} {text}" for i, text, _ in self._lines]
+        """The rows held, as `iteration book-line` text (for tests and export checks)."""
+        return [f"{row.rec.iteration} {row.text}" for row in self._rows]
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names in the header now, `iteration` first: the columns that fit the pane."""
+        return (ITERATION, *(name for name, _ in self._shown))
+
+    # ---- what the app changes ----------------------------------------------------------------
     def clear(self) -> None:
-        """Empty the log (a reset, a preset, a lesson step): it follows the newest line again."""
-        self._lines.clear()
+        """Empty the log (a reset, a preset, a lesson step): it follows the newest row again."""
+        if self._rows:
+            self.method = self._rows[-1].rec.method
+        self._rows.clear()
         self._last_error = None
         self._follow = True
-        self._resized()
+        self._widest.clear()
+        self._widest_labelled.clear()
+        self._iteration_width = len(ITERATION)
+        self._sync(moved=True)
 
     def extend(self, records: Iterable[Record], prev_error: float | None = None) -> None:
         """Append records (in order); `prev_error` is the error of the iteration before the first one."""
         last = self._last_error if prev_error is None else prev_error
-        newest = self._lines[-1][0] if self._lines else 0
+        before = len(self._rows)
+        added = 0
+        widest, labelled = self._widest, self._widest_labelled
         for rec in records:
             trend = 0 if last is None else (1 if rec.error > last else -1 if rec.error < last else 0)
-            self._lines.append((rec.iteration, book_line(rec), trend))
+            names = METHOD_COLUMNS[rec.method]
+            own = getattr(rec, names[0]), getattr(rec, names[1])
+            cells = (repr(rec.error), repr(rec.prediction), repr(rec.new_weight), repr(own[0]), repr(own[1]))
+            for name, cell in zip(COMMON_COLUMNS + names, cells):
+                width = len(_own(name, cell))
+                if width > widest.get(name, 0):
+                    widest[name] = width
+            for name, cell in zip(names, cells[3:]):
+                width = len(LABELS[name]) + 1 + len(cell)
+                if width > labelled.get(name, 0):
+                    labelled[name] = width
+            self._rows.append(_Row(rec, book_line(rec), trend, cells))
             last = rec.error
+            added += 1
         self._last_error = last
-        if not self._follow:  # keep the reader's place: the canvas moved up by the lines added
-            added = (self._lines[-1][0] - newest) if self._lines else 0
-            self.scroll_to(y=max(0, self.scroll_offset.y - added), animate=False, immediate=True)
-        self._resized()
+        if self._rows:
+            self._iteration_width = max(self._iteration_width, len(str(self._rows[-1].rec.iteration)))
+        self._sync(dropped=max(0, before + added - self.cap))
 
     def truncate(self, iteration: int, last_error: float | None) -> None:
-        """Drop the lines after `iteration` (after a step back)."""
-        while self._lines and self._lines[-1][0] > iteration:
-            self._lines.pop()
+        """Drop the rows after `iteration` (after a step back)."""
+        while self._rows and self._rows[-1].rec.iteration > iteration:
+            self._rows.pop()
         self._last_error = last_error
-        self._resized()
+        self._sync(moved=True)
 
-    def _resized(self) -> None:
-        # The virtual height is always `cap` lines with the newest at the bottom, so a new line never
-        # changes the layout (which would repaint the border and more): only the lines are repainted.
-        self._fit_virtual_size()
-        if self._follow:
-            self._to_end()
-        self.refresh(self.size.region)
+    # ---- scrolling by keys ---------------------------------------------------------------------
+    def page(self, direction: int) -> None:
+        """Scroll a page of rows back (-1) or on (+1); reaching the end follows new rows again."""
+        self.scroll_to(y=self.scroll_offset.y + direction * self._page_rows(), animate=False, immediate=True)
 
-    def _fit_virtual_size(self) -> None:
-        size = Size(max(self.scrollable_content_region.width, 1), self.cap)
-        if self.virtual_size != size:
-            self.virtual_size = size
-            self.call_after_refresh(self._to_end)
+    def to_start(self) -> None:
+        """Show iteration 1 (the oldest row held) under the header; stay there while rows arrive."""
+        self.scroll_to(y=0, animate=False, immediate=True)
 
-    def _to_end(self) -> None:
-        if self._follow:
+    def to_end(self) -> None:
+        """Show the newest row and follow new ones."""
+        self._follow = True
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    # ---- keeping the screen in step --------------------------------------------------------------
+    def _header_rows(self) -> int:
+        # A one-row pane shows the newest row rather than the names.
+        return 1 if self.scrollable_content_region.height >= 2 else 0
+
+    def _page_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - self._header_rows())
+
+    def _layout(self) -> tuple[Method | None, tuple[tuple[str, int], ...]]:
+        """The header's method and the value columns that fit, by priority, with their widths."""
+        method = self._rows[-1].rec.method if self._rows else self.method
+        columns = [(name, max(FLOOR + len(_place(name)), len(_head(name)), self._widest.get(name, 0)))
+                   for name in COMMON_COLUMNS]
+        if method is not None:
+            other = "hot-cold" if method == "gradient" else "gradient"
+            for name, theirs in zip(METHOD_COLUMNS[method], METHOD_COLUMNS[other]):
+                labelled = len(_place(name)) + self._widest_labelled[theirs] if theirs in self._widest_labelled else 0
+                columns.append((name, max(FLOOR + len(_place(name)), len(_head(name)), self._widest.get(name, 0),
+                                          labelled)))
+        room = self.scrollable_content_region.width
+        used = self._iteration_width + 1  # the number and its trend mark
+        shown: list[tuple[str, int]] = []
+        for name, width in columns:
+            if shown and used + len(_gap(name)) + width > room:
+                break  # this column and every one of lower priority after it
+            used += len(_gap(name)) + width
+            shown.append((name, width))
+        return method, tuple(shown)
+
+    def _sync(self, dropped: int = 0, moved: bool = False) -> None:
+        """Bring layout, scrollable height, scroll position and the painted rows in line with the rows held.
+
+        `dropped` rows left the top (the cap); `moved` says rows the reader may see changed (a truncate, a clear).
+        """
+        layout = self._layout()
+        relaid = layout != (self._header_method, self._shown)
+        self._header_method, self._shown = layout
+        self._set_virtual_height(len(self._rows) + self._header_rows())
+        if self._follow or self.max_scroll_y == 0:
+            self._follow = True
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            moved = True
+        elif dropped:  # keep the reader's place: the rows above it moved up by the rows dropped
+            self.scroll_to(y=max(0, self.scroll_offset.y - dropped), animate=False, immediate=True)
+        elif self.scroll_offset.y > self.max_scroll_y:  # rows went from under the reader
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        if relaid:
+            self.refresh(self.size.region)
+        elif moved:
+            self._refresh_rows()
+
+    def _set_virtual_height(self, height: int) -> None:
+        size = Size(1, height)
+        if size == self.virtual_size:
+            return
+        overflow = self.styles.overflow_y
+        bar = overflow == "scroll" or (overflow == "auto" and height > self.container_size.height)
+        if self.container_size and bar == self.show_vertical_scrollbar:
+            # Measured: setting `virtual_size` lays the screen out and repaints the whole log, border and
+            # all, every step. The scrollbar stays as it is, so only its thumb needs to know.
+            self.set_reactive(Widget.virtual_size, size)
+            if bar:
+                self.vertical_scrollbar.window_virtual_size = height
+        else:  # the scrollbar comes or goes: the rows change width, which takes a layout
+            self.virtual_size = size
+            self.call_after_refresh(self._after_layout)
+
+    def _after_layout(self) -> None:
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+        self._sync(moved=True)
+
+    def _refresh_rows(self) -> None:
+        """Repaint the rows under the header (the header and the border stay as they are)."""
+        top = self._header_rows()
+        self.refresh(Region(0, top, self.size.width, max(0, self.size.height - top)))
 
     def on_mount(self) -> None:
         self.border_title = "Iterations"
-        self._fit_virtual_size()
 
     def on_resize(self) -> None:
-        self._fit_virtual_size()
+        self._sync(moved=True)
+        self.refresh(self.size.region)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if self.max_scroll_y > 0:  # scrolled up by hand: stay there until back at the end
+        # ScrollView's own repaints the whole pane; the header row does not move with the rows.
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = new_value
+        if round(old_value) != round(new_value):
+            self._refresh_rows()
+        if self.max_scroll_y > 0:  # scrolled back by hand: stay there until back at the end
             self._follow = new_value >= self.max_scroll_y - 0.5
 
+    # ---- drawing ---------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
-        if self._follow:  # the newest lines, even before a scroll to the end has landed
-            index = len(self._lines) - self.scrollable_content_region.height + y
-        else:
-            index = self.scroll_offset.y + y - (self.cap - len(self._lines))
-        if index < 0 or index >= len(self._lines) or width <= 0:
+        if width <= 0:
             return Strip.blank(width, base)
-        iteration, text, trend = self._lines[index]
-        number_style = self.get_component_rich_style("iteration-log--number")
-        if trend > 0:
+        top_rows = self._header_rows()
+        if y < top_rows:
+            return self._header_strip(width)
+        if self._follow:  # the newest rows, even before a scroll to the end has landed
+            first = max(0, len(self._rows) + top_rows - self.scrollable_content_region.height)
+        else:
+            first = self.scroll_offset.y
+        index = first + y - top_rows
+        if index < 0 or index >= len(self._rows):
+            return Strip.blank(width, base)
+        return self._row_strip(self._rows[index], width)
+
+    def _header_strip(self, width: int) -> Strip:
+        style = self.rich_style + self.get_component_rich_style("iteration-log--header")
+        text = f"{ITERATION:>{self._iteration_width}} " + "".join(
+            _gap(name) + _head(name).ljust(cell) for name, cell in self._shown)
+        return Strip([Segment(text, style)]).crop_extend(0, width, self.rich_style)
+
+    def _row_strip(self, row: _Row, width: int) -> Strip:
+        base = self.rich_style
+        muted = base + self.get_component_rich_style("iteration-log--number")
+        if row.trend > 0:
             style = base + self.get_component_rich_style("iteration-log--rising")
-        elif trend < 0:
+        elif row.trend < 0:
             style = base + self.get_component_rich_style("iteration-log--falling")
         else:
             style = base
-        mark = self.glyphs.rising if trend > 0 else self.glyphs.falling if trend < 0 else " "
-        number = f"{iteration:>6}{mark} "
-        segments = [Segment(number, base + number_style), Segment(text, style)]
-        strip = Strip(segments).crop_extend(0, width, base)
-        return strip
+        mark = self.glyphs.rising if row.trend > 0 else self.glyphs.falling if row.trend < 0 else " "
+        segments = [Segment(f"{row.rec.iteration:>{self._iteration_width}}", muted)]
+        text = mark
+        own_method = row.rec.method == self._header_method
+        names = METHOD_COLUMNS[row.rec.method]
+        for slot, (name, cell_width) in enumerate(self._shown):
+            value = row.cells[slot]
+            if slot < len(COMMON_COLUMNS) or own_method:
+                text += _gap(name) + _own(name, value).ljust(cell_width)
+            else:  # the other method's number, after its own short name
+                label = LABELS[names[slot - len(COMMON_COLUMNS)]]
+                place = _place(name)  # the label starts where the digits do
+                segments += [Segment(text + _gap(name) + place, style), Segment(label, muted)]
+                text = (" " + value).ljust(cell_width - len(place) - len(label))
+        segments.append(Segment(text, style))
+        return Strip(segments).crop_extend(0, width, base)
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width

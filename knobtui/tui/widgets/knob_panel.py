@@ -14,7 +14,11 @@ from textual.widgets import Input, Static
 from ...learning import KNOB_LABELS, KNOB_NAMES
 from ...learning.view import View
 from ..glyphs import glyphs
+from ..numbers import SHORTEST, fit
 from .lines import LineMixin
+
+KNOB_SHORT = {"weight": "weight", "input": "input", "goal": "goal", "alpha": "alpha", "step_amount": "step"}
+"""Labels for a narrow panel."""
 
 
 class KnobRows(LineMixin, Widget):
@@ -44,19 +48,25 @@ class KnobRows(LineMixin, Widget):
 
     def make_renderable(self) -> Text | None:
         view = self.view
-        text = Text(no_wrap=True, overflow="crop" if self.ascii else "ellipsis")
         if view is None:
             return None
+        text = Text(no_wrap=True, overflow="crop")
         values = view.knobs.as_dict()
         uses = "alpha" if view.method == "gradient" else "step_amount"
         unused = "step_amount" if view.method == "gradient" else "alpha"
         rows = [k for k in KNOB_NAMES if k not in self.hidden]
+        width = self.size.width
+        label_width = max(len(KNOB_LABELS[k]) for k in rows) if rows else 0
+        longest = max((len(repr(values[k])) for k in rows), default=0)
+        if width - 3 - label_width < longest:  # narrow: short names make room for the digits
+            label_width = max(len(KNOB_SHORT[k]) for k in rows) if rows else 0
         for name in rows:
             mark = f"{glyphs(self.ascii).select} " if KNOB_NAMES[self.selected] == name else "  "
             style = "reverse" if mark.strip() else ("dim" if name == unused else "")
-            label = f"{KNOB_LABELS[name]:<12}"
-            line = Text.assemble((mark, "bold"), (label, "bold" if name == uses else ""), repr(values[name]),
-                                 style=style)
+            label = KNOB_LABELS[name] if len(KNOB_LABELS[name]) <= label_width else KNOB_SHORT[name]
+            value = fit(values[name], max(SHORTEST, width - 3 - label_width))
+            line = Text.assemble((mark, "bold"), (f"{label:<{label_width}} ", "bold" if name == uses else ""),
+                                 value, style=style)
             text.append_text(line)
             text.append("\n")
         text.rstrip()

@@ -1,0 +1,37 @@
+"""Numbers that fit their place on screen without becoming different numbers.
+
+A value that does not fit is shortened by significant digits with its exponent kept
+(-1.1598659093614693e+154 becomes -1.15987e+154), never cut: a learner who reads -1.159865909361 off
+a clipped field reads the wrong number. Logs and exports keep every digit; the knob editor shows the
+full repr.
+"""
+
+from __future__ import annotations
+
+import math
+
+SHORTEST = 8
+"""Room every fitted number may need at worst: '-1e+308' and a sign, '-0.0001' ..."""
+
+
+def fit(x: float, width: int) -> str:
+    """`repr(x)` if it fits in `width` characters, else the most significant digits that do.
+
+    Always returns the shortest honest form when even one digit is too wide (the caller gives the
+    room); the result parses back to `x` rounded to the digits shown.
+    """
+    text = repr(x)
+    if len(text) <= width or not math.isfinite(x):
+        return text
+    best = f"{x:.1g}"
+    for digits in range(16, 0, -1):
+        short = f"{x:.{digits}g}"
+        if len(short) <= width:
+            return short
+    return best
+
+
+def digits_shown(text: str) -> int:
+    """How many significant digits a number written as `text` carries (for the round-trip check)."""
+    mantissa = text.lower().lstrip("+-").split("e")[0].replace(".", "").lstrip("0")
+    return max(1, len(mantissa))

@@ -1,0 +1,37 @@
+"""ASCII mode for the parts Textual draws itself: scrollbar ends and the command palette.
+
+Borders and rules are CSS (ascii.tcss); these are the characters CSS cannot reach.
+"""
+
+from __future__ import annotations
+
+from textual.command import CommandList, CommandPalette, SearchIcon
+from textual.scrollbar import ScrollBarRender
+from textual.widget import Widget
+
+
+class PlainScrollBarRender(ScrollBarRender):
+    """A scrollbar whose thumb is whole cells of reversed spaces, without the eighth-block ends (▂ ▎)."""
+
+    VERTICAL_BARS = [" "] * 8
+    HORIZONTAL_BARS = [" "] * 8
+
+
+def plain_scrollbars(widget: Widget) -> None:
+    """Draw this widget's scrollbars with spaces only (Textual's per-instance `renderer`, so other apps keep theirs)."""
+    widget.vertical_scrollbar.renderer = PlainScrollBarRender
+    widget.horizontal_scrollbar.renderer = PlainScrollBarRender
+
+
+class PlainCommandPalette(CommandPalette):
+    """Textual's command palette without the magnifier emoji, the ellipsis or the eighth-block list scrollbar.
+
+    Its ▔ ▁ rules are `hkey` borders, replaced in ascii.tcss.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(placeholder="Search for commands...", id="--command-palette")
+
+    def on_mount(self) -> None:
+        self.query_one(SearchIcon).icon = ">"
+        plain_scrollbars(self.query_one(CommandList))
