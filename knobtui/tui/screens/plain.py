@@ -1,4 +1,4 @@
-"""ASCII mode for the parts Textual draws itself: scrollbar ends and the command palette.
+"""ASCII mode for the parts Textual draws itself: scrollbar ends, the command palette, key names.
 
 Borders and rules are CSS (ascii.tcss); these are the characters CSS cannot reach.
 """
@@ -35,3 +35,15 @@ class PlainCommandPalette(CommandPalette):
     def on_mount(self) -> None:
         self.query_one(SearchIcon).icon = ">"
         plain_scrollbars(self.query_one(CommandList))
+
+
+KEY_NAMES = str.maketrans({"↑": "up", "↓": "down", "←": "left", "→": "right", "⏎": "enter", "⌫": "backspace"})
+"""Textual's key symbols (Keys panel, footer) as words."""
+
+
+def plain_key_display(display: str, key: str) -> str:
+    """A key as Textual writes it (`App.get_key_display`), in ASCII: words for arrows, else the key's name."""
+    if display.isascii():
+        return display
+    display = display.translate(KEY_NAMES)
+    return display if display.isascii() else key

@@ -49,6 +49,14 @@ def fit_row(forms: Sequence[Sequence[Part] | None], width: int) -> str:
         text = "".join(p if isinstance(p, str) else _num(p, digits) for p in last)
         if len(text) <= width:
             return text
+    # Still too wide (huge numbers in a narrow panel): the name and the result alone, never a cut number.
+    head = last[0] if isinstance(last[0], str) and "=" in last[0] else ""
+    result = last[-1]
+    if head and not isinstance(result, str):
+        for digits in DIGITS:
+            short = head.split("=")[0] + "= " + _num(result, digits)
+            if len(short) <= width:
+                return short
     return text
 
 

@@ -49,3 +49,12 @@ class KeyBar(LineMixin, Widget):
 
     def watch_entries(self) -> None:
         self.redraw()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # the key's component style is brought up to date after this call: draw again once it is
+        self.call_after_refresh(self._restyle)
+
+    def _restyle(self) -> None:
+        self.invalidate()
+        self.redraw()

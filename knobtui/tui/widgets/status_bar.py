@@ -88,6 +88,10 @@ def status_text(view: View, playing: str = "", sep: str = "·", link: str = "", 
         parts.pop(worst)
     if length(parts) > width:  # only the essentials left and still too long: the status in brief
         parts = [(brief(view), p[1], p[2]) if p[0] == view.status.text else p for p in parts]
+    if note[0] and length(parts) > width:  # the message gives way, at a word, never inside a number
+        room = width - (length(parts) - len(parts[0][0])) - 1
+        words = parts[0][0][:max(0, room)].rsplit(" ", 1)[0] if room > 8 else ""
+        parts = ([(words + "…", parts[0][1], -1)] if words else []) + parts[1:]
     t = Text(no_wrap=True, overflow="ellipsis" if sep == "·" else "crop")
     for n, (text, style, _) in enumerate(parts):
         if n:
