@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,19 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
+    def wait_for_row(self, iteration: int, *numbers: str, timeout: float = 15.0) -> str:
+        """Wait until the iteration log shows a row: the iteration (with its trend mark), then these numbers."""
+        row = re.compile(r"(^|[\s|│])" + str(iteration) + r"[↑↓^v ]?\s+" + r"\s+".join(re.escape(n) for n in numbers)
+                         + r"(\s|$)", re.M)
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if row.search(screen):
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"row {iteration} {numbers} never appeared; the screen was:\n{screen}")
+
     def exit_status(self, timeout: float = 10.0) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -89,9 +103,9 @@ def test_book_numbers_appear_and_q_exits_0(term: Tmux) -> None:
     term.wait_for("iteration 0 ")
     term.wait_for("0.30250000000000005")  # the arithmetic shows the next error already
     term.keys("Space")
-    term.wait_for("Error: 0.30250000000000005 Prediction: 0.25")
+    term.wait_for_row(1, "0.30250000000000005", "0.25", "0.775")
     term.keys("Space")
-    term.wait_for("Error: 0.17015625000000004 Prediction: 0.3875")
+    term.wait_for_row(2, "0.17015625000000004", "0.3875")
     screen = term.wait_for("iteration 2")
     assert "learning" in screen
     term.keys("b")
@@ -122,8 +136,8 @@ def test_small_terminal_80x24(tmp_path: Path) -> None:
         t.start(knobtui_command() + ["--preset", "watch-four"])
         t.wait_for("iteration 0 ")
         t.keys("Space")
-        t.wait_for("Error: 0.6400000000000001 Prediction: 0.0")
-        for part in ("Knobs", "Error curve", "Iterations", "gradient descent", "Step"):
+        t.wait_for_row(1, "0.6400000000000001", "0.0")
+        for part in ("Knobs", "error", "weight", "Iterations", "gradient descent", "step", "enter"):
             t.wait_for(part, timeout=5)
         t.keys("q")
         assert t.exit_status() == 0
@@ -143,8 +157,8 @@ def test_linux_console_without_colour_is_ascii_and_readable(term: Tmux) -> None:
     term.start(["env", "TERM=linux", "NO_COLOR=1"] + knobtui_command() + ["--preset", "divergence"])
     term.wait_for("iteration 0 ")
     term.keys("Space", "Space", "Space")
-    screen = term.wait_for("Error: 3.2399999999999984 Prediction: 2.5999999999999996")
-    assert "2^ Error: 0.3599999999999998" in screen  # rising error marked without colour
+    screen = term.wait_for_row(3, "3.2399999999999984", "2.5999999999999996")
+    assert re.search(r"2\^\s+0\.3599999999999998", screen)  # rising error marked without colour
     term.wait_for("diverging")
     screen = term.screen()
     assert all(ord(ch) < 128 for ch in screen if ch not in "—"), [ch for ch in screen if ord(ch) >= 128][:10]
@@ -172,7 +186,58 @@ def test_other_terminal_types(tmp_path: Path, term_name: str) -> None:
         t.start(["env", f"TERM={term_name}"] + knobtui_command() + ["--preset", "from-zero"])
         t.wait_for("iteration 0 ")
         t.keys("Space")
-        t.wait_for("Error: 0.6400000000000001 Prediction: 0.0 Weight: 0.4")
+        t.wait_for_row(1, "0.6400000000000001", "0.0", "0.4")
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+def _canvas_rows(screen: str) -> int:
+    """Rows between the curve's legend (the row that starts with its axis title) and its x axis."""
+    lines = screen.splitlines()
+    legend = next(n for n, line in enumerate(lines) if re.search(r"[│|] error ", line) or " error " in line[:40])
+    axis = next(n for n, line in enumerate(lines) if n > legend and ("└" in line))
+    return axis - legend - 1
+
+
+@pytest.mark.parametrize("size,least", [((80, 24), 8), ((100, 30), 14)], ids=["80x24", "100x30"])
+def test_the_curve_has_room(tmp_path: Path, size: tuple[int, int], least: int) -> None:
+    """The error curve's canvas: at least 8 rows at 80x24 and 14 at 100x30, every panel still there."""
+    t = Tmux(tmp_path, *size)
+    try:
+        t.start(knobtui_command() + ["--preset", "gradient"])
+        t.wait_for("iteration 0 ")
+        t.keys("Space")
+        screen = t.wait_for_row(1, "0.30250000000000005", "0.25")
+        assert _canvas_rows(screen) >= least, screen
+        for part in ("Knobs", "Arithmetic", "Iterations", "gradient descent", "weight = 0.775 - 1.0 * -0.20625000000000002 = 0.9812500000000001"):
+            assert part in screen, part
+        t.keys("q")
+        assert t.exit_status() == 0
+    finally:
+        t.close()
+
+
+def test_keys_reach_the_end_of_help_and_the_start_of_the_log(tmp_path: Path) -> None:
+    """At 80x24, with no mouse: End reaches help's last row; Home takes the log back to iteration 1."""
+    t = Tmux(tmp_path, 80, 24)
+    try:
+        t.start(knobtui_command() + ["--preset", "gradient"])
+        t.wait_for("iteration 0 ")
+        t.keys("?")
+        t.wait_for("How one weight learns")
+        t.keys("End")
+        t.wait_for("command palette")
+        t.keys("Escape")
+        t.wait_for("iteration 0 ")
+        t.keys("f")
+        t.wait_for("converged at iteration 39")
+        t.wait_for_row(39, "9.668996360515884e-11")
+        t.keys("Home")
+        t.wait_for_row(1, "0.30250000000000005", "0.25")
+        t.keys("PageDown", "PageDown", "End")
+        t.wait_for_row(39, "9.668996360515884e-11")
         t.keys("q")
         assert t.exit_status() == 0
     finally:
