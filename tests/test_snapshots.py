@@ -1,4 +1,5 @@
-"""Snapshot tests of the simulator at 80x24 and 120x40 (SVGs in tests/__snapshots__, each looked at)."""
+"""Snapshot tests of the simulator at 80x24, 100x30, 120x40 and 160x50 (SVGs in tests/__snapshots__, each
+looked at as a PNG before it was accepted)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from appkit import make_app
 from knobtui.learning import PRESETS
 
 SIZES = [(80, 24), (120, 40)]
+ALL_SIZES = [(80, 24), (100, 30), (120, 40), (160, 50)]
 
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -25,16 +27,22 @@ class TestFirstScreens:
         """The preset's knobs, the arithmetic of iteration 1, the curve, an empty log."""
         assert snap_compare(make_app(preset), terminal_size=size, run_before=_settle)
 
+    @pytest.mark.parametrize("size", [(100, 30), (160, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("preset", ["hot-cold", "gradient", "divergence"])
+    def test_projector_and_large(self, snap_compare, preset: str, size: tuple[int, int]) -> None:
+        """A projector with a large font (100x30) and a large terminal (160x50): the curve takes the room."""
+        assert snap_compare(make_app(preset), terminal_size=size, run_before=_settle)
+
 
 class TestStates:
     """Learning states the chapter teaches."""
 
-    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("size", ALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_after_steps(self, snap_compare, size: tuple[int, int]) -> None:
         """Five gradient steps: trail, tangent, ghost, five book lines in the log."""
         assert snap_compare(make_app("gradient"), press=["space"] * 5, terminal_size=size, run_before=_settle)
 
-    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("size", ALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_converged(self, snap_compare, size: tuple[int, int]) -> None:
         """Hot and cold fast-forwarded: converged at iteration 1101."""
         assert snap_compare(make_app("hot-cold"), press=["f"], terminal_size=size, run_before=_settle)
@@ -44,7 +52,7 @@ class TestStates:
         """The toes preset: a step too big bounces across the goal."""
         assert snap_compare(make_app("toes"), press=["space"] * 4, terminal_size=size, run_before=_settle)
 
-    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("size", ALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_diverged_to_overflow(self, snap_compare, size: tuple[int, int]) -> None:
         """Divergence fast-forwarded to the overflow: the log view, the halt, every number finite."""
         assert snap_compare(make_app("divergence"), press=["f"], terminal_size=size, run_before=_settle)
@@ -67,26 +75,50 @@ class TestStates:
 class TestScreens:
     """Compare and help."""
 
-    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("size", ALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_compare(self, snap_compare, size: tuple[int, int]) -> None:
         """c: both methods from the gradient preset's knobs, with the iterations each needs."""
         assert snap_compare(make_app("gradient"), press=["c"], terminal_size=size, run_before=_settle)
 
-    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("size", ALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_help(self, snap_compare, size: tuple[int, int]) -> None:
         """?: the chapter in our words, then the keys."""
         assert snap_compare(make_app("gradient"), press=["question_mark"], terminal_size=size, run_before=_settle)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_help_end(self, snap_compare, size: tuple[int, int]) -> None:
+        """? then End: help scrolled to its last row by keys alone."""
+        assert snap_compare(make_app("gradient"), press=["question_mark", "end"], terminal_size=size,
+                            run_before=_settle)
+
+    def test_undo_after_a_stray_preset(self, snap_compare) -> None:
+        """Five steps, a stray preset key, then u: the run and its log are back."""
+        assert snap_compare(make_app("gradient"), press=["space"] * 5 + ["6", "u"], terminal_size=(80, 24),
+                            run_before=_settle)
+
+    def test_log_scrolled_to_the_start(self, snap_compare) -> None:
+        """Fast-forward, then Home: the log shows iteration 1 under its column header."""
+        assert snap_compare(make_app("gradient"), press=["f", "home"], terminal_size=(80, 24), run_before=_settle)
 
 
 class TestAnyTerminal:
     """ASCII mode, hidden knobs and the smallest sizes."""
 
-    def test_ascii(self, snap_compare) -> None:
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_ascii(self, snap_compare, size: tuple[int, int]) -> None:
         """--ascii: plain borders, markers and frame; rising error marked ^ without colour."""
         from knobtui.tui.app import KnobApp
         from appkit import start_at
         app = KnobApp(start_at("divergence"), ascii=True)
-        assert snap_compare(app, press=["space"] * 3, terminal_size=(80, 24), run_before=_settle)
+        assert snap_compare(app, press=["space"] * 3, terminal_size=size, run_before=_settle)
+
+    @pytest.mark.parametrize("screen", ["question_mark", "c"], ids=["help", "compare"])
+    def test_ascii_screens(self, snap_compare, screen: str) -> None:
+        """--ascii: help and compare are plain ASCII too."""
+        from knobtui.tui.app import KnobApp
+        from appkit import start_at
+        app = KnobApp(start_at("gradient"), ascii=True)
+        assert snap_compare(app, press=[screen], terminal_size=(80, 24), run_before=_settle)
 
     def test_hidden_knobs(self, snap_compare) -> None:
         """--hide input,alpha: a lesson shows only the knobs it needs."""

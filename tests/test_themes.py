@@ -47,10 +47,13 @@ def test_list_themes_and_unknown_theme() -> None:
 
 @pytest.mark.parametrize("theme", ["chalkboard", "paper", "high-contrast", "amber"])
 def test_theme_snapshot(snap_compare, theme: str) -> None:
-    """Each theme after three gradient steps: curve, trail, tangent, ghost, goal and log colours."""
-    app = KnobApp(start_at("watch-four"), theme=theme)
+    """Each theme switched to at runtime, after three gradient steps: curve, trail, tangent, ghost, goal and
+    log colours, the plot's background included (the same screen as starting with it)."""
+    app = KnobApp(start_at("watch-four"))
 
     async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+        pilot.app.theme = theme
+        await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(app, press=["space"] * 3, terminal_size=(80, 24), run_before=settle)

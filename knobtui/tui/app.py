@@ -62,7 +62,7 @@ THEME_DEFAULTS = {
 class KnobApp(App[None]):
     """The simulator: a knob panel, the arithmetic, the error curve, the iteration log and the status."""
 
-    CSS_PATH = "knobtui.tcss"
+    CSS_PATH = ["knobtui.tcss", "ascii.tcss"]
     TITLE = "knobtui"
     AUTO_FOCUS = None  # keys go to the app's bindings; only the knob editor takes focus, while open
 
@@ -116,6 +116,7 @@ class KnobApp(App[None]):
         self._timer: Timer | None = None
         self._remember = remember
         self._undo: list[tuple[Session, str]] = []
+        self._laid_out = False
         ours = load_themes()
         for name in list(self.available_themes):
             if name not in KEPT_THEMES and name not in ours:
@@ -161,6 +162,7 @@ class KnobApp(App[None]):
     def on_mount(self) -> None:
         self.set_class(self.ascii, "-ascii")
         self._fit(self.size.width, self.size.height)
+        self._laid_out = True
         self._show_keys()
         if self.link is not None:
             self.link_status = "presenting" if self.link.presenter else "following the presenter (d: play alone)"
@@ -295,9 +297,21 @@ class KnobApp(App[None]):
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
+    def watch_lesson_note(self) -> None:
+        self._refit()
+
+    def watch_lesson_heading(self) -> None:
+        self._refit()
+
+    def _refit(self) -> None:
+        """A lesson note came or went (a follower's comes from the presenter): share the rows again."""
+        if self._laid_out:
+            self._fit(self.size.width, self.size.height)
+
     def _fit(self, width: int, height: int) -> None:
         """Share the rows (tui/layout.py); a terminal too small gets a notice instead of a broken layout."""
-        p = plan(width, height, self.lesson_note if self.lesson is not None else None)
+        lesson = self.lesson is not None or bool(self.lesson_heading)  # a follower shows the presenter's
+        p = plan(width, height, self.lesson_note if lesson else None)
         self.set_class(p.roomy, "-roomy")
         self.set_class(p.too_small, "-too-small")
         self.arithmetic_rows = p.arithmetic
@@ -319,7 +333,7 @@ class KnobApp(App[None]):
         log = self.query_one(IterationLog)
         it = s.iteration
         if rebuild_log or it < log.last_iteration:
-            if not rebuild_log and log.lines and log.first_iteration <= it:
+            if not rebuild_log and 0 < log.first_iteration <= it:
                 log.truncate(it, s.record(it).error if it else None)
                 return
             log.clear()
@@ -410,9 +424,28 @@ class KnobApp(App[None]):
         self.session.set_method(method)  # type: ignore[arg-type]
         self._publish()
 
+    def get_key_display(self, binding: Binding) -> str:
+        """How Textual writes a key (its Keys panel): in ASCII mode words instead of arrows and the return symbol."""
+        display = super().get_key_display(binding)
+        if self.ascii:
+            from .screens.plain import plain_key_display
+            display = plain_key_display(display, binding.key)
+        return display
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: Textual's command palette; in ASCII mode one without its emoji, ellipsis and block rules."""
+        if not self.ascii:
+            super().action_command_palette()
+            return
+        from textual.command import CommandPalette
+        from .screens.plain import PlainCommandPalette
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(PlainCommandPalette())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own theme picker would offer themes without knobtui's colours: ours are "Theme: ..."
-        yield from (c for c in super().get_system_commands(screen) if c.title != "Theme")
+        # (and its Keys panel and Screenshot repeat what help and s do, in Textual's own words)
+        yield from (c for c in super().get_system_commands(screen) if c.title not in ("Theme", "Keys", "Screenshot"))
         from .commands import simulator_commands
         yield from simulator_commands(self)
 

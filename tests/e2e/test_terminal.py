@@ -51,12 +51,13 @@ class Tmux:
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", *keys)
 
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+    def wait_for(self, text: str | re.Pattern[str], timeout: float = 15.0) -> str:
+        """Wait until the screen holds `text` (or matches a pattern)."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if (text.search(screen) if isinstance(text, re.Pattern) else text in screen):
                 return screen
             time.sleep(0.05)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.color import Color
@@ -59,6 +60,20 @@ class ComparePlot(PlotextPlot):
         return text
 
 
+class TitledBox(Vertical):
+    """A box whose border title is the longest of its `titles` that fits: Textual cuts a long one with '…',
+    which an ASCII terminal cannot show."""
+
+    def __init__(self, *titles: str) -> None:
+        super().__init__()
+        self.titles = titles
+        self.border_title = titles[0]
+
+    def on_resize(self, event: events.Resize) -> None:
+        room = self.outer_size.width - 4  # the corners and a space each side
+        self.border_title = next((t for t in self.titles if len(t) <= room), self.titles[-1])
+
+
 COMPARE_LIMIT = 200_000
 """Each method gets at most this many iterations (hot and cold with a tiny step can need millions)."""
 
@@ -68,7 +83,7 @@ class CompareScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     CompareScreen { align: center middle; }
-    CompareScreen > Vertical { width: 90%; height: 80%; border: round $accent; background: $surface; padding: 0 1; }
+    CompareScreen > TitledBox { width: 90%; height: 80%; border: round $accent; background: $surface; padding: 0 1; }
     CompareScreen #compare-text { height: auto; }
     CompareScreen PlotextPlot { height: 1fr; }
     """
@@ -84,8 +99,8 @@ class CompareScreen(ModalScreen[None]):
         self.runs = compare(knobs, tolerance, COMPARE_LIMIT)
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = "Compare: hot and cold vs gradient descent (Esc closes)"
+        with TitledBox("Compare: hot and cold vs gradient descent (Esc closes)", "Compare the methods (Esc closes)",
+                       "Compare (Esc)"):
             yield Static(compare_text(self.knobs, self.runs), id="compare-text")
             yield ComparePlot(ascii=getattr(self.app, "ascii", False))
 

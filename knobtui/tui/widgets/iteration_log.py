@@ -98,6 +98,8 @@ class IterationLog(ScrollView, can_focus=False):
         self._rows: deque[_Row] = deque(maxlen=cap)
         self._last_error: float | None = None
         self._follow = True
+        self._reader_y = 0  # where a reader who scrolled back put the scroll (a resize goes back there)
+        self._holding = False  # True while a resize puts the scroll back: it is not the reader moving
         self._widest: dict[str, int] = {}  # column -> widest value held under its own name (sign place included)
         self._widest_labelled: dict[str, int] = {}  # method column -> widest "label value" held
         self._iteration_width = len(ITERATION)
@@ -200,9 +202,11 @@ class IterationLog(ScrollView, can_focus=False):
         columns = [(name, max(FLOOR + len(_place(name)), len(_head(name)), self._widest.get(name, 0)))
                    for name in COMMON_COLUMNS]
         if method is not None:
-            other = "hot-cold" if method == "gradient" else "gradient"
+            other: Method = "hot-cold" if method == "gradient" else "gradient"
             for name, theirs in zip(METHOD_COLUMNS[method], METHOD_COLUMNS[other]):
-                labelled = len(_place(name)) + self._widest_labelled[theirs] if theirs in self._widest_labelled else 0
+                labelled = self._widest_labelled.get(theirs, 0)
+                if labelled:  # rows of the other method put "label value" here
+                    labelled += len(_place(name))
                 columns.append((name, max(FLOOR + len(_place(name)), len(_head(name)), self._widest.get(name, 0),
                                           labelled)))
         room = self.scrollable_content_region.width
@@ -215,16 +219,26 @@ class IterationLog(ScrollView, can_focus=False):
             shown.append((name, width))
         return method, tuple(shown)
 
-    def _sync(self, dropped: int = 0, moved: bool = False) -> None:
+    def _sync(self, dropped: int = 0, moved: bool = False, resized: bool = False) -> None:
         """Bring layout, scrollable height, scroll position and the painted rows in line with the rows held.
 
-        `dropped` rows left the top (the cap); `moved` says rows the reader may see changed (a truncate, a clear).
+        `dropped` rows left the top (the cap); `moved` says rows the reader may see changed (a truncate, a
+        clear); `resized` says the pane changed size, which keeps a reader who scrolled back on their row.
         """
+        at_end = self.scroll_offset.y >= self.max_scroll_y  # before new rows: a reader at the bottom follows them
         layout = self._layout()
         relaid = layout != (self._header_method, self._shown)
         self._header_method, self._shown = layout
         self._set_virtual_height(len(self._rows) + self._header_rows())
-        if self._follow or self.max_scroll_y == 0:
+        if resized and not self._follow:
+            # A resize can pass through other sizes on its way (the app fits its panes after the
+            # terminal's change), each clipping the scroll: go back to the reader's row each time.
+            self._holding = True
+            try:
+                self.scroll_to(y=min(self._reader_y, self.max_scroll_y), animate=False, immediate=True)
+            finally:
+                self._holding = False
+        elif self._follow or at_end:
             self._follow = True
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
             moved = True
@@ -244,8 +258,9 @@ class IterationLog(ScrollView, can_focus=False):
         overflow = self.styles.overflow_y
         bar = overflow == "scroll" or (overflow == "auto" and height > self.container_size.height)
         if self.container_size and bar == self.show_vertical_scrollbar:
-            # Measured: setting `virtual_size` lays the screen out and repaints the whole log, border and
-            # all, every step. The scrollbar stays as it is, so only its thumb needs to know.
+            # Setting `virtual_size` lays the screen out and repaints the whole log, border and all:
+            # measured on a pty (bench/bench_screen.py) that took a step from ~2.4 KB to ~3.5 KB at 80x24
+            # and from ~6.4 KB to ~10.6 KB at 160x50. The scrollbar stays, so only its thumb needs to know.
             self.set_reactive(Widget.virtual_size, size)
             if bar:
                 self.vertical_scrollbar.window_virtual_size = height
@@ -267,7 +282,7 @@ class IterationLog(ScrollView, can_focus=False):
         self.border_title = "Iterations"
 
     def on_resize(self) -> None:
-        self._sync(moved=True)
+        self._sync(moved=True, resized=True)
         self.refresh(self.size.region)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -276,6 +291,9 @@ class IterationLog(ScrollView, can_focus=False):
             self.vertical_scrollbar.position = new_value
         if round(old_value) != round(new_value):
             self._refresh_rows()
+        if self._holding or self.scroll_target_y > self.max_scroll_y + 0.5:
+            return  # a resize on its way, or a layout clipping the scroll: not where the reader went
+        self._reader_y = round(new_value)
         if self.max_scroll_y > 0:  # scrolled back by hand: stay there until back at the end
             self._follow = new_value >= self.max_scroll_y - 0.5
 

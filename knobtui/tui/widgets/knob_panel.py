@@ -114,6 +114,13 @@ class KnobPanel(Vertical):
         self.border_title = "Knobs"
         self.query_one(Input).cursor_blink = False
 
+    def watch_view(self, view: View | None) -> None:
+        # the preset the knobs came from, on the panel's lower edge (set only when it changes: a border
+        # title repaints the whole panel)
+        preset = f"preset {view.preset}" if view is not None else ""
+        if self.border_subtitle != preset:
+            self.border_subtitle = preset
+
     def watch_message(self, message: str) -> None:
         self.query_one("#knob-message", Static).update(message)
 

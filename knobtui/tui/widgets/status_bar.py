@@ -25,13 +25,13 @@ def status_parts(view: View, playing: str = "", link: str = "", extra: tuple[tup
     st = view.stability
     status = view.status
     parts: list[tuple[str, str, int]] = [
-        (f"preset {view.preset}", "", 5),
         (METHOD_NAMES[view.method], "bold", 1),
+        (view.method, SHORT, 1),
         (f"iteration {view.iteration}", "", 0),
         (status.text, STATUS_STYLES.get(status.kind, ""), 0),
     ]
     if link:
-        parts.append((link, "bold", 1))
+        parts.append((link, "bold", 0))
     if playing:
         parts.append((playing, "", 1))
     if view.method == "gradient":
@@ -81,9 +81,9 @@ def status_text(view: View, playing: str = "", sep: str = "·", link: str = "", 
         worst = max(range(len(parts)), key=lambda n: (parts[n][2], n))
         if parts[worst][2] <= 0:
             break
-        if parts[worst][0] in shorter:  # a shorter form before dropping it
+        if parts[worst][0] in shorter:  # its shorter form before it goes
             short = shorter.pop(parts[worst][0])
-            parts[worst] = (short[0], "", short[2])
+            parts[worst] = (short[0], parts[worst][1], short[2])
             continue
         parts.pop(worst)
     if length(parts) > width:  # only the essentials left and still too long: the status in brief
