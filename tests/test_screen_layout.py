@@ -258,3 +258,17 @@ class TestThemes:
     def test_a_lost_theme_falls_back(self) -> None:
         app = KnobApp(start_at("gradient"), theme="no-such-theme")
         assert app.theme == "textual-dark"
+
+
+def test_readme_and_help_list_every_key_of_the_key_table() -> None:
+    """One key table: the README's table and help's are both made from it."""
+    from pathlib import Path
+    from knobtui.tui.keys import help_rows
+    from knobtui.tui.screens.help import HELP
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Keys", 1)[1].split("\n\n", 2)[1]
+    rows = [line.split("|")[1:3] for line in table.splitlines()[2:]]
+    assert [(k.replace("`", "").strip(), d.strip()) for k, d in rows] == \
+        [(k.replace(" / ", " / ") if k != "1-9, 0" else "1-9, 0", d) for k, d in help_rows()]
+    for key, does in help_rows():
+        assert f"| {key} | {does} |" in HELP

@@ -162,9 +162,9 @@ async def test_screen_steps_resize_and_q(server: Server) -> None:
         await v.wait_for(BOOK_LINE_1)
         v.press(b" ")
         await v.wait_for(re.compile(r"\b2\S?\s+0\.17015625000000004\s+0\.3875\b"))
-        assert "2 * weight_delta" not in v.text()  # 30 rows: the arithmetic without its WHY rows
+        assert "2 * input * delta" not in v.text()  # 30 rows: the arithmetic without its WHY rows
         v.resize(120, 40)
-        await v.wait_for("2 * weight_delta")  # 40 rows: the WHY rows too, so the app saw the resize
+        await v.wait_for("2 * input * delta")  # 40 rows: the WHY rows too, so the app saw the resize
         v.press(b"q")
         assert await v.exit_status() == 0
     finally:

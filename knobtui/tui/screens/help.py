@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from ..keys import help_rows
+
 from .plain import plain_scrollbars
 
 ASCII_BULLETS = ["- ", "* ", "+ ", "- ", "* "]
@@ -53,30 +55,17 @@ that factor is bigger than 1 in size: every step overshoots further than the las
 
 # Keys
 
-| key | does |
-|---|---|
-| space | one iteration |
-| b | step back one iteration |
-| p | play / pause |
-| + / - | autoplay faster / slower |
-| f | fast-forward until converged (or 100000 iterations) |
-| m | switch hot and cold / gradient descent |
-| r | reset to the preset |
-| 1-9, 0 | load a preset (toes, hot-cold, gradient, from-zero, watch-four, divergence, alpha, stopping, negative, scaling) |
-| up / down | select a knob |
-| left / right | nudge the knob (shift or , . for a coarse nudge) |
-| enter | type an exact value (escape cancels) |
-| g | curve / error per iteration (log scale) |
-| c | compare both methods from these knobs |
-| e / E | export every iteration as CSV / JSON lines (a new file in this folder) |
-| s | save an SVG screenshot |
-| t | next theme |
-| n / N | next / previous lesson step (with --lesson) |
-| d / F | presenter mode: play alone / follow the presenter again |
-| ctrl+p | command palette |
-| ? | this help |
-| q | quit |
 """
+
+
+def key_table() -> str:
+    """Help's key table, from the one key table (tui/keys.py)."""
+    rows = "\n".join(f"| {key} | {does} |" for key, does in help_rows())
+    return "| key | does |\n|---|---|\n" + rows + "\n"
+
+
+HELP = HELP + key_table()
+
 
 
 class HelpScreen(ModalScreen[None]):

@@ -86,9 +86,9 @@ def gradient_rows(view: View, rows: int) -> list[Row]:
     if rows >= 7:
         out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
                  ("* input: 0 stops, negative reverses, big scales",)),
-                ("", ("the slope of the error here is ", view.slope, " = 2 * weight_delta (our note: the book",
-                      " calls weight_delta the derivative)"),
-                 ("slope of the error = 2 * weight_delta = ", view.slope))]
+                ("", ("slope of the error = 2 * input * delta = ", view.slope,
+                      " (twice weight_delta, which the book calls the derivative)"),
+                 ("slope of the error = 2 * input * delta = ", view.slope))]
     elif rows == 6:
         out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
                  ("* input: 0 stops, negative reverses, big scales",))]
