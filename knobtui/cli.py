@@ -125,7 +125,8 @@ def _lesson(name: str | None):  # type: ignore[no-untyped-def]
     """The lesson to run, fully checked before any screen opens; UsageError with file and line."""
     if name is None:
         return None
-    from .learning.lesson import LessonError, load_lesson
+    from .learning.lesson import LessonError
+    from .lessons import load_lesson
     try:
         return load_lesson(name)
     except LessonError as exc:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from appkit import start_at
-from knobtui.learning.lesson import LessonError, lesson_state, load_lesson, parse_lesson, shipped_lessons
+from knobtui.learning.lesson import LessonError, lesson_state, parse_lesson
+from knobtui.lessons import load_lesson, shipped_lessons
 from knobtui.tui.app import KnobApp
 from knobtui.tui.widgets import LessonPanel
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from appkit import make_app, start_at
 from knobtui.learning import Knobs, Session
 from knobtui.learning.analysis import bowl_range, nice_ticks
-from knobtui.learning.lesson import load_lesson
+from knobtui.lessons import load_lesson
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.layout import plan
 from knobtui.tui.numbers import digits_shown, fit

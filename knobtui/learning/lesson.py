@@ -24,8 +24,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
+from pathlib import PurePath
 
 from .knobs import KNOB_NAMES, METHODS, KnobError, Knobs, Method, check_value
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
@@ -163,7 +162,7 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
         if not (note or preset or method or pairs or lists["hide"] or lists["show"] or n or ff):
             raise LessonError(f"{where}: an empty step (give it a note or something to do)")
         steps.append(LessonStep(note, preset, method, tuple(pairs), lists["hide"], lists["show"], n, ff, line))
-    title = data.get("title", Path(source).stem)
+    title = data.get("title", PurePath(source).stem)
     if not isinstance(title, str):
         raise LessonError(f"{source}, line {_key_line(text, 0, 'title')}: title must be text")
     lesson = Lesson(title, tuple(steps), source)
@@ -222,32 +221,6 @@ def _apply_step(session: Session, step: LessonStep, name: str, hidden: frozenset
     return name, frozenset(hidden)
 
 
-def load_lesson(name_or_path: str) -> Lesson:
-    """A lesson by path, or by the name of one shipped with knobtui (e.g. chapter4)."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml" and not path.exists():
-        try:
-            text = resources.files("knobtui.lessons").joinpath(f"{name_or_path}.toml").read_text(encoding="utf-8")
-        except (FileNotFoundError, ModuleNotFoundError):
-            raise LessonError(f"lesson: {name_or_path!r} is neither a file nor a shipped lesson "
-                              f"({', '.join(shipped_lessons())})") from None
-        return parse_lesson(text, f"{name_or_path}.toml")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LessonError(f"lesson: cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise LessonError(f"lesson: {str(path)!r} is not UTF-8 text") from None
-    return parse_lesson(text, str(path))
-
-
-def shipped_lessons() -> list[str]:
-    try:
-        return sorted(p.name[:-5] for p in resources.files("knobtui.lessons").iterdir() if p.name.endswith(".toml"))
-    except ModuleNotFoundError:
-        return []
-
-
 def lesson_state(lesson: Lesson, index: int, tolerance: float = DEFAULT_TOLERANCE) -> LessonState:
     """Replay steps 0..index from the start: the state a presenter is in at lesson step `index`."""
     preset = get_preset(DEFAULT_PRESET)
@@ -267,5 +240,4 @@ def state_from_snapshot(index: int, snap: LessonSnapshot) -> LessonState:
     return LessonState(index, session, snap.preset, snap.hidden, snap.note)
 
 
-__all__ = ["Lesson", "LessonError", "LessonState", "LessonStep", "Knobs", "lesson_state", "load_lesson",
-           "parse_lesson", "shipped_lessons"]
+__all__ = ["Lesson", "LessonError", "LessonState", "LessonStep", "Knobs", "lesson_state", "parse_lesson"]

@@ -25,8 +25,8 @@ from ..learning.view import View, make_view, nudge
 from ..records import export_session, write_new_file
 from .follow import RelayLink
 from .glyphs import glyphs
-from .keys import FOLLOWER_ACTIONS, PRESET_KEYS, bar_entries, bindings
-from .layout import MIN_HEIGHT, MIN_WIDTH, plan
+from .keys import FOLLOWER_ACTIONS, bar_entries, bindings
+from .layout import MIN_WIDTH, plan
 from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
 from .widgets.key_bar import KeyBar
@@ -40,7 +40,6 @@ SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 2500, 5000)
 """Autoplay speeds, iterations per second."""
 FRAME_RATE = 30
 """Autoplay redraws at most this often; faster speeds take several iterations per frame."""
-FAST_FORWARD_LIMIT = 100_000
 UNDO_DEPTH = 20
 """Presets, resets and method switches that `u` can take back."""
 KEPT_THEMES = frozenset({DEFAULT_THEME, "textual-ansi"})
@@ -191,10 +190,7 @@ class KnobApp(App[None]):
         if self.link.presenter:
             self.link_status = "the relay has gone: nobody is following"
         else:
-            self.link_status = "the presenter's relay has gone: playing alone"
-            self.following = False
-            self.refresh_bindings()
-            self._show_keys()
+            self._set_following(False, "the presenter's relay has gone: playing alone")
 
     def _on_relay(self, message: dict[str, object]) -> None:
         if "followers" in message:
@@ -232,24 +228,25 @@ class KnobApp(App[None]):
                                   "hidden": sorted(self.hidden), "lesson_heading": self.lesson_heading,
                                   "lesson_note": self.lesson_note})
 
+    def _set_following(self, following: bool, status: str) -> None:
+        """Follow the presenter or not: the keys allowed and the key bar change with it."""
+        self.following = following
+        self.link_status = status
+        self.refresh_bindings()
+        self._show_keys()
+
     def action_detach(self) -> None:
         """d: stop following and play alone from here."""
         if self.link is None or self.link.presenter:
             return
-        self.following = False
-        self.link_status = "playing alone (F: follow the presenter again)"
-        self.refresh_bindings()
-        self._show_keys()
+        self._set_following(False, "playing alone (F: follow the presenter again)")
 
     def action_follow(self) -> None:
         """F: follow the presenter again, from where the presenter is now."""
         if self.link is None or self.link.presenter:
             return
         self._stop_play()
-        self.following = True
-        self.link_status = "following the presenter (d: play alone)"
-        self.refresh_bindings()
-        self._show_keys()
+        self._set_following(True, "following the presenter (d: play alone)")
         if self._latest_state is not None:
             self._apply_state(self._latest_state)
 
@@ -331,6 +328,7 @@ class KnobApp(App[None]):
         self._header()
         self._send_state()
         log = self.query_one(IterationLog)
+        log.method = s.method  # an empty log's header names this method's columns
         it = s.iteration
         if rebuild_log or it < log.last_iteration:
             if not rebuild_log and 0 < log.first_iteration <= it:
@@ -357,7 +355,7 @@ class KnobApp(App[None]):
 
     def action_fast_forward(self) -> None:
         self._stop_play()
-        ff = self.session.fast_forward(FAST_FORWARD_LIMIT)
+        ff = self.session.fast_forward()  # up to DEFAULT_FAST_FORWARD_LIMIT iterations
         self._publish()
         if ff.stop == "already":
             self.say(f"already {self.session.status.text}", "fast-forward")

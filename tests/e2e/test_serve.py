@@ -351,9 +351,8 @@ async def test_login_timeout_and_rate_limit(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--login-timeout", "1", "--rate-limit", "3")
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
-        t0 = time.monotonic()
-        await asyncio.wait_for(reader.read(), 10)  # says its version, then hangs up: no login within 1 s
-        assert time.monotonic() - t0 < 8
+        said = await asyncio.wait_for(reader.read(), 25)  # its version, then it hangs up: no login within 1 s
+        assert said.startswith(b"SSH-") and reader.at_eof()  # closed by the server (the default is 30 s)
         writer.close()
         # that was connection 1 from 127.0.0.1; two more are allowed this minute, the next is refused
         for _ in range(2):

@@ -16,6 +16,7 @@ from textual.reactive import var
 from textual.widget import Widget
 
 from ...learning.view import View
+from ..numbers import digits_shown
 from .lines import LineMixin
 
 Part = str | float
@@ -30,8 +31,9 @@ DIGITS = (None, 15, 12, 10, 8, 6, 5, 4, 3, 2)
 
 
 def _num(x: float, digits: int | None) -> str:
+    """repr(x), or x to `digits` significant digits when repr carries more (1.0 stays 1.0)."""
     text = repr(x)
-    if digits is None:
+    if digits is None or digits_shown(text) <= digits:
         return text
     short = f"{x:.{digits}g}"
     return short if len(short) < len(text) else text
@@ -60,15 +62,23 @@ def fit_row(forms: Sequence[Sequence[Part] | None], width: int) -> str:
     return text
 
 
+def predict_compare(view: View) -> tuple[Row, Row]:
+    """PREDICT and COMPARE: the same for both methods."""
+    k, rec = view.knobs, view.next
+    assert rec is not None
+    p = rec.prediction
+    return (("PREDICT", ("prediction = input * weight = ", k.input, " * ", k.weight, " = ", p),
+             ("prediction = ", k.input, " * ", k.weight, " = ", p)),
+            ("COMPARE", ("error = (prediction - goal) ** 2 = (", p, " - ", k.goal, ") ** 2 = ", rec.error),
+             ("error = (", p, " - ", k.goal, ") ** 2 = ", rec.error)))
+
+
 def gradient_rows(view: View, rows: int) -> list[Row]:
     k, rec = view.knobs, view.next
     assert rec is not None
     w, i, g, a = k.weight, k.input, k.goal, k.alpha
-    p, e, d, wd, nw = rec.prediction, rec.error, rec.delta, rec.weight_delta, rec.new_weight
-    predict: Row = ("PREDICT", ("prediction = input * weight = ", i, " * ", w, " = ", p),
-                    ("prediction = ", i, " * ", w, " = ", p))
-    compare: Row = ("COMPARE", ("error = (prediction - goal) ** 2 = (", p, " - ", g, ") ** 2 = ", e),
-                    ("error = (", p, " - ", g, ") ** 2 = ", e))
+    p, d, wd, nw = rec.prediction, rec.delta, rec.weight_delta, rec.new_weight
+    predict, compare = predict_compare(view)
     if rows <= 3:
         return [predict, compare,
                 ("LEARN", ("weight = weight - alpha * delta * input = ", w, " - ", a, " * ", d, " * ", i, " = ", nw),
@@ -98,7 +108,7 @@ def gradient_rows(view: View, rows: int) -> list[Row]:
 def hot_cold_rows(view: View, rows: int) -> list[Row]:
     k, rec = view.knobs, view.next
     assert rec is not None
-    w, i, g, s = k.weight, k.input, k.goal, k.step_amount
+    w, i, s = k.weight, k.input, k.step_amount
     p, e, up, down, nw = rec.prediction, rec.error, rec.up_error, rec.down_error, rec.new_weight
     if rec.direction > 0:
         verdict: Row = ("LEARN", ("up is warmer (lower error): weight = weight + step_amount = ", w, " + ", s, " = ", nw),
@@ -113,10 +123,7 @@ def hot_cold_rows(view: View, rows: int) -> list[Row]:
                  ("prediction = ", i, " * ", w, " = ", p, ", error = ", e)),
                 ("COMPARE", ("up_error = ", up, ", down_error = ", down), ("up_error = ", up, ", down_error = ", down)),
                 verdict]
-    predict: Row = ("PREDICT", ("prediction = input * weight = ", i, " * ", w, " = ", p),
-                    ("prediction = ", i, " * ", w, " = ", p))
-    compare: Row = ("COMPARE", ("error = (prediction - goal) ** 2 = (", p, " - ", g, ") ** 2 = ", e),
-                    ("error = (", p, " - ", g, ") ** 2 = ", e))
+    predict, compare = predict_compare(view)
     if rows == 4:
         return [predict, compare, ("", ("up_error = ", up, ", down_error = ", down), ("up ", up, ", down ", down)),
                 verdict]
