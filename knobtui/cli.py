@@ -187,7 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         session.run(get_preset(start.preset).book_steps if steps is None else steps)
     out = sys.stdout
     try:
-        write_records(args.format, session, out)
+        write_records(args.format, session, out, book_print=get_preset(start.preset).book_print)
         out.flush()
     except BrokenPipeError:
         _quiet_stdout()
@@ -275,8 +275,8 @@ def run_notes(session: Session) -> list[str]:
     if diverges and first_growth is not None:
         st = stability(knobs)
         notes.append(f"diverged: the error grew from iteration {first_growth} on, x{st.error_growth:.4g} per step, "
-                     f"because alpha*input^2 = {st.product!r} is not between 0 and 2 "
-                     f"(try alpha below {2 / (knobs.input * knobs.input):.4g})" if knobs.input else "")
+                     f"because alpha*input**2 = {st.product!r} is not between 0 and 2 "
+                     f"(try alpha between 0 and {2 / (knobs.input * knobs.input):.4g})" if knobs.input else "")
     if status.kind == "overflow":
         notes.append(f"stopped: {status.text}; every number written is finite")
     return [n for n in notes if n]

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-if TYPE_CHECKING:
-    from .learning import Method, Record, Session
+from .learning.analysis import error_at
 
-FORMATS = ("text", "csv", "jsonl", "summary")
+if TYPE_CHECKING:
+    from .learning import Knobs, Method, Record, Session
+
+FORMATS = ("text", "book", "csv", "jsonl", "summary")
 BASE_COLUMNS = ("iteration", "method", "weight", "prediction", "error", "new_weight")
 METHOD_COLUMNS: dict[str, tuple[str, ...]] = {
     "gradient": ("delta", "weight_delta"),
@@ -56,6 +58,32 @@ def as_dict(rec: Record, cols: tuple[str, ...], knobs: dict[str, float] | None =
         else:
             out[col] = getattr(rec, col)
     return out
+
+
+def book_lines(rec: Record, shape: str, knobs: Knobs) -> list[str]:
+    """What the chapter's own print statements print for one iteration, character for character."""
+    if shape == "comparison":  # error, error a step up, error a tenth of a step down (the book's lr = 0.01)
+        return [repr(rec.error), repr(rec.up_error),
+                repr(error_at(knobs, rec.weight - knobs.step_amount / 10))]
+    if shape == "error-prediction-weight":
+        return [f"Error: {rec.error!r} Prediction: {rec.prediction!r} Weight: {rec.new_weight!r}"]
+    if shape == "four-steps":
+        return ["-----", f"Weight:{rec.weight!r}", f"Error:{rec.error!r} Prediction:{rec.prediction!r}",
+                f"Delta:{rec.delta!r} Weight Delta:{rec.weight_delta!r}"]
+    if shape == "calculation":
+        return [f"Prediction: {rec.prediction!r}", f"Pure error: {rec.delta!r}",
+                f"Direction and Amount: {rec.weight_delta!r}"]
+    return [f"Error: {rec.error!r} Prediction: {rec.prediction!r}"]
+
+
+def write_book(records: Iterable[Record], out: TextIO, shape: str, knobs_of: object) -> int:
+    """The book's own output for these records in the preset's print shape (see learning/presets.py)."""
+    n = 0
+    for rec in records:
+        knobs = knobs_of(rec)  # type: ignore[operator]
+        out.write("\n".join(book_lines(rec, shape, knobs)) + "\n")
+        n += 1
+    return n
 
 
 def write_text(records: Iterable[Record], out: TextIO) -> int:
@@ -105,14 +133,18 @@ def summary_line(session: Session) -> str:
             f"final weight {session.weight!r}, {session.status.text}")
 
 
-def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_knobs: bool = False) -> int:
-    """Write the session's records from `start` in `fmt`; returns how many records (or 1 for summary)."""
+def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_knobs: bool = False,
+                  book_print: str = "error-prediction") -> int:
+    """Write the session's records from `start` in `fmt`; returns how many records (or 1 for summary).
+    `book_print` is the shape the book's code prints in for `book` (the preset's)."""
     if fmt == "summary":
         out.write(summary_line(session) + "\n")
         return 1
     records = session.records(start)
     if fmt == "text":
         return write_text(records, out)
+    if fmt == "book":
+        return write_book(records, out, book_print, lambda rec: session.knobs_at(rec.iteration))
     cols = columns({seg.method for seg in session.segments if seg.steps}
                    or {session.method}, with_knobs)
     knobs_of = (lambda rec: session.knobs_at(rec.iteration).as_dict()) if with_knobs else None

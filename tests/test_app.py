@@ -86,7 +86,7 @@ async def test_fast_forward_divergence_stops_at_overflow() -> None:
         await pilot.press("f")
         assert app.session.status.kind == "overflow"
         assert app.view.next is None
-        assert "alpha*input^2 = 4.0" in app.view.status.text
+        assert "alpha*input**2 = 4.0" in app.view.status.text
         consistent(app)
         await pilot.press("space")  # refused, state kept
         assert app.session.status.kind == "overflow"

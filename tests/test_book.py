@@ -452,3 +452,30 @@ def test_literal_data_matches_the_books_code() -> None:
         weight = weight - (pred - goal) * my_input
         out.append("Error: " + str(error) + " Prediction: " + str(pred))
     assert out == GRADIENT
+
+
+# ---------------------------------------------------------------------------------------------
+# `knobtui run --format book`: what the book's own code prints, byte for byte, by default length
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,book", [
+    ("toes", [TOES_ERROR, TOES_UP_ERROR, TOES_DOWN_ERROR]),
+    ("gradient", GRADIENT),
+    ("from-zero", FROM_ZERO),
+    ("watch-four", WATCH_FOUR.splitlines()),
+    ("divergence", DIVERGENCE),
+    ("alpha", ALPHA),
+    ("stopping", list(DIRECTION_AND_AMOUNT[4][2])),
+    ("negative", list(DIRECTION_AND_AMOUNT[2][2])),
+    ("scaling", list(DIRECTION_AND_AMOUNT[5][2])),
+])
+def test_format_book_is_the_books_output(name: str, book: list[str]) -> None:
+    """Diff it against the page: the same lines, the same spacing, as many as the book's loop prints."""
+    assert knobtui_run("--preset", name, "--format", "book") == book
+
+
+def test_format_book_hot_cold_1101_lines() -> None:
+    lines = knobtui_run("--preset", "hot-cold", "--format", "book")
+    assert len(lines) == HOT_COLD_ITERATIONS
+    assert lines[:5] == HOT_COLD_FIRST[:5] and lines[5].startswith(HOT_COLD_FIRST[5])
+    assert lines[-1] == HOT_COLD_LAST

@@ -177,7 +177,7 @@ def test_divergence_400_stops_at_overflow(fmt: str) -> None:
     assert proc.returncode == 0
     assert "Traceback" not in proc.stderr
     assert "iteration 326" in proc.stderr
-    assert "alpha*input^2 = 4.0" in proc.stderr
+    assert "alpha*input**2 = 4.0" in proc.stderr
     assert "overflow" in proc.stderr
     out = proc.stdout
     assert "inf" not in out.lower() and "nan" not in out.lower()
@@ -199,14 +199,14 @@ def test_divergence_until_converged_also_stops_at_overflow() -> None:
     proc = run("--preset", "divergence", "--until-converged", "--format", "summary")
     assert proc.returncode == 0
     assert proc.stdout.startswith("325 iterations of gradient")
-    assert "iteration 326" in proc.stderr and "alpha*input^2 = 4.0" in proc.stderr
+    assert "iteration 326" in proc.stderr and "alpha*input**2 = 4.0" in proc.stderr
 
 
 def test_divergence_book_steps_notes_divergence_without_overflow() -> None:
     proc = run("--preset", "divergence")
     assert proc.returncode == 0
     assert len(proc.stdout.splitlines()) == 20
-    assert "alpha*input^2 = 4.0" in proc.stderr
+    assert "alpha*input**2 = 4.0" in proc.stderr
     assert "overflow" not in proc.stderr
 
 

@@ -309,7 +309,7 @@ def test_overflow_divergence_fast_forward() -> None:
     assert s.iteration == 325
     st = s.status
     assert (st.kind, st.iteration) == ("overflow", 326)
-    assert "iteration 326" in st.text and "alpha*input^2 = 4.0" in st.text
+    assert "iteration 326" in st.text and "alpha*input**2 = 4.0" in st.text
     assert s.halt is not None and s.halt.iteration == 326
     for rec in s.records():
         assert all(math.isfinite(v) for v in all_numbers(rec))

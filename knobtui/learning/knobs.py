@@ -45,7 +45,7 @@ def parse_number(knob: str, text: str) -> float:
     if math.isinf(value):
         if "inf" in raw.lower():
             raise KnobError(knob, raw, "is infinite: type a finite number")
-        raise KnobError(knob, raw, "overflows: it is too large for a 64-bit float (max about 1.8e308)")
+        raise KnobError(knob, raw, "overflows: it is too large for a 64-bit float (the largest is about 1.797e308)")
     if knob == "step_amount" and value <= 0:
         raise KnobError(knob, raw, "must be greater than 0")
     return check_value(knob, value)

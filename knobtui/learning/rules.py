@@ -48,7 +48,7 @@ def _square(name: str, x: float) -> float:
     try:
         y = x ** 2
     except OverflowError:
-        raise NonFinite(name, f"overflows: ({x!r}) ** 2 is larger than 1.8e308") from None
+        raise NonFinite(name, f"overflows: ({x!r}) ** 2 is larger than the largest float, about 1.797e308") from None
     if not y < INF:
         raise NonFinite(name, f"is not finite: ({x!r}) ** 2 = {y!r}")
     return y

@@ -383,7 +383,7 @@ class Session:
                 g = st.error_growth
                 return Status("diverging", f"diverging: error x{_short(g)} per step", growth=g)
             if st.product == 2:
-                return Status("oscillating", "oscillating: alpha*input^2 = 2, the error never shrinks")
+                return Status("oscillating", "oscillating: alpha*input**2 = 2, the error never shrinks")
             return Status("learning", "learning")
         if seg.steps == 0:  # judge hot and cold only by its own iterations, not the rule before it
             return Status("learning", "learning")
@@ -423,7 +423,7 @@ def _why(method: Method, knobs: Knobs) -> str:
     st = stability(knobs)
     if st.converges:
         return ""
-    return f" (diverged: alpha*input^2 = {st.product!r}, outside 0..2)"
+    return f" (diverged: alpha*input**2 = {st.product!r}, not between 0 and 2)"
 
 
 def _short(x: float) -> str:

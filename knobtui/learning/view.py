@@ -117,3 +117,29 @@ def compare(knobs: Knobs, tolerance: float, limit: int = 1_000_000) -> tuple[Met
         out.append(MethodRun(method, s.iteration, s.status, s.converged_at,  # type: ignore[arg-type]
                              last.error if last else None, error_series(s, SERIES_POINTS)))
     return out[0], out[1]
+
+
+def compare_verdict(knobs: Knobs, hot_cold: MethodRun, gradient: MethodRun) -> str:
+    """Which method needed fewer iterations from these knobs, by how much, and why (a sentence that is true
+    for the runs given, whichever won)."""
+    h, g = hot_cold.converged_at, gradient.converged_at
+
+    def brief(run: MethodRun) -> str:
+        return f"{run.status.text.split(':')[0]} after {run.iterations} iterations"
+
+    if h is None and g is None:
+        return f"Neither converged: hot and cold {brief(hot_cold)}, gradient descent {brief(gradient)}."
+    if h is None:
+        return f"Only gradient descent converged (at iteration {g}); hot and cold: {brief(hot_cold)}."
+    if g is None:
+        return f"Only hot and cold converged (at iteration {h}); gradient descent: {brief(gradient)}."
+    shrink = f"removes {1 - stability(knobs).factor:.3g} of the remaining miss each step"
+    if g < h:
+        return (f"Gradient descent needed {h / g:.3g}x fewer iterations ({g} against {h}): its step follows the "
+                f"miss (it {shrink}), while hot and cold moves {knobs.step_amount!r} at a time.")
+    if h < g:
+        distance = abs((goal_weight(knobs) or knobs.weight) - knobs.weight)
+        return (f"Hot and cold needed {g / h:.3g}x fewer iterations here ({h} against {g}): steps of "
+                f"{knobs.step_amount!r} cover the {distance:.3g} to the goal weight in about "
+                f"{round(distance / knobs.step_amount)}, while gradient descent {shrink}.")
+    return f"Both needed {h} iterations."

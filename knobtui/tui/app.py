@@ -293,6 +293,8 @@ class KnobApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
+        if self.view is not None:
+            self._header()
 
     def watch_lesson_note(self) -> None:
         self._refit()
@@ -365,11 +367,14 @@ class KnobApp(App[None]):
             self.say(f"{ff.steps} iterations", "fast-forward", "warning" if ff.stop == "overflow" else "information")
 
     def _header(self) -> None:
-        """The header (on tall terminals): the preset, what it shows, the method and the theme."""
+        """The header (on tall terminals): the preset and what it shows, the method and the theme; what the
+        preset shows gives way first when the line is short (Textual would cut the end with an ellipsis)."""
         sep = self.glyphs.sep
         preset = PRESETS.get(self.preset)
-        shows = f": {preset.shows}" if preset is not None else ""
-        sub = f"preset {self.preset}{shows} {sep} {METHOD_NAMES[self.session.method]} {sep} theme {self.theme}"
+        tail = f"{sep} {METHOD_NAMES[self.session.method]} {sep} theme {self.theme}"
+        sub = f"preset {self.preset}: {preset.shows} {tail}" if preset is not None else ""
+        if not sub or len(sub) > self.size.width - 34:  # the header's icon, title and margins take the rest
+            sub = f"preset {self.preset} {tail}"
         if self.ascii:  # Textual's header joins title and subtitle with an em dash
             self.title, self.sub_title = f"knobtui - {sub}", ""
         else:

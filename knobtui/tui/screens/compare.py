@@ -18,7 +18,7 @@ from ..glyphs import BOX_TO_ASCII
 
 from ...learning import METHOD_NAMES, Knobs
 from ...learning.analysis import log10_errors
-from ...learning.view import MethodRun, compare
+from ...learning.view import MethodRun, compare, compare_verdict
 
 
 def compare_text(knobs: Knobs, runs: tuple[MethodRun, MethodRun]) -> Text:
@@ -34,11 +34,7 @@ def compare_text(knobs: Knobs, runs: tuple[MethodRun, MethodRun]) -> Text:
         else:
             t.append(f"{run.status.text} after {run.iterations} iterations")
         t.append("\n")
-    hc, gd = runs
-    if hc.converged_at and gd.converged_at:
-        ratio = hc.converged_at / gd.converged_at
-        t.append(f"\nGradient descent needs {ratio:.3g}x fewer iterations: it knows how far to go, not only which way.",
-                 style="italic")
+    t.append("\n" + compare_verdict(knobs, *runs), style="italic")
     return t
 
 

@@ -18,40 +18,61 @@ ASCII_BULLETS = ["- ", "* ", "+ ", "- ", "* "]
 HELP = """\
 # How one weight learns
 
-**Predict, compare, learn.** The network is one knob: `prediction = input x weight`. It compares the
-prediction with the goal, `error = (prediction - goal) ** 2`, and learns by moving the weight so the
-next error is smaller. The *Arithmetic* panel shows the next iteration with today's numbers.
+**Predict, compare, learn.** The network is one weight, the knob it turns: `prediction = input * weight`.
+It compares the prediction with the goal, `error = (prediction - goal) ** 2`, and learns by moving the
+weight so the next error is smaller. Of the five knobs on screen only the weight is learned; input and
+goal are the situation (one example), alpha and step_amount are settings of the two ways to learn. The
+*Arithmetic* panel shows the next iteration with the current numbers plugged in.
 
-**Why square the error?** The error here is the *mean squared error* of one example. Squaring keeps every error positive, so misses in opposite directions cannot
-cancel out, and it makes big misses count much more than small ones.
+**Why square the error?** This error is the *mean squared error* of one example. Squaring keeps every
+error positive, so misses in opposite directions cannot cancel out, and it makes big misses count much
+more than small ones.
 
 **Hot and cold** (press `m` to switch methods) tries the weight one step up and one step down and keeps
-whichever is colder. Two problems: it needs three predictions per iteration, and it only knows the
-*direction*, never how far, so every step is the same size: too big and it bounces across the goal
-forever (preset `toes`), too small and it crawls (preset `hot-cold` needs 1101 iterations).
+whichever gives the lower error (the warmer one). The book names two problems. It is inefficient: every
+iteration makes two extra predictions, and it moves by the same step_amount whatever the miss (preset
+`hot-cold` needs 1101 iterations). And it can only land on the start weight plus or minus whole steps,
+so it may never reach the goal exactly: once there it bounces across it (preset `toes`). A bigger step
+is not simply worse: on the `hot-cold` preset a step of 0.1 gets within the tolerance at iteration 12.
+In the book's first comparison (preset `toes`) the code steps up by 0.1 but down by 0.01, a slip:
+`knobtui run --preset toes --format book` prints its three numbers; the simulator steps the same amount
+up and down.
 
-**Direction and amount.** Gradient descent computes `delta = prediction - goal`: its sign says which way
-we missed and its size by how much. `weight_delta = delta x input` then accounts for the input:
-*stopping* (input 0: nothing to learn, preset `stopping`), *negative reversal* (a negative input flips
-the direction, preset `negative`) and *scaling* (a big input makes a big update, preset `scaling`).
+**Direction and amount.** Gradient descent starts from the *pure error*, `delta = prediction - goal`: its
+sign says which way we missed, its size by how much. The book's *direction and amount* is
+`weight_delta = delta * input`, which accounts for the input: *stopping* (input 0: nothing to learn,
+preset `stopping`), *negative reversal* (a negative input flips the direction, preset `negative`) and
+*scaling* (a big input makes a big update, preset `scaling`).
 
-**The error curve.** With input and goal fixed, error is a parabola in the weight. Its bottom is the goal
-weight `goal / input` (the vertical line). The big dot is the weight now, the small dots its trail, the
-ring where the next step lands.
+**The error curve.** With input and goal fixed, the error is a parabola in the weight, a bowl. Its bottom is
+the goal weight `goal / input`, where the error is 0 (the vertical line). The legend above the curve names
+every mark: the weight now, the tangent and its slope, the goal weight, the next weight and the trail.
 
-**The derivative is the slope.** The tangent line at the weight has slope
-`2 x input x (input x weight - goal)`, exactly twice `weight_delta`. The book drops the 2: it is folded
-into alpha. Where the slope is negative, increase the weight; where positive, decrease it.
+**Sensitivity: the slope.** How much does the error move when the weight moves? Nudge the weight a little
+and the error changes by about the slope times the nudge. The slope of the curve at the weight is
+`2 * input * delta`. The book calls `weight_delta` the derivative; the exact slope is twice it (our
+note: alpha absorbs the 2). Where the slope is negative, increase the weight; where it is positive,
+decrease it: the slope's sign gives the direction, its steepness the amount.
 
-**Gradient descent** moves the weight against the slope: `weight -= alpha x weight_delta`.
+**Gradient descent** moves the weight against the slope: `weight = weight - alpha * weight_delta`.
 
-**Divergence.** Each step multiplies the miss by `1 - alpha x input^2`. When `alpha x input^2` is above 2
-that factor is bigger than 1 in size: every step overshoots further than the last and the error grows
-(preset `divergence`: x9 per step, until the numbers overflow).
+**Divergence.** Each step multiplies the miss by `1 - alpha * input ** 2`. When `alpha * input ** 2` is
+above 2 that factor is bigger than 1 in size: every step overshoots further than the last and the error
+grows, even when it started small (preset `divergence`: a big input, x9 per step, until the numbers
+overflow).
 
-**Alpha** shrinks the step. Learning converges when `0 < alpha x input^2 < 2`; it lands in one step when
-`alpha = 1 / input^2` (shown in the status bar). Too slow? Raise alpha. Error growing? Lower it
-(preset `alpha`).
+**Alpha** shrinks the step. For this network of one weight and one example, learning converges when
+`0 < alpha * input ** 2 < 2`, and lands on the goal in one step when `alpha = 1 / input ** 2` (shown in
+the status line). The book finds alpha by trial: watch the error; if it grows, lower alpha; if learning is
+slow, raise it (preset `alpha`).
+
+**Converged** means an iteration's error is within the tolerance, 1e-10. Like the book, an iteration
+prints the error of the weight it starts from, before its update: so with `alpha = 1 / input ** 2` the
+first update lands on the goal and knobtui says *converged at iteration 2*.
+
+**What you really need to know** (the book's summary): a neural network is a bunch of weights used to
+compute an error; for any error we can compute how each weight relates to it; so we can change each
+weight to bring the error down to zero.
 
 # Keys
 

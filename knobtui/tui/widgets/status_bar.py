@@ -1,4 +1,4 @@
-"""One line: method, iteration, status, and whether alpha is safe (alpha*input^2 and its rule)."""
+"""One line: method, iteration, status, and whether alpha is safe (alpha*input**2 and its rule)."""
 
 from __future__ import annotations
 
