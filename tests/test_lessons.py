@@ -20,7 +20,7 @@ def test_chapter4_ships_parses_and_runs_to_the_end() -> None:
     lesson = load_lesson("chapter4")
     assert len(lesson.steps) >= 10
     end = lesson_state(lesson, len(lesson.steps) - 1)
-    assert end.session.status.kind == "converged"
+    assert end.session.status.kind == "ready"  # "your turn" starts where trying alpha shows something
     seen = {lesson_state(lesson, k).session.status.kind for k in range(len(lesson.steps))}
     assert {"converged", "oscillating", "stuck", "diverging", "overflow"} <= seen  # the whole chapter
 
@@ -68,17 +68,17 @@ async def test_n_and_N_walk_the_lesson() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(LessonPanel)
         assert panel.has_class("-shown") and "step 1 of" in panel.heading
-        assert app.hidden == frozenset({"input", "goal", "alpha"})
-        for k in range(1, 4):
+        assert app.hidden == frozenset({"alpha", "step_amount"})
+        for k in range(1, 5):
             await pilot.press("n")
             assert app.lesson_index == k
             assert app.session.iteration == lesson_state(lesson, k).session.iteration
         assert app.session.converged_at == 1101
         await pilot.press("N")
-        assert app.lesson_index == 2 and app.session.iteration == 10
+        assert app.lesson_index == 3 and app.session.iteration == 10
         await pilot.press("space")  # the presenter may play along between steps
         assert app.session.iteration == 11
-        await pilot.press("N", "N", "N")
+        await pilot.press("N", "N", "N", "N")
         assert app.lesson_index == 0
         assert app.lesson_note == lesson.steps[0].note
 
@@ -87,14 +87,14 @@ class TestLessonPanel:
     """Snapshots of the lesson panel."""
 
     def test_lesson_panel(self, snap_compare) -> None:
-        """Step 3 of the chapter: the note above the simulator, the hidden knobs gone."""
+        """Step 3 of the chapter (hot and cold's first step): the note above the simulator, alpha hidden."""
         app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))
         assert snap_compare(app, press=["n", "n"], terminal_size=(100, 30))
 
     def test_lesson_panel_80x24(self, snap_compare) -> None:
         """The divergence step at 80x24."""
         app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))
-        assert snap_compare(app, press=["n"] * 11, terminal_size=(80, 24))
+        assert snap_compare(app, press=["n"] * 15, terminal_size=(80, 24))
 
 
 def test_snapshots_rebuild_the_same_state_as_a_replay() -> None:
@@ -111,3 +111,51 @@ def test_snapshots_rebuild_the_same_state_as_a_replay() -> None:
 def test_malformed_steps_are_lesson_errors(text: str) -> None:
     with pytest.raises(LessonError):
         parse_lesson(text, "odd.toml")
+
+
+class TestChapterLesson:
+    """The shipped lesson walks the chapter in order, and what each note claims is what the engine shows."""
+
+    def test_notes_fit_at_80x24(self) -> None:
+        from knobtui.tui.layout import note_rows, plan
+        lesson = load_lesson("chapter4")
+        for step in lesson.steps:
+            assert note_rows(step.note, 80) <= 2, step.note
+            assert not plan(80, 24, step.note).too_small
+
+    def test_terms_come_before_they_are_used(self) -> None:
+        lesson = load_lesson("chapter4")
+        notes = [s.note.lower() for s in lesson.steps]
+        first = {term: next(i for i, n in enumerate(notes) if term in n)
+                 for term in ("alpha", "pure error", "direction and amount", "divergence", "slope")}
+        assert first["pure error"] <= first["direction and amount"] < first["divergence"] < max(
+            i for i, n in enumerate(notes) if "alpha shrinks" in n)
+        assert "colder" not in " ".join(notes)
+
+    def test_the_claims_of_the_notes(self) -> None:
+        lesson = load_lesson("chapter4")
+        hot = lesson_state(lesson, 4)
+        assert hot.session.converged_at == 1101
+        toes = lesson_state(lesson, 5)
+        assert toes.preset == "toes" and toes.session.status.kind == "oscillating"
+        for k, want in ((9, (49.2, 4920.0)), (10, (-50.8, 5080.0)), (11, (24999.2, 1249960000.0))):
+            rec = lesson_state(lesson, k).session.next_record()
+            assert rec is not None and (rec.delta, rec.weight_delta) == want
+        start = lesson_state(lesson, 12).session
+        errors = [r.error for r in start.records()]
+        assert len(errors) == 10 and all(b < a for a, b in zip(errors, errors[1:]))
+        div = lesson_state(lesson, 15).session
+        assert div.status.kind == "diverging" and div.record(1).error < 0.05
+
+    @pytest.mark.parametrize("alpha,kind", [(0.5, "oscillating"), (0.6, "diverging"), (0.25, "converged"),
+                                            (0.1, "learning")])
+    def test_your_turn_shows_each_alpha(self, alpha: float, kind: str) -> None:
+        """The last step starts unconverged, and each alpha the note suggests does what it says."""
+        lesson = load_lesson("chapter4")
+        s = lesson_state(lesson, len(lesson.steps) - 1).session
+        assert s.iteration == 0 and s.status.kind == "ready" and "alpha" in lesson.steps[-1].note
+        s.set_knobs(alpha=alpha)
+        s.run(3)
+        assert s.status.kind == kind
+        if alpha == 0.25:
+            assert s.converged_at == 2

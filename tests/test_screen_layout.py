@@ -272,3 +272,20 @@ def test_readme_and_help_list_every_key_of_the_key_table() -> None:
         [(k.replace(" / ", " / ") if k != "1-9, 0" else "1-9, 0", d) for k, d in help_rows()]
     for key, does in help_rows():
         assert f"| {key} | {does} |" in HELP
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=-1e99, max_value=1e99, allow_nan=False), st.floats(min_value=1e-6, max_value=1e99),
+       st.integers(min_value=2, max_value=8))
+def test_tick_labels_are_their_values(lo: float, span: float, most: int) -> None:
+    """Every tick label reads back as its tick, to the precision its spacing needs (never 50 shown as 5)."""
+    from knobtui.learning.analysis import tick_label
+    ticks = nice_ticks(lo, lo + span, most)
+    if len(ticks) < 2:
+        return
+    step = ticks[1] - ticks[0]
+    if step <= abs(lo) * 1e-12:  # a span below the floats' resolution at lo: no plot gets there
+        return
+    for t in ticks:
+        shown = float(tick_label(t, step))
+        assert abs(shown - t) <= abs(step) * 0.01, (t, tick_label(t, step))

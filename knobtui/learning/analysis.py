@@ -190,7 +190,7 @@ def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
         if last - first + 1 <= most:
             break
     ticks = [k * step for k in range(first, last + 1)]
-    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+    return list(dict.fromkeys(0.0 if abs(t) < step * 1e-9 else t for t in ticks))  # a span lost in rounding: one
 
 
 def tick_label(value: float, step: float) -> str:
@@ -198,9 +198,12 @@ def tick_label(value: float, step: float) -> str:
     if value == 0:
         return "0"
     decimals = max(0, -math.floor(math.log10(step)) + 1) if step > 0 else 3
-    if abs(value) >= 1e6 or abs(value) < 1e-4:
-        return f"{value:.3g}"
-    text = f"{value:.{min(decimals, 10)}f}".rstrip("0").rstrip(".")
+    if abs(value) >= 1e6 or abs(value) < 1e-4:  # exponent form, with the digits the spacing needs
+        sig = max(1, math.floor(math.log10(abs(value))) - math.floor(math.log10(step)) + 2) if step > 0 else 3
+        return f"{value:.{min(sig, 17)}g}"
+    text = f"{value:.{min(decimals, 10)}f}"
+    if "." in text:  # 0.50 -> 0.5, 2.0 -> 2; never 50 -> 5
+        text = text.rstrip("0").rstrip(".")
     return text if text not in ("-0", "") else "0"
 
 
