@@ -91,6 +91,12 @@ class TestLessonPanel:
         app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))
         assert snap_compare(app, press=["n", "n"], terminal_size=(100, 30))
 
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+    def test_your_turn(self, snap_compare, size: tuple[int, int]) -> None:
+        """The last step: alpha shown, not converged, the note's values to try, alpha*input**2 in the status."""
+        app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))
+        assert snap_compare(app, press=["n"] * 18, terminal_size=size)
+
     def test_lesson_panel_80x24(self, snap_compare) -> None:
         """The divergence step at 80x24."""
         app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))

@@ -72,6 +72,8 @@ class TestTheCurve:
         assert bowl_range(1.6, [0.5, 1.2, 1.5], kept) == kept
         wider = bowl_range(1.6, [0.5, 3.5], kept)
         assert wider[1] >= 3.5 and wider != kept
+        huge = bowl_range(1.6, [1e150], kept)
+        assert bowl_range(1.6, [0.5], huge) == kept  # another run: fitted anew, not stuck at the old width
 
     def test_nice_ticks(self) -> None:
         assert nice_ticks(0.335, 2.865, 6) == [0.5, 1.0, 1.5, 2.0, 2.5]
@@ -137,7 +139,7 @@ class TestNumbersNeverLie:
             return
         rec, k = view.next, view.knobs
         truth = [k.weight, k.input, k.goal, k.alpha, rec.prediction, rec.error, rec.delta, rec.weight_delta,
-                 rec.new_weight, view.slope, 2.0, 0.0]
+                 rec.new_weight, view.slope, 2.0, 0.0, 0.001, *(view.sensitivity or ())]
         lines = arithmetic_lines(view, rows, width)
         assert len(lines) <= rows
         for head, body in lines:

@@ -80,6 +80,12 @@ class TestScreens:
         """c: both methods from the gradient preset's knobs, with the iterations each needs."""
         assert snap_compare(make_app("gradient"), press=["c"], terminal_size=size, run_before=_settle)
 
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_compare_hot_cold_wins(self, snap_compare, size: tuple[int, int]) -> None:
+        """c with a step_amount of 0.1: hot and cold needs fewer iterations, and compare says so and why."""
+        assert snap_compare(make_app("gradient", step_amount=0.1), press=["c"], terminal_size=size,
+                            run_before=_settle)
+
     @pytest.mark.parametrize("size", ALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_help(self, snap_compare, size: tuple[int, int]) -> None:
         """?: the chapter in our words, then the keys."""

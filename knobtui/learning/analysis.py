@@ -28,6 +28,20 @@ def slope(knobs: Knobs, weight: float) -> float:
     return s if s == s else INF
 
 
+SENSITIVITY_NUDGE = 0.001
+"""How far the weight is nudged to show the error's sensitivity (the book's rods in the box)."""
+
+
+def sensitivity(knobs: Knobs, weight: float, nudge: float = SENSITIVITY_NUDGE) -> tuple[float, float] | None:
+    """Nudge the weight by `nudge`: how much the error moves, and that change divided by the nudge (close to
+    the slope: exactly slope + input**2 * nudge). None where the numbers leave the floats."""
+    before, after = error_at(knobs, weight), error_at(knobs, weight + nudge)
+    change = after - before
+    if not math.isfinite(change):
+        return None
+    return change, change / nudge
+
+
 def goal_weight(knobs: Knobs) -> float | None:
     """The weight where the prediction equals the goal (goal / input), or None when input is 0."""
     if knobs.input == 0:
@@ -156,9 +170,10 @@ def bowl_range(centre: float | None, weights: list[float] | tuple[float, ...],
     """The weight range that shows the whole bowl: centred on the goal weight, wide enough for every
     point on one side and its mirror on the other, so both arms rise.
 
-    `kept` is the range drawn so far: it stays while it is centred on the same goal weight and holds
-    every point (a run's curve holds still), and widens only when the trail leaves it. Without a goal
-    weight (input 0: the error does not depend on the weight) the range just holds the points.
+    `kept` is the range drawn so far: it stays while it is centred on the same goal weight, holds every
+    point and is not four times wider than they need (a run's curve holds still: give the run's start
+    weight among the points); it widens when the trail leaves it, and fits anew for another run. Without
+    a goal weight (input 0: the error does not depend on the weight) the range just holds the points.
     """
     pts = [w for w in weights if math.isfinite(w)]
     if centre is None or not math.isfinite(centre):
@@ -169,7 +184,7 @@ def bowl_range(centre: float | None, weights: list[float] | tuple[float, ...],
     if kept is not None:
         klo, khi = kept
         if math.isclose((klo + khi) / 2, centre, rel_tol=1e-9, abs_tol=1e-12 * max(1.0, khi - klo)) \
-                and reach <= (khi - klo) / 2:
+                and (khi - klo) / 8 <= reach <= (khi - klo) / 2:
             return kept
     half = reach * (1 + margin)
     if half == 0 or not math.isfinite(half):

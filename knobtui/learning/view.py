@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .analysis import Stability, error_at, goal_weight, predicted_iterations, slope, stability
+from .analysis import Stability, error_at, goal_weight, predicted_iterations, sensitivity, slope, stability
 from .knobs import Knobs, Method
 from .rules import Record
 from .session import Session, Status
@@ -33,8 +33,10 @@ class View:
     predicted: int | None  # about how many more iterations to the tolerance
     tolerance: float
     trail: tuple[float, ...]  # the last weights, oldest first, ending with the weight now
+    start_weight: float  # where this stretch of knobs began: the run the curve's range holds still for
     series: tuple[tuple[int, ...], tuple[float, ...]]  # sampled (iteration, error) over the whole history
     rising: bool  # the last iteration's error was above the one before it
+    sensitivity: tuple[float, float] | None  # nudge the weight by analysis.SENSITIVITY_NUDGE: (error change, change / nudge)
 
 
 def make_view(session: Session, preset: str) -> View:
@@ -58,8 +60,10 @@ def make_view(session: Session, preset: str) -> View:
         predicted=predicted_iterations(knobs, session.method, knobs.weight, session.tolerance),
         tolerance=session.tolerance,
         trail=tuple(session.weights(max(0, it - TRAIL + 1))),
+        start_weight=session.segments[-1].weights[0],
         series=error_series(session, SERIES_POINTS),
         rising=bool(last and prev and last.error > prev.error),
+        sensitivity=sensitivity(knobs, knobs.weight),
     )
 
 

@@ -15,14 +15,15 @@ from rich.text import Text
 from textual.reactive import var
 from textual.widget import Widget
 
+from ...learning.analysis import SENSITIVITY_NUDGE
 from ...learning.view import View
 from ..numbers import digits_shown
 from .lines import LineMixin
 
 Part = str | float
 """A piece of a formula row: text, or a number shown in repr digits (or fewer if the row is too wide)."""
-Row = tuple[str, Sequence[Part], Sequence[Part] | None]
-"""(heading, the row with names, the row with numbers only or None)."""
+Row = tuple[str, Sequence[Part], Sequence[Part] | None] | tuple[str, Sequence[Part], Sequence[Part], Sequence[Part]]
+"""(heading, then its forms, richest first: the row with names, ..., the row with numbers only or None)."""
 
 HEAD = 8
 """Columns for the headings PREDICT, COMPARE, LEARN, WHY."""
@@ -83,8 +84,10 @@ def gradient_rows(view: View, rows: int) -> list[Row]:
         return [predict, compare,
                 ("LEARN", ("weight = weight - alpha * delta * input = ", w, " - ", a, " * ", d, " * ", i, " = ", nw),
                  ("weight = ", w, " - ", a, " * ", d, " * ", i, " = ", nw))]
-    delta: Row = ("LEARN", ("delta = prediction - goal = ", p, " - ", g, " = ", d), ("delta = ", d))
-    weight_delta: Row = ("", ("weight_delta = delta * input = ", d, " * ", i, " = ", wd),
+    delta: Row = ("LEARN", ("delta (pure error) = prediction - goal = ", p, " - ", g, " = ", d),
+                  ("delta = prediction - goal = ", p, " - ", g, " = ", d), ("delta = ", d))
+    weight_delta: Row = ("", ("weight_delta (direction and amount) = delta * input = ", d, " * ", i, " = ", wd),
+                         ("weight_delta = delta * input = ", d, " * ", i, " = ", wd),
                          ("weight_delta = ", d, " * ", i, " = ", wd))
     update: Row = ("", ("weight = weight - alpha * weight_delta = ", w, " - ", a, " * ", wd, " = ", nw),
                    ("weight = ", w, " - ", a, " * ", wd, " = ", nw))
@@ -96,13 +99,22 @@ def gradient_rows(view: View, rows: int) -> list[Row]:
     if rows >= 7:
         out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
                  ("* input: 0 stops, negative reverses, big scales",)),
-                ("", ("slope of the error = 2 * input * delta = ", view.slope,
-                      " (twice weight_delta, which the book calls the derivative)"),
-                 ("slope of the error = 2 * input * delta = ", view.slope))]
+                sensitivity_row(view)]
     elif rows == 6:
         out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
                  ("* input: 0 stops, negative reverses, big scales",))]
     return out
+
+
+def sensitivity_row(view: View) -> Row:
+    """The rods in the box: nudge the weight, watch the error move; their ratio is (nearly) the slope.
+    The nudge's numbers illustrate, so they are shown to 6 significant digits."""
+    slope_form = ("slope of the error = 2 * input * delta = ", view.slope, " (twice weight_delta, the book's derivative)")
+    if view.sensitivity is None:
+        return ("", slope_form, slope_form[:2])
+    change, ratio = view.sensitivity
+    return ("", (f"weight + {SENSITIVITY_NUDGE} moves the error by {change:.6g}: / {SENSITIVITY_NUDGE} = {ratio:.6g}, "
+                 "near the slope 2 * input * delta = ", view.slope), slope_form, slope_form[:2])
 
 
 def hot_cold_rows(view: View, rows: int) -> list[Row]:
@@ -147,7 +159,7 @@ def arithmetic_lines(view: View, rows: int, width: int) -> list[tuple[str, str]]
         return lines + [("", fit_row([("step back (b), undo (u), change a knob, or reset (r)",), ("b back, u undo, r reset",)],
                                      body))]
     table = gradient_rows(view, rows) if rec.method == "gradient" else hot_cold_rows(view, rows)
-    return [(head, fit_row((long, short), body)) for head, long, short in table]
+    return [(row[0], fit_row(row[1:], body)) for row in table]
 
 
 class Arithmetic(LineMixin, Widget):

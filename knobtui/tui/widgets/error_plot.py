@@ -147,7 +147,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             return
         g = glyphs(self.ascii)
         centre = view.goal_weight
-        points = [*view.trail[-TRAIL_POINTS:], *([view.next.new_weight] if view.next is not None else [])]
+        points = [view.start_weight, *view.trail[-TRAIL_POINTS:],
+                  *([view.next.new_weight] if view.next is not None else [])]
         self._range = lo, hi = bowl_range(centre, points, self._range)
         if (self.per_iteration and view.iteration) or too_large_to_draw(view.knobs, lo, hi, view.error):
             self._draw_series(view, g)
