@@ -89,14 +89,21 @@ def build_parser() -> _Parser:
     serve.add_argument("--host-key", metavar="PATH",
                        help="the server's ed25519 host key, created on first start (default: in the user's data dir)")
     serve.add_argument("--authorized-keys", metavar="FILE", help="admit only these public keys (default: anyone)")
-    serve.add_argument("--max-sessions", default="32", metavar="N", help="simulators at once (default 32)")
-    serve.add_argument("--idle-timeout", default="900", metavar="S", help="close a session idle this long (default 900 s)")
-    serve.add_argument("--login-timeout", default="30", metavar="S", help="time to log in (default 30 s)")
-    serve.add_argument("--rate-limit", default="20", metavar="N",
-                       help="new connections per address per minute (default 20)")
+    serve.add_argument("--max-sessions", default="300", metavar="N", help="simulators at once (default 300: a hall)")
+    serve.add_argument("--max-per-address", default="40", metavar="N",
+                       help="simulators from one address, e.g. a classroom behind one NAT (default 40)")
+    serve.add_argument("--idle-timeout", default="900", metavar="S",
+                       help="close a session with no key pressed and no screen change this long (default 900 s)")
+    serve.add_argument("--login-timeout", default="30", metavar="S",
+                       help="time to log in and open a session (default 30 s)")
+    serve.add_argument("--rate-limit", default="60", metavar="N",
+                       help="new connections per address per minute (default 60)")
     serve.add_argument("--presenter-key", metavar="FILE",
                        help="public keys that log in as the presenter, whom everyone else follows "
                             "(or set the presenter's password in KNOBTUI_PRESENTER_PASSWORD)")
+    serve.add_argument("--presenter-user", default="teacher", metavar="NAME",
+                       help="the user name the presenter logs in with (default teacher); "
+                            "every other name follows with no password")
     return parser
 
 
@@ -211,15 +218,12 @@ def _key_file(option: str, text: str | None) -> Path | None:
     """An OpenSSH authorized_keys file, checked now so a typo is an error, not a locked door."""
     if text is None:
         return None
-    path = Path(text)
+    from .serve.keys import KeyFileError, read_authorized_keys  # asyncssh only when serving
     try:
-        import asyncssh
-        asyncssh.read_authorized_keys(str(path))
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot read {text!r}: {exc.strerror or exc}") from None
-    except (ValueError, asyncssh.KeyImportError) as exc:
-        raise UsageError(f"{option}: {text!r} is not an authorized_keys file: {exc}") from None
-    return path
+        read_authorized_keys(Path(text))
+    except KeyFileError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+    return Path(text)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -248,18 +252,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"port: {port} is not between 0 and 65535")
     keys = _key_file("authorized-keys", args.authorized_keys)
     presenter_keys = _key_file("presenter-key", args.presenter_key)
+    user = args.presenter_user
+    if not user or not user.isprintable() or len(user) > 64:
+        raise UsageError(f"presenter-user: {user!r} is not a user name")
+    from .serve.keys import KeyFileError
     from .serve.ssh import ServeOptions, serve  # asyncssh only when serving
     options = ServeOptions(
         host=args.host, port=port, host_key=Path(args.host_key) if args.host_key else None,
         authorized_keys=keys, max_sessions=int(_positive("max-sessions", args.max_sessions)),
+        max_per_address=int(_positive("max-per-address", args.max_per_address)),
         idle_timeout=_positive("idle-timeout", args.idle_timeout, whole=False),
         login_timeout=_positive("login-timeout", args.login_timeout, whole=False),
         rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,
         presenter_keys=presenter_keys, presenter_password=os.environ.get("KNOBTUI_PRESENTER_PASSWORD") or None,
-        lesson=args.lesson)
+        presenter_user=user, lesson=args.lesson)
     import asyncio
     try:
         return asyncio.run(serve(options))
+    except KeyFileError as exc:
+        print(f"knobtui serve: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"knobtui serve: cannot listen on {args.host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

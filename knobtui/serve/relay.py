@@ -17,6 +17,43 @@ import shutil
 import tempfile
 
 MAX_LINE = 16 * 1024 * 1024  # a recipe grows ~130 bytes per knob change after a step
+PREFIX = "knobtui-relay-"
+
+
+def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) -> None:
+    """Remove folders left by servers that were killed (`PREFIX<pid>-...`, that pid gone, ours)."""
+    tmp = tmp or tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        prefix = next((p for p in prefixes if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        pid_text = name[len(prefix):].split("-", 1)[0]
+        path = os.path.join(tmp, name)
+        try:
+            if not pid_text.isdigit() or os.stat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def parse(line: bytes) -> dict[str, object] | None:
+    """One relay message, or None for anything that is not a JSON object (nesting too deep included)."""
+    try:
+        message = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _line(message: dict[str, object]) -> bytes:
+    return (json.dumps(message, separators=(",", ":")) + "\n").encode()
 
 
 class _Slot:
@@ -46,14 +83,22 @@ class _Slot:
 
 
 class Relay:
-    """The Unix socket the children connect to; a token says who is a presenter."""
+    """The Unix socket the children connect to; a one-time token says who is a presenter.
 
-    def __init__(self) -> None:
-        self._dir = tempfile.mkdtemp(prefix="knobtui-relay-")
+    Each presenter session gets its own token, good for one connection: once its simulator has said
+    hello, the token is spent, so a copy read from that process's environment is worth nothing.
+    A presenter who connects is sent the room's latest state first (`{"resume": ...}`), so a presenter
+    who reconnects carries on from where the room is instead of resetting it.
+    """
+
+    def __init__(self, folder: str | None = None) -> None:
+        self._own = folder is None  # a folder of its own is removed on close; a given one is its owner's
+        self._dir = folder or tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         os.chmod(self._dir, 0o700)
         self.path = os.path.join(self._dir, "relay.sock")
-        self.presenter_token = secrets.token_hex(16)
-        self.latest: bytes | None = None
+        self._tokens: set[str] = set()
+        self.latest: bytes | None = None  # the room's newest state, as sent to followers
+        self.latest_state: object = None
         self.followers: dict[asyncio.StreamWriter, _Slot] = {}
         self.presenters: set[asyncio.StreamWriter] = set()
         self._server: asyncio.AbstractServer | None = None
@@ -68,14 +113,33 @@ class Relay:
             slot.task.cancel()
         for writer in list(self.followers) + list(self.presenters):
             writer.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        if self._own:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        else:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
 
     def child_env(self, presenter: bool) -> dict[str, str]:
-        """What a child needs to join: the socket, and the presenter's token if it presents."""
+        """What a child needs to join: the socket, and a fresh one-time token if it presents."""
         env = {"KNOBTUI_RELAY": self.path, "KNOBTUI_ROLE": "presenter" if presenter else "follower"}
         if presenter:
-            env["KNOBTUI_RELAY_TOKEN"] = self.presenter_token
+            token = secrets.token_hex(16)
+            self._tokens.add(token)
+            env["KNOBTUI_RELAY_TOKEN"] = token
         return env
+
+    def revoke(self, env: dict[str, str]) -> None:
+        """Spend a session's token if its simulator never used it (the session ended first)."""
+        self._tokens.discard(env.get("KNOBTUI_RELAY_TOKEN", ""))
+
+    def _spend(self, token: object) -> bool:
+        for known in list(self._tokens):
+            if secrets.compare_digest(str(token).encode(), known.encode()):
+                self._tokens.discard(known)
+                return True
+        return False
 
     def _count_changed(self) -> None:
         line = (json.dumps({"followers": len(self.followers)}) + "\n").encode()
@@ -86,13 +150,11 @@ class Relay:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         role = None
         try:
-            hello = json.loads(await reader.readline() or b"{}")
-            if not isinstance(hello, dict):
-                hello = {}
-            if hello.get("role") == "presenter" and secrets.compare_digest(
-                    str(hello.get("token", "")), self.presenter_token):
+            hello = parse(await reader.readline() or b"{}") or {}
+            if hello.get("role") == "presenter" and self._spend(hello.get("token", "")):
                 role = "presenter"
                 self.presenters.add(writer)
+                writer.write(_line({"resume": self.latest_state}))
                 self._count_changed()
             else:
                 role = "follower"
@@ -104,12 +166,17 @@ class Relay:
                 line = await reader.readline()
                 if not line:
                     break
-                if role == "presenter" and line.startswith(b'{"state"'):
-                    self.latest = line
-                    for slot in self.followers.values():
-                        slot.put(line)
-        except (ConnectionError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError,
-                asyncio.CancelledError):
+                if role != "presenter":
+                    continue  # followers only listen
+                message = parse(line)
+                if message is None or not isinstance(message.get("state"), dict):
+                    continue
+                self.latest_state = message["state"]
+                line = self.latest = _line({"state": self.latest_state})
+                for slot in self.followers.values():
+                    slot.put(line)
+        except (ConnectionError, ValueError, RecursionError, asyncio.LimitOverrunError,
+                asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             if role == "presenter":

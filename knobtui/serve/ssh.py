@@ -1,36 +1,45 @@
 """`knobtui serve`: an SSH server that gives every visitor their own simulator, and nothing else.
 
-Textual drives one terminal per process, so every SSH session gets its own `knobtui` child on its own
-pseudo-terminal (made its controlling terminal by `pty.fork`, so window changes arrive as SIGWINCH).
-The server only carries bytes between the SSH channel and the pty; it never runs a shell, a command
-or a subsystem, and refuses port, agent and X11 forwarding.
+Every SSH session gets its own `knobtui` child on its own pseudo-terminal (child.py). The server only
+carries bytes between the SSH channel and the pty; it never runs a shell, a command or a subsystem,
+and refuses port, agent and X11 forwarding. What it admits is decided by the small policies in
+gates.py, applied where they belong:
+
+    connection  → rate per address, the open-connection ceiling
+    login       → followers need none; the presenter user name is asked for a password
+                  (guesses limited per connection and per address, with a growing lock-out)
+    channel     → one simulator per connection
+    session     → a real terminal, room left, simulators per address
+    life        → idle (no keys and no screen changes), a session opened within the login timeout
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
+import codecs
 import os
-import pty
+import resource
 import secrets
 import shutil
 import signal
-import struct
 import sys
 import tempfile
-import termios
 import time
-from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncssh
 
-from .relay import Relay
+from .child import Child, Spawner, python_command, start_direct
+from .gates import (TERMINAL_RESET, Addresses, AuthPolicy, End, EndKind, RateLimitedLog, cap_size, clean,
+                    describe, terminal_type)
+from .keys import default_host_key_path, load_or_create_host_key, read_authorized_keys
+from .relay import Relay, remove_stale
 
 DEFAULT_PORT = 2222
-KILL_GRACE = 1.0  # seconds a hung-up child gets before SIGTERM, and again before SIGKILL
+PRIVATE_PREFIX = "knobtui-serve-"
+INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
+CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
 
 def log(message: str) -> None:
@@ -41,179 +50,187 @@ def log(message: str) -> None:
 
 @dataclass
 class ServeOptions:
-    """How the server listens, whom it admits, its limits, and what each visitor's simulator starts with."""
+    """How the server listens, whom it admits, its limits, and what each visitor's simulator starts with.
+
+    The defaults fit a lecture hall of 300 on one machine (docs/benchmarks.md has the figures).
+    """
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     host_key: Path | None = None
     authorized_keys: Path | None = None
-    max_sessions: int = 32
+    max_sessions: int = 300
+    max_per_address: int = 40  # a classroom behind one NAT
     idle_timeout: float = 900.0
     login_timeout: float = 30.0
-    rate_limit: int = 20  # new connections per address per minute
+    rate_limit: int = 60  # new connections per address per minute
     child_args: list[str] = field(default_factory=list)  # passed on to every `knobtui` child
     presenter_keys: Path | None = None  # these keys log in as the presenter
     presenter_password: str | None = None  # so does this password
+    presenter_user: str = "teacher"  # the user name that is asked for them
     lesson: str | None = None  # the presenter's lesson (everyone's, without a presenter)
+    auth: AuthPolicy = field(default_factory=AuthPolicy)
+    warm: bool = True  # start simulators from the warm spawner
 
     @property
     def presenting(self) -> bool:
         return self.presenter_keys is not None or bool(self.presenter_password)
 
-
-def default_host_key_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "knobtui" / "ssh_host_ed25519_key"
-
-
-def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
-    """The server's ed25519 host key: read from `path`, or generated there (mode 0600) on first start."""
-    if path.exists():
-        return asyncssh.read_private_key(str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = asyncssh.generate_private_key("ssh-ed25519", comment="knobtui serve")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key.export_private_key())
-    os.replace(tmp, path)
-    os.chmod(path, 0o600)
-    return key
-
-
-class Child:
-    """One `knobtui` process on its own pseudo-terminal."""
-
-    def __init__(self, argv: Sequence[str], env: dict[str, str], cols: int, rows: int, cwd: str) -> None:
-        self.argv = list(argv)
-        self.pid = 0
-        self.fd = -1
-        self.status: int | None = None
-        self._env, self._cols, self._rows, self._cwd = env, cols, rows, cwd
-
-    def start(self) -> None:
-        pid, fd = pty.fork()  # new session, the pty's slave as controlling terminal
-        if pid == 0:  # pragma: no cover - runs in the child
-            try:
-                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", self._rows, self._cols, 0, 0))
-                os.chdir(self._cwd)
-                os.execvpe(self.argv[0], self.argv, self._env)
-            finally:
-                os._exit(127)
-        self.pid, self.fd = pid, fd
-        os.set_blocking(fd, False)
-        self.resize(self._cols, self._rows)
-
-    def resize(self, cols: int, rows: int) -> None:
-        """Tell the pty its new size; the kernel sends the child SIGWINCH."""
-        if self.fd >= 0 and cols > 0 and rows > 0:
-            fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-    def reap(self, block: bool = False) -> bool:
-        """Collect the child's exit status if it has ended; True once it has."""
-        if self.status is not None:
-            return True
-        try:
-            pid, wstatus = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            self.status = self.status if self.status is not None else 255
-            return True
-        if pid == 0:
-            return False
-        self.status = os.waitstatus_to_exitcode(wstatus)
-        return True
-
-    def close_fd(self) -> None:
-        if self.fd >= 0:
-            try:
-                os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = -1
-
-    async def end(self) -> int:
-        """Hang up (close the pty), then SIGTERM, then SIGKILL if it lingers; always reaped. The exit status."""
-        self.close_fd()
-        for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGKILL):
-            if self.reap():
-                break
-            try:
-                os.killpg(self.pid, sig)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + KILL_GRACE
-            while time.monotonic() < deadline and not self.reap():
-                await asyncio.sleep(0.02)
-        self.reap(block=True)
-        return self.status if self.status is not None else 255
+    @property
+    def max_connections(self) -> int:
+        """Open connections at once, logged in or not: room for everyone plus a queue at the door."""
+        return self.max_sessions * 2 + 32
 
 
 class Hub:
-    """What all sessions share: options, the sessions open now, and the per-address connection counts."""
+    """What all sessions share: options, the sessions open now, per-address bookkeeping, the spawner."""
 
     def __init__(self, options: ServeOptions) -> None:
         self.options = options
         self.sessions: set[KnobSession] = set()
-        self._recent: dict[str, deque[float]] = {}
-        self.relay: Relay | None = Relay() if options.presenting else None
-        self.presenter_keys = (asyncssh.read_authorized_keys(str(options.presenter_keys))
-                               if options.presenter_keys else None)
-        self.authorized_keys = (asyncssh.read_authorized_keys(str(options.authorized_keys))
-                                if options.authorized_keys else None)
+        self.connections = 0
+        self.addresses = Addresses(options.rate_limit, options.max_per_address, options.auth)
+        self.rare = RateLimitedLog(log)
+        self.folder = tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")  # mode 0700
+        self.relay: Relay | None = Relay(self.folder) if options.presenting else None
+        self.presenter_keys = read_authorized_keys(options.presenter_keys) if options.presenter_keys else None
+        self.authorized_keys = read_authorized_keys(options.authorized_keys) if options.authorized_keys else None
+        self.spawner: Spawner | None = None
+        self._crashes = 0
 
-    def admit_address(self, address: str) -> bool:
-        """Count a new connection from `address`; False when it made too many in the last minute."""
-        now = time.monotonic()
-        times = self._recent.setdefault(address, deque())
-        while times and now - times[0] > 60:
-            times.popleft()
-        if len(times) >= self.options.rate_limit:
-            return False
-        times.append(now)
-        return True
+    @property
+    def closed(self) -> bool:
+        """Only listed keys get in (followers too)."""
+        return self.authorized_keys is not None
 
-    def child_command(self, presenter: bool) -> list[str]:
+    def child_args(self, presenter: bool) -> list[str]:
         lesson = self.options.lesson
         # With a presenter, the lesson is the presenter's: followers see its notes through the relay.
         extra = ["--lesson", lesson] if lesson and (presenter or self.relay is None) else []
-        return [sys.executable, "-m", "knobtui", *self.options.child_args, *extra]
+        return [*self.options.child_args, *extra]
+
+    def child_env(self, term: str, client_env: dict[str, str], presenter: bool) -> dict[str, str]:
+        """The whole environment of a visitor's simulator: a short whitelist, nothing of the server's."""
+        self._crashes += 1
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TERM": term,
+            "LANG": "C.UTF-8",
+            "TEXTUAL_FPS": "240",
+            "KNOBTUI_SERVED": "1",
+            "KNOBTUI_CRASH_LOG": os.path.join(self.folder, f"crash-{self._crashes}.log"),
+        }
+        for name in CLIENT_ENV & set(client_env):
+            value = str(client_env[name])
+            if len(value) <= 64 and value.isprintable():
+                env[name] = value
+        if self.relay is not None:
+            env.update(self.relay.child_env(presenter))
+        return env
+
+    async def start_spawner(self) -> None:
+        if not self.options.warm:
+            return
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TEXTUAL_FPS": "240",
+               "HOME": self.folder}
+        spawner = Spawner(env, log)
+        try:
+            await asyncio.wait_for(spawner.start(), 120)
+        except (OSError, ValueError, asyncio.TimeoutError) as exc:
+            await spawner.close()
+            log(f"the warm spawner did not start ({clean(exc, 200)}); simulators start the slow way")
+            return
+        self.spawner = spawner
+
+    async def start_child(self, args: list[str], env: dict[str, str], cols: int, rows: int, cwd: str) -> Child:
+        if self.spawner is not None and self.spawner.alive:
+            try:
+                return await self.spawner.spawn(args, env, cols, rows, cwd)
+            except (OSError, asyncio.TimeoutError) as exc:
+                self.rare("spawner", f"the warm spawner failed ({clean(exc, 200)}); starting the slow way")
+        return start_direct(python_command("-m", "knobtui", *args), env, cols, rows, cwd)
+
+    def report_crash(self, path: str, who: str) -> None:
+        """A simulator's traceback (it showed its visitor a short apology) into the server's log."""
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read(64 * 1024)
+        except OSError:
+            return
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if text.strip():
+            log(f"crash in the simulator of {who}; its traceback:")
+            for line in text.rstrip("\n").splitlines()[-200:]:
+                log("  | " + clean(line, 400))
 
     async def end_all(self) -> None:
-        await asyncio.gather(*(s.end("the server is shutting down") for s in list(self.sessions)))
+        await asyncio.gather(*(s.end(End(EndKind.SHUTDOWN)) for s in list(self.sessions)))
 
     async def watch_idle(self) -> None:
+        timeout = self.options.idle_timeout
         while True:
-            await asyncio.sleep(min(5.0, max(0.2, self.options.idle_timeout / 4)))
+            await asyncio.sleep(min(5.0, max(0.2, timeout / 4)))
             now = time.monotonic()
             for s in list(self.sessions):
-                if s.child is not None and now - s.last_input > self.options.idle_timeout:
-                    asyncio.ensure_future(s.end(f"idle for {self.options.idle_timeout:g} s"))
+                if s.child is not None and now - s.last_activity > timeout:
+                    asyncio.ensure_future(s.end(End(EndKind.IDLE, f"for {timeout:g} s")))
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class KnobServer(asyncssh.SSHServer):
-    """One SSH connection: admits by key or openly, opens only simulator sessions, forwards nothing."""
+    """One SSH connection: admits followers openly (or by key), asks the presenter user for a password,
+    opens one simulator session, forwards nothing."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.conn: asyncssh.SSHServerConnection | None = None
         self.username = ""
         self.address = "?"
+        self.presenter = False
+        self.session: KnobSession | None = None  # the newest; `sessions` holds the open ones
+        self.sessions: list[KnobSession] = []
+        self.failures = 0
+        self._deadline: asyncio.TimerHandle | None = None
+        self._counted = False
 
+    # ---- the connection ------------------------------------------------------------------------
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.address = str(peer[0])
-        if not self.hub.admit_address(self.address):
-            log(f"refused {self.address}: more than {self.hub.options.rate_limit} connections in a minute")
+        hub = self.hub
+        why = hub.addresses.connection(self.address)
+        if why is None and hub.connections >= hub.options.max_connections:
+            why = f"{hub.connections} connections are open"
+        if why is not None:
+            hub.rare(f"refused {self.address}", f"refused {clean(self.address)}: {why}")
             asyncio.get_running_loop().call_soon(
                 conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, "too many connections; try again in a minute")
+            return
+        hub.connections += 1
+        self._counted = True
 
-    presenter = False
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        if self._counted:
+            self.hub.connections -= 1
+            self._counted = False
 
+    # ---- login ---------------------------------------------------------------------------------
     def begin_auth(self, username: str) -> bool:
         self.username = username
-        # Open demos without a presenter need no authentication at all.
-        return self.hub.authorized_keys is not None or self.hub.options.presenting
+        if self.hub.closed:
+            return True  # only listed keys (or the presenter) get in
+        # Open: followers need no authentication at all (no prompt, nothing to press; PuTTY and OpenSSH
+        # alike land straight in the simulator). Only the presenter's user name is asked.
+        return self.hub.options.presenting and username == self.hub.options.presenter_user
 
     def public_key_auth_supported(self) -> bool:
         return self.hub.authorized_keys is not None or self.hub.presenter_keys is not None
@@ -233,34 +250,95 @@ class KnobServer(asyncssh.SSHServer):
     def password_auth_supported(self) -> bool:
         return bool(self.hub.options.presenter_password)
 
-    def validate_password(self, username: str, password: str) -> bool:
-        expected = self.hub.options.presenter_password or ""
-        self.presenter = bool(expected) and secrets.compare_digest(password.encode(), expected.encode())
-        return self.presenter
+    async def validate_password(self, username: str, password: str) -> bool:
+        return await self._presenter_answer(password)
 
     def kbdint_auth_supported(self) -> bool:
-        # With a presenter but no key list, the audience gets in with no questions asked.
-        return self.hub.options.presenting and self.hub.authorized_keys is None
+        return bool(self.hub.options.presenter_password) or (self.hub.options.presenting and not self.hub.closed)
 
-    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> bool:
+    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> object:
         self.presenter = False
-        return True  # accept, as a follower, without a prompt
+        if self.hub.options.presenter_password:
+            prompt = "Presenter password: " if self.hub.closed else "Presenter password (Enter to follow): "
+        else:
+            prompt = "No presenter key was accepted. Press Enter to follow: "
+        return ("knobtui", "", "", [(prompt, False)])
+
+    async def validate_kbdint_response(self, username: str, responses: list[str]) -> bool:
+        if len(responses) != 1:
+            return False
+        return await self._presenter_answer(responses[0])
+
+    async def _presenter_answer(self, answer: str) -> bool:
+        """The presenter's password makes a presenter; an empty answer follows (open servers); else a failure."""
+        self.presenter = False
+        expected = self.hub.options.presenter_password or ""
+        if answer == "" and not self.hub.closed:
+            return True  # "Enter to follow"
+        addresses, policy = self.hub.addresses, self.hub.options.auth
+        locked = addresses.presenter_locked(self.address)
+        if locked:
+            self.hub.rare(f"locked {self.address}", f"presenter password from {clean(self.address)} not checked: "
+                          f"locked out for {locked:.0f} s more")
+            await asyncio.sleep(policy.delay)
+            self._count_failure(locked_now=False)
+            return False
+        if expected and secrets.compare_digest(answer.encode(), expected.encode()):
+            self.presenter = True
+            return True
+        locked_now = addresses.presenter_failed(self.address)
+        log(f"wrong presenter password from {clean(self.address)} user={clean(self.username)!r} "
+            f"(attempt {self.failures + 1} on this connection)")
+        if locked_now:
+            log(f"presenter login locked for {clean(self.address)} for "
+                f"{addresses.presenter_locked(self.address):.0f} s after {policy.per_address} wrong passwords")
+        await asyncio.sleep(policy.delay)  # a wrong guess costs time
+        self._count_failure(locked_now)
+        return False
+
+    def _count_failure(self, locked_now: bool) -> None:
+        self.failures += 1
+        if self.failures >= self.hub.options.auth.per_connection and self.conn is not None:
+            conn = self.conn
+            asyncio.get_running_loop().call_soon(
+                conn.disconnect, asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "too many wrong presenter passwords")
 
     def auth_completed(self) -> None:
         self.role_settled = True
+        # A logged-in connection must open its session soon, or it only holds a descriptor.
+        self._deadline = asyncio.get_running_loop().call_later(self.hub.options.login_timeout, self._no_session)
 
     role_settled = False
 
-    def session_requested(self) -> KnobSession:
-        return KnobSession(self.hub, self.address, self.username, self.presenter and self.role_settled
-                           if self.hub.options.presenting else False)
+    def _no_session(self) -> None:
+        if self.session is None and self.conn is not None:
+            log(f"closed {clean(self.address)} user={clean(self.username)!r}: "
+                f"no session within {self.hub.options.login_timeout:g} s of logging in")
+            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, "no session opened")
+
+    # ---- channels --------------------------------------------------------------------------------
+    def session_requested(self) -> KnobSession | bool:
+        self.sessions = [s for s in self.sessions if s.open]
+        if len(self.sessions) >= 2:  # one simulator, and perhaps a refused request closing beside it
+            log(f"refused another session on one connection from {clean(self.address)} "
+                f"user={clean(self.username)!r}")
+            return False
+        presenter = self.presenter and self.role_settled if self.hub.options.presenting else False
+        session = KnobSession(self.hub, self.address, self.username, presenter, owner=self)
+        self.sessions.append(session)
+        self.session = session
+        return session
+
+    def holds_simulator(self, other_than: KnobSession) -> bool:
+        """Whether another session on this connection already has a simulator (one per connection)."""
+        return any(s is not other_than and s.open and s.counted for s in self.sessions)
 
     def connection_requested(self, *args: object) -> bool:
-        log(f"refused port forwarding from {self.address}")
+        log(f"refused port forwarding from {clean(self.address)}")
         return False
 
     def server_requested(self, *args: object) -> bool:
-        log(f"refused remote port forwarding from {self.address}")
+        log(f"refused remote port forwarding from {clean(self.address)}")
         return False
 
     def unix_connection_requested(self, *args: object) -> bool:
@@ -273,96 +351,142 @@ class KnobServer(asyncssh.SSHServer):
 class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     """One visitor's simulator: SSH channel bytes to and from a `knobtui` child's pty."""
 
-    def __init__(self, hub: Hub, address: str, username: str, presenter: bool = False) -> None:
+    def __init__(self, hub: Hub, address: str, username: str, presenter: bool = False,
+                 owner: KnobServer | None = None) -> None:
         self.hub = hub
+        self.owner = owner
         self.presenter = presenter
         self.address = address
         self.username = username
         self.chan: asyncssh.SSHServerChannel | None = None  # type: ignore[type-arg]
         self.term: str | None = None
+        self.asked: tuple[int, int] | None = None  # the size the client asked for, when it was capped
         self.size = (80, 24)
         self.child: Child | None = None
         self.started = time.monotonic()
-        self.last_input = time.monotonic()
+        self.last_activity = time.monotonic()  # a key pressed or the screen changed
         self._pending = bytearray()
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._reading = False
         self._ending: asyncio.Future[None] | None = None
         self._workdir: str | None = None
+        self._env: dict[str, str] = {}
+        self._counted = False
+
+    @property
+    def counted(self) -> bool:
+        """Holds a simulator slot (from admission until its end)."""
+        return self._counted
+
+    @property
+    def open(self) -> bool:
+        """Not yet ended: a connection has one open session at a time."""
+        return self._ending is None
+
+    @property
+    def role(self) -> str:
+        return "presenter" if self.presenter else ("follower" if self.hub.relay else "")
+
+    def _describe(self, event: str, **extra: object) -> str:
+        return describe(event, self.address, self.username, self.term, self.size, **extra)
 
     # ---- requests ----------------------------------------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[override,type-arg]
         self.chan = chan
 
+    def _set_size(self, cols: int, rows: int) -> None:
+        self.size = cap_size(cols, rows)
+        self.asked = (cols, rows) if self.size != (cols, rows) else None
+
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes: object) -> bool:
-        self.term = term_type or "xterm-256color"
+        self.term = term_type
         if term_size[0] and term_size[1]:
-            self.size = (term_size[0], term_size[1])
+            self._set_size(term_size[0], term_size[1])
         return True
 
     def shell_requested(self) -> bool:
         return True
 
     def exec_requested(self, command: str) -> bool:
-        log(f"refused a command from {self.address} ({self.username}): {command[:60]!r}")
+        log(f"refused a command from {clean(self.address)} ({clean(self.username)}): {clean(command)!r}")
         return False
 
     def subsystem_requested(self, subsystem: str) -> bool:
-        log(f"refused subsystem {subsystem!r} from {self.address} ({self.username})")
+        log(f"refused subsystem {clean(subsystem)!r} from {clean(self.address)} ({clean(self.username)})")
         return False
 
     # ---- the session -------------------------------------------------------------------------
+    def _turn_away(self, message: str, why: str) -> None:
+        assert self.chan is not None
+        self.chan.write(f"{message}\r\n".encode())
+        self.chan.exit(1)
+        log(self._describe("turned away", why=why))
+
     def session_started(self) -> None:
-        chan = self.chan
+        hub, chan = self.hub, self.chan
         assert chan is not None
-        if self.term is None:
-            chan.write(b"knobtui serves an interactive simulator and needs a terminal: connect with ssh -t\r\n")
-            chan.exit(1)
+        term, refusal = terminal_type(self.term)
+        if refusal is not None or term is None:
+            self._turn_away(refusal or "a terminal is needed", "no usable terminal")
             return
-        if len(self.hub.sessions) >= self.hub.options.max_sessions:
-            chan.write(f"\r\nSorry, knobtui is full ({self.hub.options.max_sessions} simulators running). "
-                       "Please try again in a minute.\r\n".encode())
-            log(f"full: turned away {self.address} ({self.username})")
-            chan.exit(1)
+        if self.owner is not None and self.owner.holds_simulator(self):
+            self._turn_away("One simulator per connection: this connection already has one.", "a second simulator")
             return
+        if len(hub.sessions) >= hub.options.max_sessions:
+            self._turn_away(f"\r\nSorry, knobtui is full ({hub.options.max_sessions} simulators running). "
+                            "Please try again in a minute.", "full")
+            return
+        refusal = hub.addresses.simulator_refusal(self.address)
+        if refusal is not None:
+            self._turn_away(f"Sorry: {refusal}.", f"{hub.options.max_per_address} simulators for this address")
+            return
+        # The slot is taken now, before the child starts: a surge cannot overshoot the limits.
+        hub.sessions.add(self)
+        hub.addresses.get(self.address).simulators += 1
+        self._counted = True
         self._workdir = tempfile.mkdtemp(prefix="knobtui-visitor-")
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": self._workdir,
-            "XDG_CONFIG_HOME": self._workdir,  # a visitor's theme choice stays with the visitor
-            "TERM": self.term,
-            "LANG": "C.UTF-8",
-        }
-        client_env = chan.get_environment()
-        for name in ("LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"):
-            if name in client_env:
-                env[name] = client_env[name]
-        if self.hub.relay is not None:
-            env.update(self.hub.relay.child_env(self.presenter))
-        self.child = Child(self.hub.child_command(self.presenter), env, *self.size, cwd=self._workdir)
+        self._env = {**hub.child_env(term, chan.get_environment(), self.presenter), "HOME": self._workdir,
+                     "XDG_CONFIG_HOME": self._workdir}  # a visitor's theme choice stays with the visitor
+        self.term = term
+        asyncio.ensure_future(self._start())
+
+    async def _start(self) -> None:
+        assert self.chan is not None and self._workdir is not None
         try:
-            self.child.start()
+            child = await self.hub.start_child(self.hub.child_args(self.presenter), self._env, *self.size,
+                                               cwd=self._workdir)
         except OSError as exc:
-            chan.write(f"knobtui could not start: {exc}\r\n".encode())
-            chan.exit(1)
+            self.chan.write(f"knobtui could not start: {clean(exc, 200)}\r\n".encode())
+            await self.end(End(EndKind.FAILED, clean(exc, 200)))
             return
-        self.hub.sessions.add(self)
+        if self._ending is not None:  # the visitor left while it started
+            await child.end()
+            return
+        self.child = child
+        self.last_activity = time.monotonic()
         self._start_reading()
-        role = " role=presenter" if self.presenter else (" role=follower" if self.hub.relay else "")
-        log(f"connect {self.address} user={self.username!r} term={self.term} size={self.size[0]}x{self.size[1]} "
-            f"pid={self.child.pid} sessions={len(self.hub.sessions)}{role}")
+        self._flush_input()
+        asked = f"{self.asked[0]}x{self.asked[1]}" if self.asked else None
+        log(self._describe("connect", asked=asked, pid=child.pid, sessions=len(self.hub.sessions),
+                           role=self.role))
 
     def data_received(self, data: bytes, datatype: object) -> None:  # type: ignore[override]
-        self.last_input = time.monotonic()
-        if self.child is None or self.child.fd < 0:
+        self.last_activity = time.monotonic()
+        # Textual's input reader ends the app on one invalid UTF-8 byte (a Latin-1 terminal typing é):
+        # invalid bytes become U+FFFD here, before they reach the simulator.
+        clean_bytes = self._decoder.decode(data).encode("utf-8")
+        if len(self._pending) + len(clean_bytes) > INPUT_BACKLOG:
+            self.hub.rare(f"backlog {id(self)}", f"dropped keys from {clean(self.address)}: "
+                          "its simulator is not reading them")
             return
-        self._pending += data
+        self._pending += clean_bytes
         self._flush_input()
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         if width and height:
-            self.size = (width, height)
+            self._set_size(width, height)
             if self.child is not None:
-                self.child.resize(width, height)
+                self.child.resize(*self.size)
 
     def break_received(self, msec: int) -> bool:
         return False
@@ -371,11 +495,12 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         pass
 
     def eof_received(self) -> bool:
-        asyncio.ensure_future(self.end("the client sent EOF"))
+        asyncio.ensure_future(self.end(End(EndKind.LEFT, "end of input")))
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        asyncio.ensure_future(self.end("disconnected" if exc is None else f"connection lost: {exc}"))
+        detail = "disconnected" if exc is None else f"connection lost: {clean(exc, 120)}"
+        asyncio.ensure_future(self.end(End(EndKind.LEFT, detail)))
 
     # ---- flow control: a slow client slows only its own child --------------------------------
     def pause_writing(self) -> None:
@@ -385,7 +510,7 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._start_reading()
 
     def _start_reading(self) -> None:
-        if not self._reading and self.child is not None and self.child.fd >= 0:
+        if not self._reading and self.child is not None and self.child.fd >= 0 and self._ending is None:
             asyncio.get_running_loop().add_reader(self.child.fd, self._on_output)
             self._reading = True
 
@@ -405,14 +530,17 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             data = b""
         if not data:
             self._stop_reading()
-            asyncio.ensure_future(self.end("the simulator exited"))
+            asyncio.ensure_future(self.end(End(EndKind.EXITED)))
             return
+        self.last_activity = time.monotonic()  # a changing screen (presenter, autoplay) is not idle
         if self.chan is not None:
             self.chan.write(data)
 
     def _flush_input(self) -> None:
         child = self.child
-        if child is None or child.fd < 0:
+        if child is None:
+            return  # kept until the simulator starts
+        if child.fd < 0:
             self._pending.clear()
             return
         loop = asyncio.get_running_loop()
@@ -433,8 +561,9 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._flush_input()
 
     # ---- ending --------------------------------------------------------------------------------
-    async def end(self, why: str) -> None:
-        """End the session once: hang up and reap the child, pass on its exit status, log the disconnect."""
+    async def end(self, end: End) -> None:
+        """End the session once: the visitor's terminal restored if the server ended it, the child reaped,
+        its status passed on, the disconnect logged."""
         if self._ending is not None:
             await asyncio.shield(self._ending)
             return
@@ -442,31 +571,47 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         try:
             status = 0
             child = self.child
+            chan = self.chan
             if child is not None:
                 self._stop_reading()
                 if child.fd >= 0:
-                    loop = asyncio.get_running_loop()
-                    loop.remove_writer(child.fd)
-                    if "exited" in why:
+                    asyncio.get_running_loop().remove_writer(child.fd)
+                    if end.kind is EndKind.EXITED:
                         self._drain_output(child)
+            if end.kind.by_server and chan is not None and child is not None:
+                self._say(chan, (TERMINAL_RESET + f"\r\n{end.goodbye()}\r\n").encode())
+            if child is not None:
                 status = await child.end()
-            self.hub.sessions.discard(self)
-            chan = self.chan
-            if chan is not None and child is not None:
+            if end.kind.by_server:
+                status = 0  # a clean end the visitor did not choose is still a clean end
+            if chan is not None and end.kind is not EndKind.LEFT:
                 try:
-                    if "exited" not in why and "disconnect" not in why and "lost" not in why:
-                        chan.write(f"\r\nknobtui: {why}; goodbye.\r\n".encode())
-                    chan.exit(status)
+                    chan.exit(status if end.kind is not EndKind.FAILED else 1)
                 except (OSError, asyncssh.Error, BrokenPipeError, AttributeError):
                     pass
+            if self._counted:
+                self.hub.sessions.discard(self)
+                self.hub.addresses.get(self.address).simulators -= 1
+                self._counted = False
+            if self.hub.relay is not None:
+                self.hub.relay.revoke(self._env)
+            crash_log = self._env.get("KNOBTUI_CRASH_LOG")
+            if crash_log and os.path.exists(crash_log):
+                self.hub.report_crash(crash_log, f"{clean(self.address)} user={clean(self.username)!r}")
             if child is not None:
-                log(f"disconnect {self.address} user={self.username!r} term={self.term} "
-                    f"size={self.size[0]}x{self.size[1]} duration={time.monotonic() - self.started:.1f}s "
-                    f"status={status} ({why})")
+                log(self._describe("disconnect", duration=f"{time.monotonic() - self.started:.1f}s",
+                                   status=status, role=self.role) + f" ({end})")
         finally:
             if self._workdir:
                 shutil.rmtree(self._workdir, ignore_errors=True)
             self._ending.set_result(None)
+
+    @staticmethod
+    def _say(chan: asyncssh.SSHServerChannel, data: bytes) -> None:  # type: ignore[type-arg]
+        try:
+            chan.write(data)
+        except (OSError, asyncssh.Error, BrokenPipeError, AttributeError):
+            pass
 
     def _drain_output(self, child: Child) -> None:
         """Send what the child wrote just before exiting (its last frame, the terminal restored)."""
@@ -478,49 +623,95 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             if not data:
                 return
             if self.chan is not None:
-                self.chan.write(data)
+                self._say(self.chan, data)
+
+
+def _raise_descriptor_limit() -> int:
+    """Use the hard limit on open files: each visitor needs a few (connection, pty, relay)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 65536)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def _quiet_exceptions(hub: Hub) -> None:
+    """asyncio's own errors (EMFILE on accept, a client's broken handshake) become one rate-limited line,
+    never a traceback per event: at the descriptor limit the default handler wrote 147 MB in 30 s."""
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        exc = context.get("exception")
+        what = str(context.get("message") or "error")
+        key = f"{what}:{type(exc).__name__ if exc else ''}"
+        hub.rare(key, f"{clean(what, 120)}" + (f": {clean(exc, 200)}" if exc else "") + "; still serving")
+    asyncio.get_running_loop().set_exception_handler(handler)
 
 
 async def serve(options: ServeOptions, ready: asyncio.Future[tuple[str, int]] | None = None) -> int:
-    """Run the server until SIGINT or SIGTERM; then end every child, reap them all, and return 0."""
+    """Run the server until SIGINT or SIGTERM; then end every child, reap them all, and return 0.
+
+    Raises KeyFileError for an unusable key file and OSError when it cannot listen; either way nothing
+    is left behind (the private folder, the relay socket and the spawner are removed on every path).
+    """
+    remove_stale((PRIVATE_PREFIX, "knobtui-relay-"))
     key_path = options.host_key or default_host_key_path()
-    key = load_or_create_host_key(key_path)
+    key, warning = load_or_create_host_key(key_path)
+    if warning:
+        log(warning)
     hub = Hub(options)
-    extra: dict[str, object] = {}
-    if hub.relay is not None:
-        await hub.relay.start()
-        log(f"presenter mode: followers get the presenter's state through the relay {hub.relay.path}")
-    server = await asyncssh.create_server(
-        lambda: KnobServer(hub), options.host, options.port,
-        server_host_keys=[key], encoding=None, line_editor=False,
-        login_timeout=options.login_timeout, agent_forwarding=False, x11_forwarding=False,
-        allow_scp=False, config=[], keepalive_interval=30, **extra)
-    sockets = server.sockets or []
-    host, port = sockets[0].getsockname()[:2] if sockets else (options.host, options.port)
-    access = (f"keys in {options.authorized_keys}" if options.authorized_keys else "anyone, any user name, no password")
-    if options.presenting:
-        how = " and ".join(x for x in (f"keys in {options.presenter_keys}" if options.presenter_keys else "",
-                                       "the presenter password" if options.presenter_password else "") if x)
-        access += f"; the presenter logs in with {how}, everyone else follows"
-    log(f"host key {key.get_fingerprint('sha256')} ({key_path})")
-    log(f"listening on {host}:{port} ({access}); connect with: ssh -p {port} anyone@{host}")
-    if ready is not None:
-        ready.set_result((host, port))
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    idle = asyncio.ensure_future(hub.watch_idle())
+    server: asyncssh.SSHAcceptor | None = None
+    idle: asyncio.Future[None] | None = None
     try:
+        _quiet_exceptions(hub)
+        limit = _raise_descriptor_limit()
+        if hub.relay is not None:
+            await hub.relay.start()
+            log(f"presenter mode: followers get the presenter's state through the relay {hub.relay.path}")
+        server = await asyncssh.create_server(
+            lambda: KnobServer(hub), options.host, options.port,
+            server_host_keys=[key], encoding=None, line_editor=False,
+            login_timeout=options.login_timeout, agent_forwarding=False, x11_forwarding=False,
+            allow_scp=False, config=[], keepalive_interval=30)
+        await hub.start_spawner()
+        sockets = server.sockets or []
+        host, port = sockets[0].getsockname()[:2] if sockets else (options.host, options.port)
+        access = "keys in " + str(options.authorized_keys) if options.authorized_keys else "anyone, no password"
+        if options.presenting:
+            how = " or ".join(x for x in (f"a key in {options.presenter_keys}" if options.presenter_keys else "",
+                                          "the presenter password" if options.presenter_password else "") if x)
+            access += f"; the presenter logs in as {options.presenter_user!r} with {how}, everyone else follows"
+        log(f"host key {key.get_fingerprint('sha256')} ({key_path})")
+        log(f"limits: {options.max_sessions} simulators, {options.max_per_address} per address, "
+            f"{options.rate_limit} connections a minute per address, idle {options.idle_timeout:g} s, "
+            f"login {options.login_timeout:g} s, {limit} open files"
+            + ("" if hub.spawner else "; simulators start cold"))
+        log(f"listening on {host}:{port} ({access}); connect with: ssh -p {port} anyone@{host}")
+        if ready is not None:
+            ready.set_result((host, port))
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        idle = asyncio.ensure_future(hub.watch_idle())
         await stop.wait()
-    finally:
         log("stopping: no new connections; ending every simulator")
-        server.close()
-        idle.cancel()
+    finally:
+        if server is not None:
+            server.close()
+        if idle is not None:
+            idle.cancel()
         await hub.end_all()
-        await server.wait_closed()
+        if server is not None:
+            await server.wait_closed()
         if hub.relay is not None:
             await hub.relay.close()
+        if hub.spawner is not None:
+            await hub.spawner.close()
+        hub.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     log("stopped")

@@ -12,6 +12,14 @@ import json
 from collections.abc import Callable
 
 
+def _parse(line: bytes) -> dict[str, object] | None:
+    try:
+        message = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
 class RelayLink:
     """One connection to `knobtui serve`'s relay socket."""
 
@@ -26,20 +34,26 @@ class RelayLink:
 
     async def run(self, on_message: Callable[[dict[str, object]], None]) -> None:
         """Connect, say who we are, then hand every message to `on_message` until the relay goes."""
-        reader, self.writer = await asyncio.open_unix_connection(self.path, limit=16 * 1024 * 1024)
+        reader, writer = await asyncio.open_unix_connection(self.path, limit=16 * 1024 * 1024)
         hello = {"role": self.role, "token": self.token} if self.presenter else {"role": "follower"}
-        self.writer.write((json.dumps(hello) + "\n").encode())
-        if self._last_sent is not None:
-            self.writer.write(self._last_sent)
+        writer.write((json.dumps(hello) + "\n").encode())
+        if self.presenter:
+            # The relay first sends the room's latest state: a presenter who reconnects resumes from it
+            # (the app adopts it and sends it back) instead of resetting the room to where it started.
+            first = _parse(await reader.readline())
+            resume = first.get("resume") if first else None
+            self.writer = writer
+            if isinstance(resume, dict):
+                on_message({"state": resume, "resume": True})
+            elif self._last_sent is not None:
+                writer.write(self._last_sent)
+        self.writer = writer
         while True:
             line = await reader.readline()
             if not line:
                 return
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(message, dict):
+            message = _parse(line)
+            if message is not None:
                 on_message(message)
 
     def send_state(self, state: dict[str, object]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from test_serve import BOOK_LINE_1, AudienceClient, Server, Visitor
+from harness import BOOK_LINE_1, AudienceClient, Server, Visitor
 
 
 @pytest.fixture
@@ -153,8 +153,8 @@ async def test_presenter_password_from_the_environment(tmp_path: Path, monkeypat
     monkeypatch.setenv("KNOBTUI_PRESENTER_PASSWORD", "chalk")
     srv = Server(tmp_path)
     try:
-        async def login(password: str | None) -> Visitor:
-            conn = await asyncssh.connect("127.0.0.1", srv.port, username="t", password=password, known_hosts=None,
+        async def login(password: str | None, user: str = "teacher") -> Visitor:
+            conn = await asyncssh.connect("127.0.0.1", srv.port, username=user, password=password, known_hosts=None,
                                           client_keys=None, agent_path=None, config=[], client_factory=AudienceClient,
                                           preferred_auth="password" if password else "keyboard-interactive")
             proc = await conn.create_process(term_type="xterm-256color", term_size=(100, 30), encoding=None)
@@ -163,7 +163,8 @@ async def test_presenter_password_from_the_environment(tmp_path: Path, monkeypat
         with pytest.raises(asyncssh.PermissionDenied):
             await login("cheese")
         teacher = await login("chalk")
-        student = await login(None)
+        student = await login(None, user="student")  # any other name: no password asked
+        await teacher.wait_for("presenting")
         await teacher.wait_for("presenting to 1 follower")
         await student.wait_for("following the presenter")
         teacher.press(b" ")
@@ -177,17 +178,20 @@ async def test_presenter_password_from_the_environment(tmp_path: Path, monkeypat
 @pytest.mark.skipif(__import__("shutil").which("ssh") is None, reason="needs OpenSSH's client")
 def test_offering_the_presenters_public_key_without_its_private_half_only_follows(
         presenting: Server, presenter_key: asyncssh.SSHKey, tmp_path: Path) -> None:
-    """Public keys are public: offering one (and failing to sign) then getting in as audience is not presenting."""
-    from test_terminal import Tmux
+    """Public keys are public: offering one (and failing to sign) as the presenter's user name is asked
+    to press Enter, and then follows; it never presents."""
+    from harness import Tmux
     pub = tmp_path / "presenter.pub"
     pub.write_bytes(presenter_key.export_public_key())
     term = Tmux(tmp_path)
     try:
         term.start(["ssh", "-tt", "-p", str(presenting.port), "-o", "StrictHostKeyChecking=no",
                     "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes",
-                    "-o", "IdentityAgent=none", "-i", str(pub), "mallory@127.0.0.1"])
+                    "-o", "IdentityAgent=none", "-i", str(pub), "teacher@127.0.0.1"])
+        term.wait_for("No presenter key was accepted. Press Enter to follow:", timeout=30)
+        term.keys("Enter")
         term.wait_for("following the presenter", timeout=30)
     finally:
         term.close()
-    assert presenting.log_has("user='mallory'")
-    assert not any("mallory" in line and "role=presenter" in line for line in presenting.lines)
+    assert presenting.log_has("user='teacher'")
+    assert not any("role=presenter" in line for line in presenting.lines)

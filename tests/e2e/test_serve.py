@@ -6,145 +6,14 @@ import asyncio
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import asyncssh
-import pyte
 import pytest
 
-from test_terminal import Tmux  # the tmux driver of the terminal tests
-
-BOOK_LINE_1 = re.compile(r"\b1\s+0\.30250000000000005\s+0\.25\b")
-"""The iteration log's first row (iteration, error, prediction) for the gradient preset."""
-
-
-class Server:
-    """`knobtui serve --port 0` as a child process; its log is collected line by line."""
-
-    def __init__(self, tmp: Path, *args: str) -> None:
-        self.key = tmp / "host_key"
-        cmd = [sys.executable, "-m", "knobtui", "serve", "--port", "0", "--host-key", str(self.key), *args]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
-        self.lines: list[str] = []
-        self._listening = threading.Event()
-        self.port = 0
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._listening.wait(30):
-            self.stop()
-            raise RuntimeError("the server did not start:\n" + "\n".join(self.lines))
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.append(line.rstrip("\n"))
-            m = re.search(r"listening on [\d.]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                self._listening.set()
-
-    def children(self) -> list[tuple[int, str]]:
-        """(pid, state) of the server's child processes (zombies included)."""
-        out = subprocess.run(["ps", "-o", "pid=,stat=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
-        return [(int(p), s) for p, s in (line.split() for line in out.stdout.splitlines() if line.strip())]
-
-    async def wait_no_children(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.children():
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"children left behind: {self.children()}\n" + "\n".join(self.lines[-10:]))
-
-    def log_has(self, text: str, timeout: float = 5.0) -> bool:
-        """Whether the log says `text` (waiting a little: the log is read by another thread)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if any(text in line for line in self.lines):
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait()
-
-
-class AudienceClient(asyncssh.SSHClient):
-    """Answers keyboard-interactive with no prompts, as OpenSSH does: how an audience gets in beside a presenter."""
-
-    def kbdint_auth_requested(self) -> str:
-        return ""
-
-    def kbdint_challenge_received(self, name, instructions, lang, prompts):  # type: ignore[no-untyped-def]
-        return [] if not prompts else None
-
-
-class Visitor:
-    """An asyncssh client with a pty, rendering what it receives on a pyte screen."""
-
-    def __init__(self, conn: asyncssh.SSHClientConnection, proc: asyncssh.SSHClientProcess,  # type: ignore[type-arg]
-                 cols: int, rows: int) -> None:
-        self.conn, self.proc = conn, proc
-        self.screen = pyte.Screen(cols, rows)
-        self.stream = pyte.ByteStream(self.screen)
-        self.received = 0
-        self._reader = asyncio.ensure_future(self._read())
-
-    @classmethod
-    async def open(cls, port: int, cols: int = 100, rows: int = 30, username: str = "anyone",
-                   client_keys: list[asyncssh.SSHKey] | None = None) -> Visitor:
-        conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
-                                      client_keys=client_keys or None, agent_path=None, config=[],
-                                      client_factory=AudienceClient)
-        proc = await conn.create_process(term_type="xterm-256color", term_size=(cols, rows), encoding=None)
-        return cls(conn, proc, cols, rows)
-
-    async def _read(self) -> None:
-        while True:
-            data = await self.proc.stdout.read(65536)
-            if not data:
-                return
-            self.received += len(data)
-            self.stream.feed(data)
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    async def wait_for(self, text: str | re.Pattern[str], timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if (text.search(self.text()) if isinstance(text, re.Pattern) else text in self.text()):
-                return self.text()
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.text()}")
-
-    def press(self, keys: bytes) -> None:
-        self.proc.stdin.write(keys)
-
-    def resize(self, cols: int, rows: int) -> None:
-        self.screen.resize(rows, cols)
-        self.proc.change_terminal_size(cols, rows)
-
-    async def exit_status(self, timeout: float = 15.0) -> int | None:
-        await asyncio.wait_for(self.proc.wait_closed(), timeout)
-        return self.proc.exit_status
-
-    def close(self) -> None:
-        self._reader.cancel()
-        self.conn.close()
-
+from harness import BOOK_LINE_1, Server, Tmux, Visitor
 
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -2,93 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
+from harness import Tmux, knobtui_command
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
-
-
-def knobtui_command() -> list[str]:
-    exe = shutil.which("knobtui")
-    return [exe] if exe else [sys.executable, "-m", "knobtui"]
-
-
-class Tmux:
-    """One tmux server of our own (its own socket), one pane running a command."""
-
-    def __init__(self, tmp: Path, width: int = 100, height: int = 30) -> None:
-        self.socket = f"knobtui-e2e-{uuid.uuid4().hex[:8]}"
-        self.status_file = tmp / "exit-status"
-        self.width, self.height = width, height
-
-    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check,
-                              timeout=20)
-
-    def start(self, argv: list[str], env: dict[str, str] | None = None) -> None:
-        cmd = " ".join(_quote(a) for a in argv)
-        shell = f"{cmd}; echo $? > {_quote(str(self.status_file))}; sleep 30"
-        full_env = {**os.environ, **(env or {})}
-        for attempt in range(5):  # a tmux server that just exited can refuse a new session briefly
-            r = subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-x", str(self.width), "-y",
-                                str(self.height), shell], capture_output=True, text=True, env=full_env, timeout=20)
-            if r.returncode == 0:
-                return
-            time.sleep(0.2 * (attempt + 1))
-        raise RuntimeError(f"tmux new-session failed: {r.stderr}")
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-J").stdout
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", *keys)
-
-    def wait_for(self, text: str | re.Pattern[str], timeout: float = 15.0) -> str:
-        """Wait until the screen holds `text` (or matches a pattern)."""
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if (text.search(screen) if isinstance(text, re.Pattern) else text in screen):
-                return screen
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
-
-    def wait_for_row(self, iteration: int, *numbers: str, timeout: float = 15.0) -> str:
-        """Wait until the iteration log shows a row: the iteration (with its trend mark), then these numbers."""
-        row = re.compile(r"(^|[\s|│])" + str(iteration) + r"[↑↓^v ]?\s+" + r"\s+".join(re.escape(n) for n in numbers)
-                         + r"(\s|$)", re.M)
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if row.search(screen):
-                return screen
-            time.sleep(0.05)
-        raise AssertionError(f"row {iteration} {numbers} never appeared; the screen was:\n{screen}")
-
-    def exit_status(self, timeout: float = 10.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.status_file.exists() and self.status_file.read_text().strip():
-                return int(self.status_file.read_text())
-            time.sleep(0.05)
-        raise AssertionError(f"the program did not exit; the screen was:\n{self.screen()}")
-
-    def close(self) -> None:
-        self.tmux("kill-server", check=False)
-
-
-def _quote(s: str) -> str:
-    return "'" + s.replace("'", "'\\''") + "'"
 
 
 @pytest.fixture

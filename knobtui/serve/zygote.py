@@ -1,0 +1,147 @@
+"""The warm spawner: imports the simulator once, then forks one `knobtui` per visitor (see child.py).
+
+Run by the server as `python -P -m knobtui.serve.zygote FD`, where FD is its end of a SOCK_SEQPACKET
+socket pair. Each request is one JSON message `{"id", "args", "env", "cwd"}` carrying the pty's slave
+side as an SCM_RIGHTS descriptor; the answer is `{"id", "pid"}` (or `{"id", "error"}`). When a child
+ends, the spawner reaps it and sends `{"exit": pid, "status": code}`. It exits when the server's end
+of the socket closes. It never starts a thread, so forking it is safe.
+"""
+
+from __future__ import annotations
+
+import array
+import fcntl
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import termios
+import traceback
+
+
+def _warm() -> None:
+    """Import what every simulator needs, so a forked child starts with it in memory."""
+    import importlib
+    for name in ("knobtui.cli", "knobtui.tui.app", "knobtui.tui.screens.compare", "knobtui.tui.screens.help"):
+        importlib.import_module(name)
+    from knobtui.tui.themes import theme_names
+    theme_names()
+
+
+def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: dict[str, object]) -> None:
+    """In the forked child: take the pty as the controlling terminal, become the visitor's knobtui."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        sock.close()
+        for fd in wake:
+            os.close(fd)
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        for fd in (0, 1, 2):
+            os.dup2(slave, fd)
+        if slave > 2:
+            os.close(slave)
+        os.chdir(str(request["cwd"]))
+        env = request["env"]
+        assert isinstance(env, dict)
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in env.items()})
+        args = [str(a) for a in request["args"]]  # type: ignore[attr-defined]
+        sys.argv = ["knobtui", *args]
+        from knobtui.cli import main
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _reap(sock: socket.socket) -> None:
+    while True:
+        try:
+            pid, wstatus = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        try:
+            sock.send(json.dumps({"exit": pid, "status": os.waitstatus_to_exitcode(wstatus)}).encode())
+        except OSError:
+            pass
+
+
+def serve(fd: int) -> int:
+    sock = socket.socket(fileno=fd)
+    _warm()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the select through the pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when we stop (its socket closes)
+    sock.send(json.dumps({"ready": True}).encode())
+    fd_space = socket.CMSG_SPACE(array.array("i").itemsize * 4)
+    while True:
+        try:
+            readable, _, _ = select.select([sock, wake_r], [], [])
+        except InterruptedError:
+            continue
+        if wake_r in readable:
+            try:
+                while os.read(wake_r, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+            _reap(sock)
+        if sock not in readable:
+            continue
+        try:
+            data, ancdata, _, _ = sock.recvmsg(1 << 20, fd_space)
+        except InterruptedError:
+            continue
+        except OSError:
+            data, ancdata = b"", []
+        fds: list[int] = []
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                got = array.array("i")
+                got.frombytes(payload[: len(payload) - len(payload) % got.itemsize])
+                fds.extend(got)
+        if not data:
+            for extra in fds:
+                os.close(extra)
+            break
+        request_id = None
+        try:
+            request = json.loads(data)
+            request_id = request.get("id")
+            if len(fds) != 1:
+                raise ValueError(f"expected one terminal, got {len(fds)}")
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                _run_child(sock, (wake_r, wake_w), fds[0], request)
+            sock.send(json.dumps({"id": request_id, "pid": pid}).encode())
+        except Exception as exc:  # one bad request must not stop the spawner
+            try:
+                sock.send(json.dumps({"id": request_id, "error": f"{type(exc).__name__}: {exc}"}).encode())
+            except OSError:
+                pass
+        finally:
+            for extra in fds:
+                os.close(extra)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(serve(int(sys.argv[1])))
