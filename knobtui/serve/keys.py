@@ -45,6 +45,9 @@ def load_or_create_host_key(path: Path) -> tuple[asyncssh.SSHKey, str | None]:
             raise KeyFileError(f"the host key {path} is protected by a passphrase; "
                                "knobtui serve needs a key without one") from None
         except (asyncssh.KeyImportError, ValueError) as exc:
+            if "passphrase" in str(exc).lower():
+                raise KeyFileError(f"the host key {path} is protected by a passphrase; "
+                                   "knobtui serve needs a key without one") from None
             if b"PRIVATE KEY" not in data and data.lstrip().startswith((b"ssh-", b"ecdsa-", b"sk-")):
                 raise KeyFileError(f"the host key {path} is a public key; give the private key") from None
             raise KeyFileError(f"the host key {path} is not a private key: {_first_line(exc)}") from None

@@ -361,6 +361,7 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self.chan: asyncssh.SSHServerChannel | None = None  # type: ignore[type-arg]
         self.term: str | None = None
         self.asked: tuple[int, int] | None = None  # the size the client asked for, when it was capped
+        self.asked_term: str | None = None  # the TERM it asked for, when it was not a terminal name
         self.size = (80, 24)
         self.child: Child | None = None
         self.started = time.monotonic()
@@ -447,6 +448,7 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._workdir = tempfile.mkdtemp(prefix="knobtui-visitor-")
         self._env = {**hub.child_env(term, chan.get_environment(), self.presenter), "HOME": self._workdir,
                      "XDG_CONFIG_HOME": self._workdir}  # a visitor's theme choice stays with the visitor
+        self.asked_term = None if term == self.term else clean(self.term)
         self.term = term
         asyncio.ensure_future(self._start())
 
@@ -467,7 +469,7 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._start_reading()
         self._flush_input()
         asked = f"{self.asked[0]}x{self.asked[1]}" if self.asked else None
-        log(self._describe("connect", asked=asked, pid=child.pid, sessions=len(self.hub.sessions),
+        log(self._describe("connect", asked=asked, asked_term=self.asked_term, pid=child.pid, sessions=len(self.hub.sessions),
                            role=self.role))
 
     def data_received(self, data: bytes, datatype: object) -> None:  # type: ignore[override]

@@ -100,11 +100,13 @@ BOOK_LINE_1 = re.compile(r"\b1\s+0\.30250000000000005\s+0\.25\b")
 class Server:
     """`knobtui serve --port 0` as a child process; its log is collected line by line."""
 
-    def __init__(self, tmp: Path, *args: str) -> None:
+    def __init__(self, tmp: Path, *args: str, env: dict[str, str] | None = None,
+                 preexec_fn: object = None) -> None:
         self.key = tmp / "host_key"
         cmd = [sys.executable, "-m", "knobtui", "serve", "--port", "0", "--host-key", str(self.key), *args]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, errors="replace", env={**os.environ, **(env or {})},
+                                     preexec_fn=preexec_fn)  # type: ignore[arg-type]
         self.lines: list[str] = []
         self._listening = threading.Event()
         self.port = 0
@@ -164,6 +166,12 @@ class Server:
                 return False
             time.sleep(0.02)
 
+    def pid_of(self, text: str, timeout: float = 10.0) -> int:
+        """The simulator pid of the newest "connect" line that contains `text`."""
+        assert self.log_has(text, timeout), "\n".join(self.lines[-10:])
+        line = [line for line in self.lines if "connect " in line and text in line][-1]
+        return int(re.search(r"pid=(\d+)", line).group(1))  # type: ignore[union-attr]
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -193,15 +201,18 @@ class Visitor:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         self.received = 0
+        self.raw = bytearray()  # every byte received, for checks on escape sequences
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
     async def open(cls, port: int, cols: int = 100, rows: int = 30, username: str = "anyone",
-                   client_keys: list[asyncssh.SSHKey] | None = None) -> Visitor:
+                   client_keys: list[asyncssh.SSHKey] | None = None, term_type: str = "xterm-256color",
+                   asked: tuple[int, int] | None = None) -> Visitor:
+        """A visitor with a `cols` x `rows` screen (asking the server for `asked` if given)."""
         conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
                                       client_keys=client_keys or None, agent_path=None, config=[],
                                       client_factory=AudienceClient)
-        proc = await conn.create_process(term_type="xterm-256color", term_size=(cols, rows), encoding=None)
+        proc = await conn.create_process(term_type=term_type, term_size=asked or (cols, rows), encoding=None)
         return cls(conn, proc, cols, rows)
 
     async def _read(self) -> None:
@@ -210,6 +221,7 @@ class Visitor:
             if not data:
                 return
             self.received += len(data)
+            self.raw += data
             self.stream.feed(data)
 
     def text(self) -> str:
