@@ -6,6 +6,7 @@ Usage: python bench/run_all.py [--quick]
   screen    bench/bench_screen.py    startup, key-to-first/last byte, bytes per step against the floor app
   autoplay  bench/bench_autoplay.py  iterations/s, frames/s, CPU share, memory while playing
   serve     bench/bench_serve.py     what `knobtui serve` adds per step against a local pty
+  arrival   bench/bench_arrival.py   60 visitors arriving at once: warm spawner against fresh Pythons
 --quick runs each with fewer repetitions (a smoke run, not figures to publish).
 """
 
@@ -21,6 +22,7 @@ RUNS = {
     "screen": (["bench_screen.py"], ["bench_screen.py", "--runs", "1", "--presses", "5"]),
     "autoplay": (["bench_autoplay.py"], ["bench_autoplay.py", "--seconds", "3"]),
     "serve": (["bench_serve.py"], ["bench_serve.py", "--runs", "1", "--presses", "5"]),
+    "arrival": (["bench_arrival.py"], ["bench_arrival.py", "--visitors", "10"]),
 }
 
 
