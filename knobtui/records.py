@@ -7,11 +7,10 @@ the text matches the book and CSV/JSONL read back to the same floats.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -76,50 +75,47 @@ def book_lines(rec: Record, shape: str, knobs: Knobs) -> list[str]:
     return [f"Error: {rec.error!r} Prediction: {rec.prediction!r}"]
 
 
-def write_book(records: Iterable[Record], out: TextIO, shape: str, knobs_of: object) -> int:
-    """The book's own output for these records in the preset's print shape (see learning/presets.py)."""
-    n = 0
+def book_text(records: Iterable[Record], shape: str, knobs_of: object) -> Iterator[str]:
+    """The book's own output for these records in the preset's print shape, a record at a time."""
     for rec in records:
         knobs = knobs_of(rec)  # type: ignore[operator]
-        out.write("\n".join(book_lines(rec, shape, knobs)) + "\n")
-        n += 1
-    return n
+        yield "\n".join(book_lines(rec, shape, knobs)) + "\n"
 
 
-def write_text(records: Iterable[Record], out: TextIO) -> int:
-    n = 0
-    write = out.write
+def text_lines(records: Iterable[Record]) -> Iterator[str]:
     for rec in records:
-        write(book_line(rec) + "\n")
-        n += 1
-    return n
+        yield book_line(rec) + "\n"
 
 
-def write_csv(records: Iterable[Record], out: TextIO, cols: tuple[str, ...],
-              knobs_of: object = None) -> int:
+class _LastLine:
+    """A file for csv.writer that keeps only the line written last (writerow writes a row in one call)."""
+
+    line = ""
+
+    def write(self, text: str) -> int:
+        self.line = text
+        return len(text)
+
+
+def csv_lines(records: Iterable[Record], cols: tuple[str, ...], knobs_of: object = None) -> Iterator[str]:
     """CSV with a header row; empty cells where a column does not apply. `knobs_of(rec)` gives knob values."""
-    writer = csv.writer(out, lineterminator="\n")
+    sink = _LastLine()
+    writer = csv.writer(sink, lineterminator="\n")
     writer.writerow(cols)
-    n = 0
+    yield sink.line
     for rec in records:
         knobs = knobs_of(rec) if callable(knobs_of) else None
         row = as_dict(rec, cols, knobs)
         writer.writerow(["" if v is None else v for v in row.values()])
-        n += 1
-    return n
+        yield sink.line
 
 
-def write_jsonl(records: Iterable[Record], out: TextIO, cols: tuple[str, ...],
-                knobs_of: object = None) -> int:
+def jsonl_lines(records: Iterable[Record], cols: tuple[str, ...], knobs_of: object = None) -> Iterator[str]:
     """One JSON object per line, only the columns that apply to each record's method."""
-    n = 0
-    write = out.write
     for rec in records:
         knobs = knobs_of(rec) if callable(knobs_of) else None
         row = {k: v for k, v in as_dict(rec, cols, knobs).items() if v is not None}
-        write(json.dumps(row, allow_nan=False) + "\n")
-        n += 1
-    return n
+        yield json.dumps(row, allow_nan=False) + "\n"
 
 
 def summary_line(session: Session) -> str:
@@ -133,41 +129,97 @@ def summary_line(session: Session) -> str:
             f"final weight {session.weight!r}, {session.status.text}")
 
 
-def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_knobs: bool = False,
-                  book_print: str = "error-prediction") -> int:
-    """Write the session's records from `start` in `fmt`; returns how many records (or 1 for summary).
-    `book_print` is the shape the book's code prints in for `book` (the preset's)."""
+def record_lines(fmt: str, session: Session, start: int = 1, with_knobs: bool = False,
+                 book_print: str = "error-prediction") -> Iterator[str]:
+    """The session's records from `start` in `fmt`, as lines (each ending in a newline), made one at a time
+    so a long history is never held as text. `book_print` is the shape the book's code prints in for
+    `book` (the preset's). ValueError names an unknown format before anything is made."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    return _record_lines(fmt, session, start, with_knobs, book_print)
+
+
+def _record_lines(fmt: str, session: Session, start: int, with_knobs: bool, book_print: str) -> Iterator[str]:
     if fmt == "summary":
-        out.write(summary_line(session) + "\n")
-        return 1
+        yield summary_line(session) + "\n"
+        return
     records = session.records(start)
     if fmt == "text":
-        return write_text(records, out)
+        yield from text_lines(records)
+        return
     if fmt == "book":
-        return write_book(records, out, book_print, lambda rec: session.knobs_at(rec.iteration))
+        yield from book_text(records, book_print, lambda rec: session.knobs_at(rec.iteration))
+        return
+    yield from _table_lines(fmt, session, records, with_knobs)
+
+
+def _table_lines(fmt: str, session: Session, records: Iterable[Record], with_knobs: bool) -> Iterator[str]:
+    """CSV or JSON lines of `records` of `session`, with the columns of every method the session used."""
     cols = columns({seg.method for seg in session.segments if seg.steps}
                    or {session.method}, with_knobs)
     knobs_of = (lambda rec: session.knobs_at(rec.iteration).as_dict()) if with_knobs else None
     if fmt == "csv":
-        return write_csv(records, out, cols, knobs_of)
-    if fmt == "jsonl":
-        return write_jsonl(records, out, cols, knobs_of)
-    raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        return csv_lines(records, cols, knobs_of)
+    return jsonl_lines(records, cols, knobs_of)
+
+
+def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_knobs: bool = False,
+                  book_print: str = "error-prediction") -> None:
+    """Write the session's records from `start` in `fmt` (see record_lines)."""
+    write = out.write
+    for line in record_lines(fmt, session, start, with_knobs, book_print):
+        write(line)
+
+
+class TooBig(Exception):
+    """A file would pass its size limit; nothing was written."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} bytes")
+        self.limit = limit
+
+
+class Stopped(Exception):
+    """Writing was asked to stop (the app is closing); nothing was written."""
+
+
+CHUNK = 1 << 16
+"""Lines are gathered into writes of about this many characters."""
 
 
 def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str, text: str) -> Path:
-    """Write `text` to a new file `stem-NNN.suffix` in `directory`, atomically, never replacing a file.
+    """Write `text` to a new file `stem-NNN.suffix` in `directory`, atomically, never replacing a file
+    (see stream_new_file)."""
+    return stream_new_file(directory, stem, suffix, [text])[0]
+
+
+def stream_new_file(directory: str | os.PathLike[str], stem: str, suffix: str, lines: Iterable[str],
+                    max_bytes: int | None = None, stop: Callable[[], bool] | None = None) -> tuple[Path, int]:
+    """Write `lines` (made one at a time, so a long export never sits in memory whole) to a new file
+    `stem-NNN.suffix` in `directory`, atomically, never replacing a file; the file's path and its size
+    in bytes.
 
     The text goes to a temporary file first, which is then hard-linked to the first free name (a link
     fails rather than replace an existing file), so a reader never sees half a file and nothing is
     clobbered, even by another knobtui exporting at the same moment. The file gets the user's usual
     permissions (0666 less the umask), like any file a shell command writes.
+
+    Past `max_bytes` it raises TooBig, and Stopped when `stop()` turns true; either way no file is left
+    behind.
     """
     folder = Path(directory)
     fd, tmp = _new_temporary(folder, stem)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            for chunk in _chunks(lines):
+                if stop is not None and stop():
+                    raise Stopped()
+                data = chunk.encode("utf-8")
+                size += len(data)
+                if max_bytes is not None and size > max_bytes:
+                    raise TooBig(max_bytes)
+                out.write(data)
             out.flush()
             os.fsync(out.fileno())
         for n in range(1, 100_000):
@@ -176,13 +228,27 @@ def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str, te
                 os.link(tmp, target)
             except FileExistsError:
                 continue
-            return target
+            return target, size
         raise FileExistsError(f"no free name for {stem}-NNN.{suffix} in {folder}")
     finally:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def _chunks(lines: Iterable[str]) -> Iterator[str]:
+    """Lines joined into pieces of about CHUNK characters (one write, one stop check, each)."""
+    batch: list[str] = []
+    n = 0
+    for line in lines:
+        batch.append(line)
+        n += len(line)
+        if n >= CHUNK:
+            yield "".join(batch)
+            batch, n = [], 0
+    if batch:
+        yield "".join(batch)
 
 
 def _new_temporary(folder: Path, stem: str) -> tuple[int, Path]:
@@ -202,10 +268,31 @@ def _new_temporary(folder: Path, stem: str) -> tuple[int, Path]:
     raise FileExistsError(f"no free temporary name for {stem} in {folder}")
 
 
-def export_session(session: Session, fmt: str, directory: str | os.PathLike[str], stem: str) -> Path:
-    """The session's every iteration, with the knobs each was taken under, as a new CSV or JSONL file."""
-    if fmt not in ("csv", "jsonl"):
-        raise ValueError(f"format: {fmt!r} is not one of csv, jsonl")
-    buf = io.StringIO()
-    write_records(fmt, session, buf, with_knobs=True)
-    return write_new_file(directory, stem, fmt, buf.getvalue())
+EXPORT_FORMATS = ("csv", "jsonl")
+
+
+def export_lines(session: Session, fmt: str) -> Iterator[str]:
+    """The session's every iteration, with the knobs each was taken under, as CSV or JSON lines."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    return record_lines(fmt, session, with_knobs=True)
+
+
+def export_session(session: Session, fmt: str, directory: str | os.PathLike[str], stem: str,
+                   max_bytes: int | None = None, stop: Callable[[], bool] | None = None) -> tuple[Path, int]:
+    """The session's every iteration, with its knobs, as a new CSV or JSONL file: its path and size.
+    Streamed (see stream_new_file), so it may run in a thread on a copy of the session."""
+    return stream_new_file(directory, stem, fmt, export_lines(session, fmt), max_bytes, stop)
+
+
+def estimate_export_bytes(session: Session, fmt: str, samples: int = 200) -> int:
+    """About how many bytes export_session would write: the lines of `samples` iterations spread evenly
+    over the history, scaled up. Cheap at any length; for the message while a long export is written."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    n = session.iteration
+    picks = sorted({1 + (n - 1) * k // max(1, samples - 1) for k in range(min(samples, n))})
+    lines = _table_lines(fmt, session, (session.record(i) for i in picks), with_knobs=True)
+    header = len(next(lines).encode()) if fmt == "csv" else 0
+    sample = sum(len(line.encode()) for line in lines)
+    return header + (round(sample * n / len(picks)) if picks else 0)

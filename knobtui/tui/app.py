@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from typing import TYPE_CHECKING
 
 from rich.errors import MarkupError
@@ -21,17 +24,22 @@ from textual.widgets import Header, Static
 from ..learning import (DEFAULT_TOLERANCE, KNOB_LABELS, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Session,
                         get_preset, parse_number)
 from ..learning.lesson import Lesson, LessonSnapshot, lesson_snapshots, state_from_snapshot
+from ..learning.session import DEFAULT_FAST_FORWARD_LIMIT
 from ..learning.view import View, make_view, nudge
-from ..records import export_session, write_new_file
+from ..records import TooBig, estimate_export_bytes, export_session, write_new_file
+from .crash import CRASH_LOG_ENV, CrashReport
 from .follow import RelayLink
 from .glyphs import glyphs
 from .keys import FOLLOWER_ACTIONS, bar_entries, bindings
 from .layout import MIN_WIDTH, plan
+from .limits import FileQuota, Limits, human_bytes, is_served
 from .themes import DEFAULT_THEME, load_themes, remember_theme, theme_names
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
 from .widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from ..cli import Start
 
 STOPS = ("converged", "overflow", "stuck", "oscillating")
@@ -42,6 +50,9 @@ FRAME_RATE = 30
 """Autoplay redraws at most this often; faster speeds take several iterations per frame."""
 UNDO_DEPTH = 20
 """Presets, resets and method switches that `u` can take back."""
+EXPORT_AT_ONCE = 250_000
+"""An export estimated at up to this many bytes (about 1,700 iterations, ~20 ms) is written at once; a
+longer one in a thread."""
 KEPT_THEMES = frozenset({DEFAULT_THEME, "textual-ansi"})
 """Textual's own themes kept: the default, and the one Textual itself falls back on. The others define
 none of knobtui's colours, so they are not offered."""
@@ -98,8 +109,15 @@ class KnobApp(App[None]):
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
                  remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset(),
-                 lesson: Lesson | None = None, link: tuple[str, str, str] | None = None) -> None:
+                 lesson: Lesson | None = None, link: tuple[str, str, str] | None = None,
+                 limits: Limits | None = None) -> None:
         super().__init__()
+        self.limits = Limits.from_env(os.environ) if limits is None else limits
+        """What this session may hold and write (a visitor of `knobtui serve` has ceilings)."""
+        self.files = FileQuota(self.limits)
+        """The files this session has written, against its limits."""
+        self._exporting: str | None = None  # what a long export being written in a thread is writing
+        self._resumed = False  # a presenter adopts the room's state once, at connect
         self.link = RelayLink(*link) if link else None
         self.following = bool(self.link and not self.link.presenter)
         self._latest_state: dict[str, object] | None = None
@@ -126,6 +144,15 @@ class KnobApp(App[None]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_DEFAULTS)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux one that survives bytes that are not UTF-8
+        (tui/driver.py). A driver chosen through TEXTUAL_DRIVER (textual-serve's) is left alone."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
+            from .driver import TolerantLinuxDriver
+            return TolerantLinuxDriver
+        return driver
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -184,7 +211,7 @@ class KnobApp(App[None]):
     async def _relay(self) -> None:
         assert self.link is not None
         try:
-            await self.link.run(self._on_relay)
+            await self.link.run(self.relay_message)
         except OSError as exc:
             self.say(f"cannot reach the presenter's relay: {exc}", severity="error")
         if self.link.presenter:
@@ -192,25 +219,65 @@ class KnobApp(App[None]):
         else:
             self._set_following(False, "the presenter's relay has gone: playing alone")
 
-    def _on_relay(self, message: dict[str, object]) -> None:
+    def relay_message(self, message: dict[str, object]) -> None:
+        """A message from the relay: the number of followers, or a state (a follower becomes it while it
+        follows; a presenter adopts the first one, the room's, when it connects)."""
         if "followers" in message:
             n = message["followers"]
             self.link_status = f"presenting to {n} follower{'s' if n != 1 else ''}"
         state = message.get("state")
         if isinstance(state, dict):
+            if self.link is not None and self.link.presenter:
+                self.resume_room(state)
+                return
             self._latest_state = state
             if self.following:
-                self._apply_state(state)
+                self._follow_state(state)
 
-    def _apply_state(self, state: dict[str, object]) -> None:
-        """Become the presenter's state: the same session, preset, hidden knobs and lesson note."""
+    def _follow_state(self, state: dict[str, object]) -> None:
+        problem = self._apply_state(state)
+        if problem is not None:
+            self.link_status = f"cannot follow: {problem}"
+
+    def resume_room(self, state: dict[str, object]) -> bool:
+        """A presenter who reconnects: the relay's first message is the room's latest state. Become it
+        (as a follower would), then present on from there. Only once, at connect: after that the
+        presenter's own keys are the room's state. True if adopted."""
+        if self._resumed:
+            return False
+        self._resumed = True
+        self._stop_play()
+        problem = self._apply_state(state)
+        if problem is not None:
+            self.link_status = f"presenting (could not resume the room: {problem})"
+            return False
+        self._match_lesson_step()
+        self.link_status = f"presenting (resumed at iteration {self.session.iteration})"
+        return True
+
+    def _match_lesson_step(self) -> None:
+        """After resuming, `n` goes on from the lesson step the room was at (found by its heading)."""
+        if self.lesson is None:
+            return
+        for index in range(len(self.lesson.steps)):
+            if self._lesson_heading(index) == self.lesson_heading:
+                self.lesson_index = index
+                return
+
+    def _apply_state(self, state: dict[str, object]) -> str | None:
+        """Become the presenter's state: the same session, preset, hidden knobs and lesson note; what is
+        wrong with the state if it cannot (nothing changes then)."""
         before = [(seg.start, seg.method, seg.knobs) for seg in self.session.segments]
         was = self.session.iteration
+        recipe = state.get("recipe")
+        iteration = recipe.get("iteration") if isinstance(recipe, dict) else None
+        ceiling = self.limits.max_history
+        if isinstance(iteration, int) and ceiling is not None and iteration > ceiling:
+            return f"iteration {iteration:,} is past the {ceiling:,} this session keeps"
         try:
-            self.session.follow(state["recipe"])  # type: ignore[arg-type]
-        except (KeyError, ValueError, TypeError) as exc:
-            self.link_status = f"cannot follow: {exc}"
-            return
+            self.session.follow(recipe)  # type: ignore[arg-type]
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            return str(exc)
         after = [(seg.start, seg.method, seg.knobs) for seg in self.session.segments]
         # The log can only be extended in place when what it shows is still history: same stretches
         # so far, and this simulator was not past the point where the presenter's new stretch begins.
@@ -221,6 +288,7 @@ class KnobApp(App[None]):
         self.lesson_heading = str(state.get("lesson_heading", ""))
         self.lesson_note = str(state.get("lesson_note", ""))
         self._publish(rebuild_log=not extends)
+        return None
 
     def _send_state(self) -> None:
         if self.link is not None and self.link.presenter:
@@ -248,7 +316,7 @@ class KnobApp(App[None]):
         self._stop_play()
         self._set_following(True, "following the presenter (d: play alone)")
         if self._latest_state is not None:
-            self._apply_state(self._latest_state)
+            self._follow_state(self._latest_state)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While following, keys that would change the state are off (d detaches to use them)."""
@@ -286,10 +354,14 @@ class KnobApp(App[None]):
         if KNOB_NAMES[self.selected] in state.hidden:
             self.action_select(1)
         self.knob_message = ""
-        self.lesson_heading = f"{self.lesson.title} {self.glyphs.sep} step {index + 1} of {len(self.lesson.steps)}"
+        self.lesson_heading = self._lesson_heading(index)
         self.lesson_note = state.note
         self._publish(rebuild_log=True)
         self._fit(self.size.width, self.size.height)
+
+    def _lesson_heading(self, index: int) -> str:
+        assert self.lesson is not None
+        return f"{self.lesson.title} {self.glyphs.sep} step {index + 1} of {len(self.lesson.steps)}"
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -318,9 +390,9 @@ class KnobApp(App[None]):
         self.query_one("#left").styles.width = p.knob_width
         self.query_one("#lesson").styles.height = p.lesson or "auto"
         if p.too_small:
-            self.query_one("#too-small", Static).update(
+            self.query_one("#too-small", Static).update(Text(
                 f"knobtui needs at least {MIN_WIDTH} x {p.min_height}: enlarge the terminal to {MIN_WIDTH} x "
-                f"{p.min_height} (it is {width} x {height} now).")
+                f"{p.min_height} (it is {width} x {height} now)."))
 
     # ---- the one way state reaches the screen ------------------------------------------------
     def _publish(self, rebuild_log: bool = False) -> None:
@@ -346,7 +418,16 @@ class KnobApp(App[None]):
             log.extend(s.records(first, it), s.record(first - 1).error if first > 1 else None)
 
     # ---- stepping ----------------------------------------------------------------------------
+    def _history_full(self) -> bool:
+        """At the session's ceiling of iterations (served sessions have one): say so, and True."""
+        if self.limits.history_room(self.session.iteration) == 0:
+            self.say(self.limits.history_full(), severity="warning")
+            return True
+        return False
+
     def action_step(self) -> None:
+        if self._history_full():
+            return
         if self.session.step() is None:
             self.say(self.session.status.text, title="Cannot step", severity="warning")
         self._publish()
@@ -357,10 +438,16 @@ class KnobApp(App[None]):
 
     def action_fast_forward(self) -> None:
         self._stop_play()
-        ff = self.session.fast_forward()  # up to DEFAULT_FAST_FORWARD_LIMIT iterations
+        room = self.limits.history_room(self.session.iteration)
+        if self.session.converged_at is None and self._history_full():
+            return
+        limit = DEFAULT_FAST_FORWARD_LIMIT if room is None else min(room, DEFAULT_FAST_FORWARD_LIMIT)
+        ff = self.session.fast_forward(limit)
         self._publish()
         if ff.stop == "already":
             self.say(f"already {self.session.status.text}", "fast-forward")
+        elif ff.stop == "limit" and ff.steps == room:
+            self._history_full()
         elif ff.stop == "limit":
             self.say(f"{ff.steps} iterations, not converged yet", "fast-forward")
         else:
@@ -436,14 +523,12 @@ class KnobApp(App[None]):
         return display
 
     def action_command_palette(self) -> None:
-        """ctrl+p: Textual's command palette; in ASCII mode one without its emoji, ellipsis and block rules."""
-        if not self.ascii:
-            super().action_command_palette()
-            return
+        """ctrl+p: Textual's command palette (one that survives keys queued behind the one that closes it);
+        in ASCII mode one without its emoji, ellipsis and block rules."""
         from textual.command import CommandPalette
-        from .screens.plain import PlainCommandPalette
+        from .screens.plain import PlainCommandPalette, SafeCommandPalette
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(PlainCommandPalette())
+            self.push_screen(PlainCommandPalette() if self.ascii else SafeCommandPalette(id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own theme picker would offer themes without knobtui's colours: ours are "Theme: ..."
@@ -472,6 +557,8 @@ class KnobApp(App[None]):
         if self.session.status.kind in STOPS:
             self.say(f"nothing to play: {self.session.status.text}", title="Play")
             return
+        if self._history_full():
+            return
         rate = SPEEDS[self.speed]
         ticks = min(rate, FRAME_RATE)
         self._per_tick = max(1, round(rate / ticks))
@@ -493,11 +580,19 @@ class KnobApp(App[None]):
         if s.status.kind in STOPS:
             self._stop_play()
             return
+        room = self.limits.history_room(s.iteration)
+        if room == 0:
+            self._stop_play()
+            self._history_full()
+            return
         before = s.iteration
-        ff = s.fast_forward(self._per_tick)
+        ff = s.fast_forward(self._per_tick if room is None else min(room, self._per_tick))
         if s.iteration == before or ff.stop != "limit" or s.status.kind in STOPS:
             self._stop_play()
         self._publish()
+        if self.limits.history_room(s.iteration) == 0:
+            self._stop_play()
+            self._history_full()
 
     # ---- knobs -------------------------------------------------------------------------------
     def action_select(self, change: int) -> None:
@@ -546,21 +641,86 @@ class KnobApp(App[None]):
         self._publish()
 
     # ---- writing down ------------------------------------------------------------------------
+    def _file_stem(self) -> str:
+        """knobtui-<preset>; never a path (a follower's preset name comes from elsewhere)."""
+        return f"knobtui-{self.preset if self.preset in PRESETS else 'session'}"
+
+    def _file_refused(self, title: str, size: int | None = None, about: bool = False) -> bool:
+        """Say why another file (of `size` bytes) cannot be written now, if it cannot; True then."""
+        if self._exporting is not None:
+            self.say(f"still writing the last export ({self._exporting})", title=title, severity="warning")
+            return True
+        refusal = self.files.refusal(size, about)
+        if refusal is not None:
+            self.say(refusal, title=title, severity="warning")
+            return True
+        return False
+
     def action_export(self, fmt: str) -> None:
-        """Write every iteration (and the knobs it was taken under) to a new file in the current directory."""
+        """Write every iteration (and the knobs it was taken under) to a new file in the current directory.
+
+        A short history is written at once. A long one is written in a thread, from a copy of the
+        session, a line at a time (2.5 million iterations are 741 MB of JSON lines): the keys keep
+        working, and the message says how big it will be. A served session writes only what its
+        quota has left, and says what is left."""
+        if self._file_refused("Export"):
+            return
+        session = self.session
+        estimate = estimate_export_bytes(session, fmt)
+        left = self.files.bytes_left
+        if left is not None and estimate > left * 1.1:  # clearly too big: refuse before writing any of it
+            self._file_refused("Export", estimate, about=True)
+            return
+        stem = self._file_stem()
+        if estimate <= EXPORT_AT_ONCE:
+            try:
+                path, size = export_session(session, fmt, Path.cwd(), stem, max_bytes=left)
+            except TooBig:
+                self.say(self.files.too_big(), title="Export", severity="warning")
+                return
+            except (OSError, ValueError) as exc:
+                self.say(f"could not export: {exc}", title="Export", severity="error")
+                return
+            self._exported(path, size, session.iteration)
+            return
+        self._exporting = f"about {human_bytes(estimate)} ({session.iteration:,} iterations)"
+        self.say(f"writing {self._exporting} to a new file in {Path.cwd()}", title="Export")
+        self.run_worker(self._export_in_thread(session.copy(), fmt, stem, left), group="export")
+
+    async def _export_in_thread(self, session: Session, fmt: str, stem: str, left: int | None) -> None:
+        stop = threading.Event()
         try:
-            path = export_session(self.session, fmt, Path.cwd(), f"knobtui-{self.preset}")
+            path, size = await asyncio.to_thread(export_session, session, fmt, Path.cwd(), stem, left, stop.is_set)
+        except asyncio.CancelledError:  # the app is closing: the thread stops at its next piece, leaving no file
+            stop.set()
+            raise
+        except TooBig:
+            self.say(self.files.too_big(), title="Export", severity="warning")
+            return
         except (OSError, ValueError) as exc:
             self.say(f"could not export: {exc}", title="Export", severity="error")
             return
-        self.say(f"{self.session.iteration} iterations written to {path}", title="Export")
+        finally:
+            self._exporting = None
+        self._exported(path, size, session.iteration)
+
+    def _exported(self, path: Path, size: int, iterations: int) -> None:
+        self.files.spend(size)
+        left = self.files.left()
+        self.say(f"{iterations} iteration{'s' if iterations != 1 else ''} written to {path} "
+                 f"({human_bytes(size)}{'; ' + left if left else ''})", title="Export")
 
     def action_screenshot(self) -> None:
+        svg = self.export_screenshot()
+        size = len(svg.encode("utf-8"))
+        if self._file_refused("Screenshot", size):
+            return
         try:
-            path = write_new_file(Path.cwd(), f"knobtui-{self.preset}", "svg", self.export_screenshot())
+            path = write_new_file(Path.cwd(), self._file_stem(), "svg", svg)
         except OSError as exc:
             self.say(f"could not save a screenshot: {exc}", title="Screenshot", severity="error")
             return
+        self.files.spend(size)
         self.say(f"saved {path}", title="Screenshot")
 
     # ---- looks -------------------------------------------------------------------------------
@@ -620,12 +780,36 @@ class KnobApp(App[None]):
 def run_app(start: Start, theme: str | None = None, ascii: bool = False,
             hidden: frozenset[str] = frozenset(), lesson: Lesson | None = None,
             link: tuple[str, str, str] | None = None) -> int:
-    """Run the simulator in this terminal; the exit status. The theme chosen is remembered for next time."""
+    """Run the simulator in this terminal; the exit status. The theme chosen is remembered for next time.
+
+    In a visitor's simulator (`knobtui serve` sets KNOBTUI_SERVED=1) a crash is not Textual's traceback
+    on the visitor's screen but a short apology, with the details appended to the file KNOBTUI_CRASH_LOG
+    names (tui/crash.py), and exit status 1; the session has the served limits (tui/limits.py), and the
+    theme a visitor picks is not remembered for everyone else."""
     if theme is not None and theme not in theme_names():
         theme = None  # a remembered theme that no longer ships
-    app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden, lesson=lesson, link=link)
-    app.run()
-    return app.return_code or 0
+    served = is_served(os.environ)
+    if not served:
+        app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden, lesson=lesson, link=link)
+        app.run()
+        return app.return_code or 0
+    report = CrashReport(os.environ.get(CRASH_LOG_ENV) or None)
+    code: int | None = None
+    try:
+        app = KnobApp(start, theme=theme, ascii=ascii, hidden=hidden, lesson=lesson, link=link)
+        app.error_console = report.console  # Textual prints a crash's traceback here, after restoring the terminal
+        app.run()
+        code = app.return_code
+        if report.crashed:  # Python's own traceback first (Textual's report, with locals, follows)
+            first = getattr(app, "_exception", None)  # Textual keeps the first unhandled exception here
+            if isinstance(first, BaseException):
+                report.add_exception(first, before=True)
+    except Exception as exc:  # escaped Textual altogether (it restores the terminal on the way out)
+        report.add_exception(exc)
+    if report.crashed:
+        report.finish()
+        return 1
+    return code or 0
 
 
 __all__ = ["KNOB_LABELS", "KnobApp", "run_app"]

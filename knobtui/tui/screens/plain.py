@@ -5,9 +5,12 @@ Borders and rules are CSS (ascii.tcss); these are the characters CSS cannot reac
 
 from __future__ import annotations
 
+from textual import on
 from textual.command import CommandList, CommandPalette, SearchIcon
+from textual.message import Message
 from textual.scrollbar import ScrollBarRender
 from textual.widget import Widget
+from textual.widgets import Button, Input, OptionList
 
 
 class PlainScrollBarRender(ScrollBarRender):
@@ -23,7 +26,25 @@ def plain_scrollbars(widget: Widget) -> None:
     widget.horizontal_scrollbar.renderer = PlainScrollBarRender
 
 
-class PlainCommandPalette(CommandPalette):
+class SafeCommandPalette(CommandPalette):
+    """Textual's command palette, but what was already queued when it closed is dropped.
+
+    Ctrl+P then two Enters in one read (a paste, a fast client over SSH) queue two selections before
+    the first is handled; the first closes the palette and runs the command, and Textual 8.2.8 then
+    handles the second too: it dismisses the palette again, pops the last screen off the stack and
+    ends the app with ScreenStackError (and would run the command twice).
+    """
+
+    @on(Input.Submitted)
+    @on(OptionList.OptionSelected)
+    @on(Button.Pressed)
+    def _drop_when_closed(self, event: Message) -> None:
+        if not self.is_active:  # already dismissed: CommandPalette's own handlers must not see this
+            event.stop()
+            event.prevent_default()
+
+
+class PlainCommandPalette(SafeCommandPalette):
     """Textual's command palette without the magnifier emoji, the ellipsis or the eighth-block list scrollbar.
 
     Its ▔ ▁ rules are `hkey` borders, replaced in ascii.tcss.

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
 from textual.widget import Widget
@@ -105,6 +106,8 @@ class KnobPanel(Vertical):
     ascii: var[bool] = var(False)
     """Draw with plain ASCII."""
 
+    _subtitle = ""
+
     def compose(self) -> ComposeResult:
         yield KnobRows().data_bind(KnobPanel.view, KnobPanel.selected, KnobPanel.hidden, KnobPanel.ascii)
         yield Input(id="knob-editor", select_on_focus=True, disabled=True)
@@ -118,11 +121,13 @@ class KnobPanel(Vertical):
         # the preset the knobs came from, on the panel's lower edge (set only when it changes: a border
         # title repaints the whole panel)
         preset = f"preset {view.preset}" if view is not None else ""
-        if self.border_subtitle != preset:
-            self.border_subtitle = preset
+        if preset != self._subtitle:
+            self._subtitle = preset
+            self.border_subtitle = Content(preset)  # plain text: a follower's preset name comes from elsewhere
 
     def watch_message(self, message: str) -> None:
-        self.query_one("#knob-message", Static).update(message)
+        # never markup: the message quotes what was typed ('[/x]' would raise, '[@click=...]' would act)
+        self.query_one("#knob-message", Static).update(Text(message))
 
     @property
     def editing(self) -> bool:

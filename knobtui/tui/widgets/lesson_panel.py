@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.content import Content
 from textual.reactive import var
 from textual.widgets import Static
 
@@ -20,10 +21,13 @@ class LessonPanel(Static):
     heading: var[str] = var("")
     """'title · step k of n' (empty: no lesson)."""
 
+    _title = ""
+
     def _show(self) -> None:
         self.set_class(bool(self.heading or self.note), "-shown")
-        if self.border_title != self.heading:
-            self.border_title = self.heading
+        if self.heading != self._title:  # set only when it changes: a border title repaints the panel
+            self._title = self.heading
+            self.border_title = Content(self.heading)  # plain text: a lesson file's title is not markup
         self.update(Text(self.note))
 
     def watch_note(self) -> None:
