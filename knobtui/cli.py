@@ -104,6 +104,9 @@ def build_parser() -> _Parser:
     serve.add_argument("--cold-start", action="store_true",
                        help="start every simulator as a fresh Python instead of forking a warm one "
                             "(slower arrivals; for comparison and debugging)")
+    serve.add_argument("--private-followers", action="store_true",
+                       help="give every follower a simulator of its own instead of shared views "
+                            "(uses far more CPU and memory; for comparison)")
     serve.add_argument("--presenter-user", default="teacher", metavar="NAME",
                        help="the user name the presenter logs in with (default teacher); "
                             "every other name follows with no password")
@@ -268,7 +271,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         login_timeout=_positive("login-timeout", args.login_timeout, whole=False),
         rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,
         presenter_keys=presenter_keys, presenter_password=os.environ.get("KNOBTUI_PRESENTER_PASSWORD") or None,
-        presenter_user=user, lesson=args.lesson, warm=not args.cold_start)
+        presenter_user=user, lesson=args.lesson, warm=not args.cold_start,
+        shared_views=not args.private_followers)
     import asyncio
     try:
         return asyncio.run(serve(options))

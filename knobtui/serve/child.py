@@ -191,15 +191,17 @@ class Spawner:
                 future.set_exception(OSError("the spawner exited"))
         self._waiting.clear()
 
-    async def spawn(self, args: Sequence[str], env: dict[str, str], cols: int, rows: int, cwd: str) -> Child:
-        """A warm child running `knobtui ARGS` on a new pty of the given size."""
+    async def spawn(self, args: Sequence[str], env: dict[str, str], cols: int, rows: int, cwd: str,
+                    nice: int = 0) -> Child:
+        """A warm child running `knobtui ARGS` on a new pty of the given size (at `nice` priority)."""
         if self._sock is None:
             raise OSError("the spawner is not running")
         master, slave = os.openpty()
         try:
             set_size(master, cols, rows)
             self._next += 1
-            request = json.dumps({"id": self._next, "args": list(args), "env": env, "cwd": cwd}).encode()
+            request = json.dumps({"id": self._next, "args": list(args), "env": env, "cwd": cwd,
+                                  "nice": nice}).encode()
             future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
             self._waiting[self._next] = future
             fds = array.array("i", [slave])

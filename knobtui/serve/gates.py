@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..tui.follow import REJOIN_STATUS  # noqa: F401 (the server's side of the same agreement)
+
 MAX_COLS, MAX_ROWS = 500, 200
 """The largest terminal a visitor's simulator gets: a 10000x10000 request grew one child to 2.5 GB."""
 
@@ -72,6 +74,7 @@ class EndKind(enum.Enum):
     """Why a session ended; whether the server ended it decides the goodbye and the exit status."""
 
     EXITED = "the simulator exited"  # q, or the child ended on its own: its status is the session's
+    QUIT = "the visitor quit"  # q in a shared view (there is no simulator of its own to restore the terminal)
     LEFT = "the visitor left"  # EOF, disconnect, a lost connection: nobody to say goodbye to
     IDLE = "idle"
     SHUTDOWN = "the server is shutting down"

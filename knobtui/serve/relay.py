@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 
 MAX_LINE = 16 * 1024 * 1024  # a recipe grows ~130 bytes per knob change after a step
 PREFIX = "knobtui-relay-"
@@ -141,8 +142,17 @@ class Relay:
                 return True
         return False
 
+    audience: Callable[[], int] | None = None
+    """How many people follow, when the server knows better than the relay's connections (shared views:
+    one renderer's connection serves many followers)."""
+
+    def announce(self) -> None:
+        """Tell the presenters how many follow (the server calls it when people come and go)."""
+        self._count_changed()
+
     def _count_changed(self) -> None:
-        line = (json.dumps({"followers": len(self.followers)}) + "\n").encode()
+        n = self.audience() if self.audience is not None else len(self.followers)
+        line = (json.dumps({"followers": n}) + "\n").encode()
         for writer in list(self.presenters):
             if not writer.is_closing():
                 writer.write(line)  # tiny; a presenter reads its socket all the time

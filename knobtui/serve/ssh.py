@@ -31,14 +31,17 @@ from pathlib import Path
 import asyncssh
 
 from .child import Child, Spawner, python_command, start_direct
-from .gates import (TERMINAL_RESET, Addresses, AuthPolicy, End, EndKind, RateLimitedLog, cap_size, clean,
+from .gates import (REJOIN_STATUS, TERMINAL_RESET, Addresses, AuthPolicy, End, EndKind, RateLimitedLog, cap_size, clean,
                     describe, terminal_type)
 from .keys import default_host_key_path, load_or_create_host_key, read_authorized_keys
 from .relay import Relay, remove_stale
+from .room import RENDERER_NICE, Room, ViewKey
 
 DEFAULT_PORT = 2222
 PRIVATE_PREFIX = "knobtui-serve-"
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
+VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
+RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
 
@@ -71,6 +74,7 @@ class ServeOptions:
     lesson: str | None = None  # the presenter's lesson (everyone's, without a presenter)
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     warm: bool = True  # start simulators from the warm spawner
+    shared_views: bool = True  # followers watch shared renderers (False: a simulator each)
 
     @property
     def presenting(self) -> bool:
@@ -97,6 +101,10 @@ class Hub:
         self.authorized_keys = read_authorized_keys(options.authorized_keys) if options.authorized_keys else None
         self.spawner: Spawner | None = None
         self._crashes = 0
+        if self.relay is not None:
+            self.relay.audience = lambda: sum(1 for s in self.sessions if not s.presenter)
+        self.room: Room | None = (Room(self.start_renderer, log, lambda member: member.view_lost())  # type: ignore[attr-defined]
+                                  if self.relay is not None and options.shared_views else None)
 
     @property
     def closed(self) -> bool:
@@ -126,6 +134,8 @@ class Hub:
                 env[name] = value
         if self.relay is not None:
             env.update(self.relay.child_env(presenter))
+            if getattr(self, "room", None) is not None and not presenter:
+                env["KNOBTUI_ROOM"] = "1"  # `F` in a private simulator returns to the shared view
         return env
 
     async def start_spawner(self) -> None:
@@ -142,10 +152,23 @@ class Hub:
             return
         self.spawner = spawner
 
-    async def start_child(self, args: list[str], env: dict[str, str], cols: int, rows: int, cwd: str) -> Child:
+    async def start_renderer(self, key: ViewKey) -> Child:
+        """The simulator that draws one shared view: a follower at the view's size and terminal type."""
+        client = {"COLORTERM": key.colorterm, "NO_COLOR": key.no_color, "LANG": key.locale}
+        env = self.child_env(key.term, {k: v for k, v in client.items() if v}, presenter=False)
+        workdir = os.path.join(self.folder, f"view-{self._crashes}")
+        os.makedirs(workdir, mode=0o700, exist_ok=True)
+        env.update(HOME=workdir, XDG_CONFIG_HOME=workdir)
+        child = await self.start_child(self.child_args(False), env, key.cols, key.rows, workdir, nice=RENDERER_NICE)
+        log(f"shared view {key.cols}x{key.rows} term={clean(key.term)} pid={child.pid} "
+            f"views={len(self.room.views) if self.room else 0}")
+        return child
+
+    async def start_child(self, args: list[str], env: dict[str, str], cols: int, rows: int, cwd: str,
+                          nice: int = 0) -> Child:
         if self.spawner is not None and self.spawner.alive:
             try:
-                return await self.spawner.spawn(args, env, cols, rows, cwd)
+                return await self.spawner.spawn(args, env, cols, rows, cwd, nice=nice)
             except (OSError, asyncio.TimeoutError) as exc:
                 self.rare("spawner", f"the warm spawner failed ({clean(exc, 200)}); starting the slow way")
         return start_direct(python_command("-m", "knobtui", *args), env, cols, rows, cwd)
@@ -169,6 +192,8 @@ class Hub:
 
     async def end_all(self) -> None:
         await asyncio.gather(*(s.end(End(EndKind.SHUTDOWN)) for s in list(self.sessions)))
+        if self.room is not None:
+            await self.room.close()
 
     async def watch_idle(self) -> None:
         timeout = self.options.idle_timeout
@@ -176,7 +201,7 @@ class Hub:
             await asyncio.sleep(min(5.0, max(0.2, timeout / 4)))
             now = time.monotonic()
             for s in list(self.sessions):
-                if s.child is not None and now - s.last_activity > timeout:
+                if (s.child is not None or s.watching) and now - s.last_activity > timeout:
                     asyncio.ensure_future(s.end(End(EndKind.IDLE, f"for {timeout:g} s")))
 
     def close(self) -> None:
@@ -373,6 +398,8 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._workdir: str | None = None
         self._env: dict[str, str] = {}
         self._counted = False
+        self.watching = False  # a follower in a shared view (no simulator of its own)
+        self._resize_timer: asyncio.TimerHandle | None = None
 
     @property
     def counted(self) -> bool:
@@ -445,11 +472,66 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         hub.sessions.add(self)
         hub.addresses.get(self.address).simulators += 1
         self._counted = True
+        if hub.relay is not None:
+            hub.relay.announce()
         self._workdir = tempfile.mkdtemp(prefix="knobtui-visitor-")
         self._env = {**hub.child_env(term, chan.get_environment(), self.presenter), "HOME": self._workdir,
                      "XDG_CONFIG_HOME": self._workdir}  # a visitor's theme choice stays with the visitor
         self.asked_term = None if term == self.term else clean(self.term)
         self.term = term
+        if hub.room is not None and not self.presenter:
+            self._watch()
+            log(self._describe("connect", asked=self.asked, asked_term=self.asked_term,
+                               view=self._view_name(), sessions=len(hub.sessions), role=self.role))
+            return
+        asyncio.ensure_future(self._start())
+
+    # ---- a follower in a shared view ---------------------------------------------------------------
+    def _view_name(self) -> str:
+        view = self.hub.room.view_of(self) if self.hub.room is not None else None
+        return f"{view.key.cols}x{view.key.rows}" if view is not None else ""
+
+    def _watch(self) -> None:
+        """Join (or rejoin) the room's shared view for this terminal."""
+        assert self.hub.room is not None
+        self.watching = True
+        self.last_activity = time.monotonic()
+        self.hub.room.join(self, ViewKey.of(self.size, self._env))
+
+    def view_write(self, data: bytes) -> bool:
+        chan = self.chan
+        if chan is None or self._ending is not None:
+            return True
+        if chan.get_write_buffer_size() > VIEW_BACKLOG:
+            return False
+        self.last_activity = time.monotonic()  # a changing screen is not idle
+        self._say(chan, data)
+        return True
+
+    def view_lost(self) -> None:
+        """The view's renderer ended (not by us): join a fresh one."""
+        if self.watching and self._ending is None:
+            self._watch()
+
+    def _view_keys(self, data: bytes) -> None:
+        """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone; the view belongs to the room."""
+        for byte in data:
+            if byte in (ord("q"), 0x03):
+                asyncio.ensure_future(self.end(End(EndKind.QUIT)))
+                return
+            if byte == ord("d"):
+                self._detach()
+                return
+
+    def _detach(self) -> None:
+        """A private simulator of one's own, from the presenter's state (`F` in it comes back)."""
+        assert self.hub.room is not None
+        self.hub.room.leave(self)
+        self.watching = False
+        self._env["KNOBTUI_START_DETACHED"] = "1"
+        self._pending.clear()
+        if self.chan is not None:
+            self._say(self.chan, b"\x1b[0m\x1b[2J\x1b[H")
         asyncio.ensure_future(self._start())
 
     async def _start(self) -> None:
@@ -477,6 +559,9 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         # Textual's input reader ends the app on one invalid UTF-8 byte (a Latin-1 terminal typing é):
         # invalid bytes become U+FFFD here, before they reach the simulator.
         clean_bytes = self._decoder.decode(data).encode("utf-8")
+        if self.watching:
+            self._view_keys(clean_bytes)
+            return
         if len(self._pending) + len(clean_bytes) > INPUT_BACKLOG:
             self.hub.rare(f"backlog {id(self)}", f"dropped keys from {clean(self.address)}: "
                           "its simulator is not reading them")
@@ -489,6 +574,15 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             self._set_size(width, height)
             if self.child is not None:
                 self.child.resize(*self.size)
+            elif self.watching:  # another view, once the size holds still (a drag passes many sizes)
+                if self._resize_timer is not None:
+                    self._resize_timer.cancel()
+                self._resize_timer = asyncio.get_running_loop().call_later(RESIZE_SETTLE, self._rewatch)
+
+    def _rewatch(self) -> None:
+        self._resize_timer = None
+        if self.watching and self._ending is None:
+            self._watch()
 
     def break_received(self, msec: int) -> bool:
         return False
@@ -510,6 +604,8 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def resume_writing(self) -> None:
         self._start_reading()
+        if self.watching and self.hub.room is not None:
+            self.hub.room.drained(self)
 
     def _start_reading(self) -> None:
         if not self._reading and self.child is not None and self.child.fd >= 0 and self._ending is None:
@@ -532,7 +628,7 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             data = b""
         if not data:
             self._stop_reading()
-            asyncio.ensure_future(self.end(End(EndKind.EXITED)))
+            asyncio.ensure_future(self._child_exited())
             return
         self.last_activity = time.monotonic()  # a changing screen (presenter, autoplay) is not idle
         if self.chan is not None:
@@ -562,6 +658,22 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             asyncio.get_running_loop().remove_writer(child.fd)
         self._flush_input()
 
+    async def _child_exited(self) -> None:
+        """The simulator ended: the session ends with its status, or `F` took the follower back to the room."""
+        child = self.child
+        if child is not None and self.hub.room is not None and not self.presenter and self._ending is None:
+            if child.fd >= 0:
+                asyncio.get_running_loop().remove_writer(child.fd)
+            self._drain_output(child)
+            status = await child.end()
+            if status == REJOIN_STATUS and self._ending is None:
+                self.child = None
+                self._env.pop("KNOBTUI_START_DETACHED", None)
+                self._watch()
+                return
+            child.status = status
+        await self.end(End(EndKind.EXITED))
+
     # ---- ending --------------------------------------------------------------------------------
     async def end(self, end: End) -> None:
         """End the session once: the visitor's terminal restored if the server ended it, the child reaped,
@@ -580,8 +692,16 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                     asyncio.get_running_loop().remove_writer(child.fd)
                     if end.kind is EndKind.EXITED:
                         self._drain_output(child)
-            if end.kind.by_server and chan is not None and child is not None:
-                self._say(chan, (TERMINAL_RESET + f"\r\n{end.goodbye()}\r\n").encode())
+            if self._resize_timer is not None:
+                self._resize_timer.cancel()
+            watching, self.watching = self.watching, False
+            if watching and self.hub.room is not None:
+                self.hub.room.leave(self)
+            if chan is not None and (child is not None or watching):
+                if end.kind.by_server:
+                    self._say(chan, (TERMINAL_RESET + f"\r\n{end.goodbye()}\r\n").encode())
+                elif end.kind is EndKind.QUIT:
+                    self._say(chan, TERMINAL_RESET.encode())
             if child is not None:
                 status = await child.end()
             if end.kind.by_server:
@@ -595,12 +715,14 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                 self.hub.sessions.discard(self)
                 self.hub.addresses.get(self.address).simulators -= 1
                 self._counted = False
+                if self.hub.relay is not None:
+                    self.hub.relay.announce()
             if self.hub.relay is not None:
                 self.hub.relay.revoke(self._env)
             crash_log = self._env.get("KNOBTUI_CRASH_LOG")
             if crash_log and os.path.exists(crash_log):
                 self.hub.report_crash(crash_log, f"{clean(self.address)} user={clean(self.username)!r}")
-            if child is not None:
+            if child is not None or watching:
                 log(self._describe("disconnect", duration=f"{time.monotonic() - self.started:.1f}s",
                                    status=status, role=self.role) + f" ({end})")
         finally:

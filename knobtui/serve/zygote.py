@@ -63,6 +63,9 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
         if slave > 2:
             os.close(slave)
         os.chdir(str(request["cwd"]))
+        nice = request.get("nice")
+        if isinstance(nice, int) and 0 < nice <= 19:
+            os.nice(nice)
         env = request["env"]
         assert isinstance(env, dict)
         os.environ.clear()

@@ -28,7 +28,7 @@ from ..learning.session import DEFAULT_FAST_FORWARD_LIMIT
 from ..learning.view import View, make_view, nudge
 from ..records import TooBig, estimate_export_bytes, export_session, write_new_file
 from .crash import CRASH_LOG_ENV, CrashReport
-from .follow import RelayLink
+from .follow import REJOIN_STATUS, RelayLink
 from .glyphs import glyphs
 from .keys import FOLLOWER_ACTIONS, bar_entries, bindings
 from .layout import MIN_WIDTH, plan
@@ -118,6 +118,10 @@ class KnobApp(App[None]):
         """The files this session has written, against its limits."""
         self._exporting: str | None = None  # what a long export being written in a thread is writing
         self._resumed = False  # a presenter adopts the room's state once, at connect
+        # A follower of `knobtui serve` who pressed d in the room's shared view gets this simulator: it
+        # starts from the presenter's state, alone; F ends it with REJOIN_STATUS, back to the shared view.
+        self._start_detached = os.environ.get("KNOBTUI_START_DETACHED") == "1"
+        self._room = os.environ.get("KNOBTUI_ROOM") == "1"
         self.link = RelayLink(*link) if link else None
         self.following = bool(self.link and not self.link.presenter)
         self._latest_state: dict[str, object] | None = None
@@ -233,6 +237,9 @@ class KnobApp(App[None]):
             self._latest_state = state
             if self.following:
                 self._follow_state(state)
+                if self._start_detached:
+                    self._start_detached = False
+                    self._set_following(False, "playing alone (F: back to the room)")
 
     def _follow_state(self, state: dict[str, object]) -> None:
         problem = self._apply_state(state)
@@ -303,6 +310,11 @@ class KnobApp(App[None]):
         self.refresh_bindings()
         self._show_keys()
 
+    def action_repaint(self) -> None:
+        """ctrl+l: draw every cell again (a follower joining a shared view of `knobtui serve` needs it)."""
+        self.screen.refresh()
+        self.refresh(repaint=True, layout=True)
+
     def action_detach(self) -> None:
         """d: stop following and play alone from here."""
         if self.link is None or self.link.presenter:
@@ -314,6 +326,9 @@ class KnobApp(App[None]):
         if self.link is None or self.link.presenter:
             return
         self._stop_play()
+        if self._room:  # the room's shared view shows the presenter; this private simulator ends
+            self.exit(return_code=REJOIN_STATUS)
+            return
         self._set_following(True, "following the presenter (d: play alone)")
         if self._latest_state is not None:
             self._follow_state(self._latest_state)

@@ -12,6 +12,10 @@ import json
 from collections.abc import Callable
 
 
+REJOIN_STATUS = 3
+"""A follower's private simulator exits with this when `F` asks to go back to the room's shared view."""
+
+
 def _parse(line: bytes) -> dict[str, object] | None:
     try:
         message = json.loads(line)

@@ -65,6 +65,7 @@ KEYS: tuple[Key, ...] = (
         "log", "pgup", rank=4, follower_ok=True),
     Key("pagedown", "log_page(1)", "", "", follower_ok=True),
     Key("home", "log_end(-1)", "", "", follower_ok=True),
+    Key("ctrl+l", "repaint", "", "redraw the whole screen", "ctrl+l", follower_ok=True),
     Key("end", "log_end(1)", "", "", follower_ok=True),
     Key("e", "export('csv')", "Export CSV", "export every iteration (with its knobs) as CSV / JSON lines to a new file here, never overwriting",
         "e / E", follower_ok=True),
