@@ -142,6 +142,18 @@ class Relay:
                 return True
         return False
 
+    hold: Callable[[Callable[[], None]], None] | None = None
+    """When set, a new state reaches the followers when this calls back (the server lets the presenter's
+    own frame out first: the screen the room looks at must not wait for the room's renderers)."""
+    _held = False
+
+    def _broadcast(self) -> None:
+        """The newest state to every follower (states that came while held are skipped: only the newest)."""
+        self._held = False
+        if self.latest is not None:
+            for slot in self.followers.values():
+                slot.put(self.latest)
+
     audience: Callable[[], int] | None = None
     """How many people follow, when the server knows better than the relay's connections (shared views:
     one renderer's connection serves many followers)."""
@@ -182,9 +194,12 @@ class Relay:
                 if message is None or not isinstance(message.get("state"), dict):
                     continue
                 self.latest_state = message["state"]
-                line = self.latest = _line({"state": self.latest_state})
-                for slot in self.followers.values():
-                    slot.put(line)
+                self.latest = _line({"state": self.latest_state})
+                if self.hold is None:
+                    self._broadcast()
+                elif not self._held:
+                    self._held = True
+                    self.hold(self._broadcast)
         except (ConnectionError, ValueError, RecursionError, asyncio.LimitOverrunError,
                 asyncio.IncompleteReadError, asyncio.CancelledError):
             pass

@@ -30,7 +30,7 @@ from .child import Child
 
 LADDER_COLS = (80, 100, 120, 160, 200)
 LADDER_ROWS = (24, 30, 40, 50, 60)
-RENDERER_NICE = 5  # renderers yield the CPU to the presenter's simulator
+RENDERER_NICE = 19  # renderers yield the CPU to the presenter's simulator (its screen is projected)
 REPAINT = b"\x0c"  # Ctrl+L: the simulator redraws its whole screen
 ENTER_VIEW = (
     "\x1b[?1049h"  # the alternate screen, as the simulator's own start does

@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,8 @@ DEFAULT_PORT = 2222
 PRIVATE_PREFIX = "knobtui-serve-"
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
 VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
+PRESENTER_QUIET = 0.012  # seconds of silence that end the presenter's frame
+PRESENTER_FIRST_CAP = 0.08  # the room waits at most this long for it
 RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
@@ -103,6 +106,9 @@ class Hub:
         self._crashes = 0
         if self.relay is not None:
             self.relay.audience = lambda: sum(1 for s in self.sessions if not s.presenter)
+            self.relay.hold = self._hold
+        self._release: Callable[[], None] | None = None
+        self._release_timers: list[asyncio.TimerHandle] = []
         self.room: Room | None = (Room(self.start_renderer, log, lambda member: member.view_lost())  # type: ignore[attr-defined]
                                   if self.relay is not None and options.shared_views else None)
 
@@ -203,6 +209,39 @@ class Hub:
             for s in list(self.sessions):
                 if (s.child is not None or s.watching) and now - s.last_activity > timeout:
                     asyncio.ensure_future(s.end(End(EndKind.IDLE, f"for {timeout:g} s")))
+
+    # ---- the presenter's frame first ----------------------------------------------------------------
+    # Measured (bench/bench_hall.py, 100 followers): when the room's renderers start drawing at the same
+    # moment as the presenter's simulator, the projected screen took 53 ms instead of 8 ms. So a new
+    # state goes to the room once the presenter's screen has gone quiet (its frame is out), at most
+    # PRESENTER_FIRST_CAP later.
+    def _hold(self, release: Callable[[], None]) -> None:
+        if not any(s.presenter and s.child is not None for s in self.sessions):
+            release()
+            return
+        self._release = release
+        loop = asyncio.get_running_loop()
+        self._release_timers.append(loop.call_later(PRESENTER_FIRST_CAP, self._let_go))
+
+    def presenter_drew(self) -> None:
+        """The presenter's simulator wrote: the room waits until it is quiet for PRESENTER_QUIET."""
+        if self._release is not None:
+            self._release_timers.append(asyncio.get_running_loop().call_later(PRESENTER_QUIET, self._quiet))
+            self._last_draw = time.monotonic()
+
+    _last_draw = 0.0
+
+    def _quiet(self) -> None:
+        if self._release is not None and time.monotonic() - self._last_draw >= PRESENTER_QUIET * 0.9:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        for timer in self._release_timers:
+            timer.cancel()
+        self._release_timers.clear()
+        release, self._release = self._release, None
+        if release is not None:
+            release()
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -633,6 +672,8 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self.last_activity = time.monotonic()  # a changing screen (presenter, autoplay) is not idle
         if self.chan is not None:
             self.chan.write(data)
+        if self.presenter:
+            self.hub.presenter_drew()
 
     def _flush_input(self) -> None:
         child = self.child

@@ -442,11 +442,16 @@ async def test_18_the_presenter_token_is_not_in_the_environment_and_the_relay_bo
         relay = next(line.split("relay ")[1].strip() for line in srv.lines if "relay " in line)
         deep = socket.socket(socket.AF_UNIX)
         deep.connect(relay)
-        deep.sendall(b"[" * 100000 + b"\n")  # a hello nested 100000 deep
-        await teacher.wait_for("presenting to 2 followers")
-        deep.sendall(b'{"state": ' * 50000 + b"\n")
+        deep.sendall(b"[" * 100000 + b"\n")  # a hello nested 100000 deep: taken as a follower's
+        deep.settimeout(30)
         teacher.press(b" ")
-        await student.wait_for("iteration 1 ")  # the relay still relays
+        await student.wait_for("iteration 1 ")
+        got = b""
+        while b'"iteration":1' not in got:  # the deep hello's connection is served the new state
+            got += await asyncio.get_running_loop().run_in_executor(None, deep.recv, 65536)
+        deep.sendall(b'{"state": ' * 50000 + b"\n")  # and a state nested 50000 deep is dropped
+        teacher.press(b" ")
+        await student.wait_for("iteration 2 ")  # the relay still relays
         deep.close()
         teacher.close()
         student.close()

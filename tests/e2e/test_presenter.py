@@ -116,7 +116,8 @@ async def test_a_stalled_follower_does_not_delay_the_presenter(
         raw = socket.socket(socket.AF_UNIX)
         raw.connect(relay_path)
         raw.sendall(json.dumps({"role": "follower"}).encode() + b"\n")  # joins, then never reads
-        await teacher.wait_for("presenting to 3 followers")
+        raw.settimeout(30)
+        assert raw.recv(65536).startswith(b'{"state"')  # joined: it was sent the room's state
         start = iteration(teacher)
         await steps(40)
         assert iteration(teacher) == start + 40
