@@ -25,62 +25,24 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import asyncssh
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import servekit  # noqa: E402
+
 SIZES = [(80, 24), (90, 28), (100, 30), (110, 35), (120, 40), (132, 43), (150, 45), (160, 50), (180, 55), (200, 60)]
 
 
-class Server:
+class Server(servekit.Server):
+    """The server with a presenter key (made here) for the presenter's client."""
+
     def __init__(self, tmp: Path, *args: str) -> None:
         self.key = asyncssh.generate_private_key("ssh-ed25519")
         (tmp / "keys").write_bytes(self.key.export_public_key())
-        cmd = [sys.executable, "-m", "knobtui", "serve", "--port", "0", "--host-key", str(tmp / "host"),
-               "--presenter-key", str(tmp / "keys"), "--rate-limit", "100000", "--max-per-address", "1000",
-               "--max-sessions", "1000", *args]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.port = 0
-        ready = threading.Event()
-
-        def read() -> None:
-            assert self.proc.stderr is not None
-            for line in self.proc.stderr:
-                m = re.search(r"listening on [\d.]+:(\d+)", line)
-                if m:
-                    self.port = int(m.group(1))
-                    ready.set()
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(60):
-            raise RuntimeError("the server did not start")
-
-    def pss_mb(self) -> float:
-        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
-        kids: dict[int, list[int]] = {}
-        for line in out.splitlines():
-            pid, ppid = map(int, line.split())
-            kids.setdefault(ppid, []).append(pid)
-        todo, total = [self.proc.pid], 0
-        while todo:
-            pid = todo.pop()
-            todo += kids.get(pid, [])
-            try:
-                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-            except OSError:
-                pass
-        return total / 1024
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        super().__init__(tmp, "--presenter-key", str(tmp / "keys"), *args)
 
 
 class Watcher:
@@ -143,6 +105,16 @@ async def audience(port: int, n: int, seconds: float) -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # the presenter is done
     await asyncio.sleep(seconds)
     print(json.dumps([{str(k): t for k, t in f.seen.items()} for f in followers]), flush=True)
+    alone = back = float("nan")
+    if followers[0].proc is not None:  # one follower plays alone (d), then comes back (F)
+        t0 = time.perf_counter()
+        followers[0].proc.stdin.write(b"d")
+        await followers[0].ready(b"playing alone", 30)
+        t1 = time.perf_counter()
+        followers[0].proc.stdin.write(b"F")
+        await followers[0].ready(b"following the presenter", 30)
+        alone, back = 1000 * (t1 - t0), 1000 * (time.perf_counter() - t1)
+    print(json.dumps({"alone": alone, "back": back}), flush=True)
     for f in followers:
         f.close()
 
@@ -168,12 +140,14 @@ async def hall(srv: Server, n: int, presses: int) -> dict[str, float]:
         presenter.proc.stdin.write(b" ")
         await asyncio.sleep(1.0)
     seen: list[dict[int, float]] = []
+    d_and_f = {"alone": float("nan"), "back": float("nan")}
     if crowd is not None:
         assert crowd.stdout is not None and crowd.stdin is not None
         crowd.stdin.write("done\n")
         crowd.stdin.flush()
         out = await asyncio.get_running_loop().run_in_executor(None, crowd.stdout.readline)
         seen = [{int(k): t for k, t in d.items()} for d in json.loads(out)]
+        d_and_f = json.loads(crowd.stdout.readline())
         crowd.wait()
     lat = [1000 * (f[k] - pressed[k]) for f in seen for k in pressed if k in f]
     own = [1000 * (presenter.seen[k] - pressed[k]) for k in pressed if k in presenter.seen]
@@ -184,7 +158,7 @@ async def hall(srv: Server, n: int, presses: int) -> dict[str, float]:
               file=sys.stderr)
     presenter.close()
     return {"p50": pct(lat, 0.5), "p95": pct(lat, 0.95), "behind": behind, "own": statistics.median(own),
-            "pss": pss}
+            "pss": pss, **d_and_f}
 
 
 def main() -> int:
@@ -215,15 +189,16 @@ def main() -> int:
                     srv.stop()
             if n == 0:
                 alone = r["own"]
-                rows.append((label, 0, "", "", "", f"{r['own']:.0f} ms", "1.0x", f"{r['pss']:.0f} MB"))
+                rows.append((label, 0, "", "", "", f"{r['own']:.0f} ms", "1.0x", f"{r['pss']:.0f} MB", "", ""))
                 continue
             rows.append((label, n, f"{r['p50']:.0f} ms", f"{r['p95']:.0f} ms", f"{int(r['behind'])}",
                          f"{r['own']:.0f} ms", f"{r['own'] / alone:.1f}x" if alone else "",
-                         f"{r['pss']:.0f} MB"))
+                         f"{r['pss']:.0f} MB", f"{r['alone']:.0f} ms", f"{r['back']:.0f} ms"))
             print(*rows[-1], sep=" | ", flush=True)
     print()
-    print("| followers are | N | follower p50 | p95 | not on the final state | presenter's frame | vs alone | server tree PSS |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| followers are | N | follower p50 | p95 | not on the final state | presenter's frame | vs alone "
+          "| server tree PSS | d: playing alone | F: back |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print("| " + " | ".join(str(x) for x in row) + " |")
     return 0

@@ -36,6 +36,16 @@ def set_size(fd: int, cols: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
+def read_pty(fd: int) -> bytes | None:
+    """What a child drew: None when there is nothing yet, b"" once it has exited (EOF, or EIO on Linux)."""
+    try:
+        return os.read(fd, 65536)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
 def python_command(*args: str) -> list[str]:
     """`python -P ...`: the current folder (the visitor's) is not put on sys.path."""
     return [sys.executable, "-P", *args]
@@ -176,15 +186,21 @@ class Spawner:
                     else:
                         future.set_exception(OSError(str(message.get("error", "the spawner failed"))))
 
+    def _drop_socket(self) -> bool:
+        """Stop listening to the spawner; False if there was nothing to drop."""
+        if self._sock is None:
+            return False
+        try:
+            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+        except (ValueError, RuntimeError):
+            pass
+        self._sock.close()
+        self._sock = None
+        return True
+
     def _gone(self) -> None:
         """The spawner exited: later children start the slow way; children it started end on their own."""
-        if self._sock is not None:
-            try:
-                asyncio.get_running_loop().remove_reader(self._sock.fileno())
-            except (ValueError, RuntimeError):
-                pass
-            self._sock.close()
-            self._sock = None
+        if self._drop_socket():
             self._log("the warm spawner has exited; new simulators start the slow way")
         for future in self._waiting.values():
             if not future.done():
@@ -231,13 +247,7 @@ class Spawner:
         return True
 
     async def close(self) -> None:
-        if self._sock is not None:
-            try:
-                asyncio.get_running_loop().remove_reader(self._sock.fileno())
-            except (ValueError, RuntimeError):
-                pass
-            self._sock.close()
-            self._sock = None
+        self._drop_socket()
         proc = self._proc
         if proc is not None and proc.poll() is None:
             proc.terminate()

@@ -17,6 +17,8 @@ import shutil
 import tempfile
 from collections.abc import Callable
 
+from ..tui.follow import parse_message
+
 MAX_LINE = 16 * 1024 * 1024  # a recipe grows ~130 bytes per knob change after a step
 PREFIX = "knobtui-relay-"
 
@@ -44,13 +46,7 @@ def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) 
             continue
 
 
-def parse(line: bytes) -> dict[str, object] | None:
-    """One relay message, or None for anything that is not a JSON object (nesting too deep included)."""
-    try:
-        message = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    return message if isinstance(message, dict) else None
+parse = parse_message  # the same reading on both ends of the socket
 
 
 def _line(message: dict[str, object]) -> bytes:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .child import Child
+from .child import Child, read_pty
 
 LADDER_COLS = (80, 100, 120, 160, 200)
 LADDER_ROWS = (24, 30, 40, 50, 60)
@@ -108,12 +108,9 @@ class View:
     def _on_output(self) -> None:
         child = self.child
         assert child is not None
-        try:
-            data = os.read(child.fd, 65536)
-        except BlockingIOError:
+        data = read_pty(child.fd)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             asyncio.get_running_loop().remove_reader(child.fd)
             self._log(f"the renderer of a shared view {self.key.cols}x{self.key.rows} exited; "

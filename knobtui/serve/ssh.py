@@ -31,7 +31,7 @@ from pathlib import Path
 
 import asyncssh
 
-from .child import Child, Spawner, python_command, start_direct
+from .child import Child, Spawner, python_command, read_pty, start_direct
 from .gates import (REJOIN_STATUS, TERMINAL_RESET, Addresses, AuthPolicy, End, EndKind, RateLimitedLog, cap_size, clean,
                     describe, terminal_type)
 from .keys import default_host_key_path, load_or_create_host_key, read_authorized_keys
@@ -659,12 +659,9 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     def _on_output(self) -> None:
         child = self.child
         assert child is not None
-        try:
-            data = os.read(child.fd, 65536)
-        except BlockingIOError:
+        data = read_pty(child.fd)
+        if data is None:
             return
-        except OSError:  # EIO: the child closed its side (it exited)
-            data = b""
         if not data:
             self._stop_reading()
             asyncio.ensure_future(self._child_exited())

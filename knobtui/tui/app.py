@@ -690,17 +690,20 @@ class KnobApp(App[None]):
         if estimate <= EXPORT_AT_ONCE:
             try:
                 path, size = export_session(session, fmt, Path.cwd(), stem, max_bytes=left)
-            except TooBig:
-                self.say(self.files.too_big(), title="Export", severity="warning")
-                return
-            except (OSError, ValueError) as exc:
-                self.say(f"could not export: {exc}", title="Export", severity="error")
+            except (TooBig, OSError, ValueError) as exc:
+                self._export_failed(exc)
                 return
             self._exported(path, size, session.iteration)
             return
         self._exporting = f"about {human_bytes(estimate)} ({session.iteration:,} iterations)"
         self.say(f"writing {self._exporting} to a new file in {Path.cwd()}", title="Export")
         self.run_worker(self._export_in_thread(session.copy(), fmt, stem, left), group="export")
+
+    def _export_failed(self, exc: Exception) -> None:
+        if isinstance(exc, TooBig):
+            self.say(self.files.too_big(), title="Export", severity="warning")
+        else:
+            self.say(f"could not export: {exc}", title="Export", severity="error")
 
     async def _export_in_thread(self, session: Session, fmt: str, stem: str, left: int | None) -> None:
         stop = threading.Event()
@@ -709,11 +712,8 @@ class KnobApp(App[None]):
         except asyncio.CancelledError:  # the app is closing: the thread stops at its next piece, leaving no file
             stop.set()
             raise
-        except TooBig:
-            self.say(self.files.too_big(), title="Export", severity="warning")
-            return
-        except (OSError, ValueError) as exc:
-            self.say(f"could not export: {exc}", title="Export", severity="error")
+        except (TooBig, OSError, ValueError) as exc:
+            self._export_failed(exc)
             return
         finally:
             self._exporting = None

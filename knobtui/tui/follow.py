@@ -16,7 +16,8 @@ REJOIN_STATUS = 3
 """A follower's private simulator exits with this when `F` asks to go back to the room's shared view."""
 
 
-def _parse(line: bytes) -> dict[str, object] | None:
+def parse_message(line: bytes) -> dict[str, object] | None:
+    """One relay message, or None for anything that is not a JSON object (nesting too deep included)."""
     try:
         message = json.loads(line)
     except (ValueError, RecursionError):
@@ -44,7 +45,7 @@ class RelayLink:
         if self.presenter:
             # The relay first sends the room's latest state: a presenter who reconnects resumes from it
             # (the app adopts it and sends it back) instead of resetting the room to where it started.
-            first = _parse(await reader.readline())
+            first = parse_message(await reader.readline())
             resume = first.get("resume") if first else None
             self.writer = writer
             if isinstance(resume, dict):
@@ -56,7 +57,7 @@ class RelayLink:
             line = await reader.readline()
             if not line:
                 return
-            message = _parse(line)
+            message = parse_message(line)
             if message is not None:
                 on_message(message)
 

@@ -15,11 +15,6 @@ SIZES = [(80, 24), (100, 30), (120, 40), (132, 43), (200, 60)]  # 132x43 shares 
 
 
 @pytest.fixture
-def presenter_key() -> asyncssh.SSHKey:
-    return asyncssh.generate_private_key("ssh-ed25519")
-
-
-@pytest.fixture
 def hall(tmp_path: Path, presenter_key: asyncssh.SSHKey):  # type: ignore[no-untyped-def]
     keys = tmp_path / "presenter_keys"
     keys.write_bytes(presenter_key.export_public_key())

@@ -42,11 +42,6 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     s.stop()
 
 
-@pytest.fixture
-def presenter_key() -> asyncssh.SSHKey:
-    return asyncssh.generate_private_key("ssh-ed25519")
-
-
 def presenting(tmp_path: Path, key: asyncssh.SSHKey, *args: str, env: dict[str, str] | None = None) -> Server:
     keys = tmp_path / "presenter_keys"
     keys.write_bytes(key.export_public_key())
@@ -86,6 +81,22 @@ async def test_1_terminal_size_is_capped_at_the_start_and_on_every_resize(server
         assert pty_size(pid) == (500, 200)
     finally:
         v.close()
+
+
+async def test_2_exports_and_history_have_a_quota_over_serve(tmp_path: Path) -> None:
+    """A visitor cannot fill the server's disk (20 files a session) nor its memory (200,000 iterations)."""
+    srv = Server(tmp_path, "--alpha", "1e-9")  # learning so slowly that it never converges here
+    v = await Visitor.open(srv.port, 120, 40)
+    try:
+        await v.wait_for("iteration 0 ")
+        v.press(b"e" * 21)
+        await v.wait_for("no files left (this session may write 20)")
+        v.press(b"fff")  # fast-forward: 100,000 iterations a press
+        await v.wait_for("the limit here is 200,000 iterations")
+        assert v.proc.exit_status is None
+    finally:
+        v.close()
+        srv.stop()
 
 
 async def test_3_one_simulator_per_connection_and_a_limit_per_address(tmp_path: Path) -> None:

@@ -15,11 +15,6 @@ from harness import BOOK_LINE_1, AudienceClient, Server, Visitor
 
 
 @pytest.fixture
-def presenter_key() -> asyncssh.SSHKey:
-    return asyncssh.generate_private_key("ssh-ed25519")
-
-
-@pytest.fixture
 def presenting(tmp_path: Path, presenter_key: asyncssh.SSHKey):  # type: ignore[no-untyped-def]
     keys = tmp_path / "presenter_keys"
     keys.write_bytes(presenter_key.export_public_key())

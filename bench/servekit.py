@@ -1,0 +1,58 @@
+"""`knobtui serve` as a process for the benchmarks: start it on a free port, weigh its whole tree, stop it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+
+class Server:
+    """`knobtui serve --port 0` with the limits opened wide (a benchmark is one address with many visitors)."""
+
+    def __init__(self, tmp: Path, *args: str) -> None:
+        cmd = [sys.executable, "-m", "knobtui", "serve", "--port", "0", "--host-key", str(tmp / "host"),
+               "--rate-limit", "100000", "--max-per-address", "1000", "--max-sessions", "1000", *args]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.port = 0
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                m = re.search(r"listening on [\d.]+:(\d+)", line)
+                if m:
+                    self.port = int(m.group(1))
+                    ready.set()
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(60):
+            raise RuntimeError("the server did not start")
+
+    def pss_mb(self) -> float:
+        """Proportional memory of the server and all its descendants (shared pages split between them)."""
+        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+        kids: dict[int, list[int]] = {}
+        for line in out.splitlines():
+            pid, ppid = map(int, line.split())
+            kids.setdefault(ppid, []).append(pid)
+        todo, total = [self.proc.pid], 0
+        while todo:
+            pid = todo.pop()
+            todo += kids.get(pid, [])
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total / 1024
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
