@@ -127,7 +127,7 @@ class Server:
     def children(self) -> list[tuple[int, str]]:
         """(pid, state) of every visitor's simulator: the server's descendants, zombies included, but not
         the warm spawner itself (whose children the simulators are)."""
-        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,stat=,args="], capture_output=True, text=True)
+        out = subprocess.run(["ps", "-ww", "-e", "-o", "pid=,ppid=,stat=,args="], capture_output=True, text=True)
         rows = [line.split(None, 3) for line in out.stdout.splitlines() if line.strip()]
         kids: dict[int, list[tuple[int, str, str]]] = {}
         for row in rows:
@@ -145,7 +145,7 @@ class Server:
 
     def spawner(self) -> int | None:
         """The warm spawner's pid, if it runs."""
-        out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
+        out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
         return next((int(line.split()[0]) for line in out.stdout.splitlines() if "knobtui.serve.zygote" in line), None)
 
     async def wait_no_children(self, timeout: float = 10.0) -> None:
