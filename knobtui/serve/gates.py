@@ -16,8 +16,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..tui.follow import REJOIN_STATUS  # noqa: F401 (the server's side of the same agreement)
-
 MAX_COLS, MAX_ROWS = 500, 200
 """The largest terminal a visitor's simulator gets: a 10000x10000 request grew one child to 2.5 GB."""
 

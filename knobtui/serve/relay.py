@@ -46,7 +46,6 @@ def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) 
             continue
 
 
-parse = parse_message  # the same reading on both ends of the socket
 
 
 def _line(message: dict[str, object]) -> bytes:
@@ -168,7 +167,7 @@ class Relay:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         role = None
         try:
-            hello = parse(await reader.readline() or b"{}") or {}
+            hello = parse_message(await reader.readline() or b"{}") or {}
             if hello.get("role") == "presenter" and self._spend(hello.get("token", "")):
                 role = "presenter"
                 self.presenters.add(writer)
@@ -186,7 +185,7 @@ class Relay:
                     break
                 if role != "presenter":
                     continue  # followers only listen
-                message = parse(line)
+                message = parse_message(line)
                 if message is None or not isinstance(message.get("state"), dict):
                     continue
                 self.latest_state = message["state"]

@@ -32,7 +32,8 @@ from pathlib import Path
 import asyncssh
 
 from .child import Child, Spawner, python_command, read_pty, start_direct
-from .gates import (REJOIN_STATUS, TERMINAL_RESET, Addresses, AuthPolicy, End, EndKind, RateLimitedLog, cap_size, clean,
+from ..tui.follow import REJOIN_STATUS
+from .gates import (TERMINAL_RESET, Addresses, AuthPolicy, End, EndKind, RateLimitedLog, cap_size, clean,
                     describe, terminal_type)
 from .keys import default_host_key_path, load_or_create_host_key, read_authorized_keys
 from .relay import Relay, remove_stale
@@ -103,7 +104,7 @@ class Hub:
         self.presenter_keys = read_authorized_keys(options.presenter_keys) if options.presenter_keys else None
         self.authorized_keys = read_authorized_keys(options.authorized_keys) if options.authorized_keys else None
         self.spawner: Spawner | None = None
-        self._crashes = 0
+        self._serial = 0
         if self.relay is not None:
             self.relay.audience = lambda: sum(1 for s in self.sessions if not s.presenter)
             self.relay.hold = self._hold
@@ -125,14 +126,14 @@ class Hub:
 
     def child_env(self, term: str, client_env: dict[str, str], presenter: bool) -> dict[str, str]:
         """The whole environment of a visitor's simulator: a short whitelist, nothing of the server's."""
-        self._crashes += 1
+        self._serial += 1
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "TERM": term,
             "LANG": "C.UTF-8",
             "TEXTUAL_FPS": "240",
             "KNOBTUI_SERVED": "1",
-            "KNOBTUI_CRASH_LOG": os.path.join(self.folder, f"crash-{self._crashes}.log"),
+            "KNOBTUI_CRASH_LOG": os.path.join(self.folder, f"crash-{self._serial}.log"),
         }
         for name in CLIENT_ENV & set(client_env):
             value = str(client_env[name])
@@ -140,7 +141,7 @@ class Hub:
                 env[name] = value
         if self.relay is not None:
             env.update(self.relay.child_env(presenter))
-            if getattr(self, "room", None) is not None and not presenter:
+            if self.room is not None and not presenter:
                 env["KNOBTUI_ROOM"] = "1"  # `F` in a private simulator returns to the shared view
         return env
 
@@ -162,7 +163,7 @@ class Hub:
         """The simulator that draws one shared view: a follower at the view's size and terminal type."""
         client = {"COLORTERM": key.colorterm, "NO_COLOR": key.no_color, "LANG": key.locale}
         env = self.child_env(key.term, {k: v for k, v in client.items() if v}, presenter=False)
-        workdir = os.path.join(self.folder, f"view-{self._crashes}")
+        workdir = os.path.join(self.folder, f"view-{self._serial}")
         os.makedirs(workdir, mode=0o700, exist_ok=True)
         env.update(HOME=workdir, XDG_CONFIG_HOME=workdir)
         child = await self.start_child(self.child_args(False), env, key.cols, key.rows, workdir, nice=RENDERER_NICE)
