@@ -79,13 +79,16 @@ def build_parser() -> _Parser:
                           "oscillating or overflowing)")
     run.add_argument("--tolerance", metavar="T", help=f"convergence tolerance (default {DEFAULT_TOLERANCE})")
     run.add_argument("--format", metavar="FORMAT", default="text", help=f"{', '.join(FORMATS)} (default text)")
-    serve = sub.add_parser("serve", help="give every SSH visitor their own simulator",
+    serve = sub.add_parser("serve", help="give every SSH (and browser) visitor their own simulator",
                            description="An SSH server: `ssh -p 2222 anyone@host` gets a simulator of its own; "
-                                       "no account, no shell.")
+                                       "no account, no shell. With --web-port, a browser gets one too.")
     _add_knob_options(serve)
     _add_screen_options(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", default="2222", help="port to listen on (default 2222; 0 picks a free one)")
+    serve.add_argument("--web-port", metavar="PORT",
+                       help="also serve the simulator to web browsers on this port (http://HOST:PORT/; 0 picks one)")
+    serve.add_argument("--no-ssh", action="store_true", help="no SSH listener: the browser door alone (needs --web-port)")
     serve.add_argument("--host-key", metavar="PATH",
                        help="the server's ed25519 host key, created on first start (default: in the user's data dir)")
     serve.add_argument("--authorized-keys", metavar="FILE", help="admit only these public keys (default: anyone)")
@@ -250,21 +253,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .tui.themes import theme_names
         if args.theme not in theme_names():
             raise UsageError(f"theme: {args.theme!r} is not one of {', '.join(theme_names())}")
-    try:
-        port = int(args.port)
-    except ValueError:
-        raise UsageError(f"port: {args.port!r} is not a whole number") from None
-    if not 0 <= port <= 65535:
-        raise UsageError(f"port: {port} is not between 0 and 65535")
+    port = _port("port", args.port)
+    web_port = _port("web-port", args.web_port) if args.web_port is not None else None
+    if args.no_ssh and web_port is None:
+        raise UsageError("no-ssh: with no SSH listener, --web-port is needed (or nobody could come in)")
+    if web_port is not None and args.authorized_keys:
+        raise UsageError("web-port: a browser has no SSH key, so it cannot be used with --authorized-keys")
+    if web_port is not None and not args.no_ssh and web_port == port != 0:
+        raise UsageError(f"web-port: {web_port} is the SSH port too; give the browser door another")
     keys = _key_file("authorized-keys", args.authorized_keys)
     presenter_keys = _key_file("presenter-key", args.presenter_key)
     user = args.presenter_user
     if not user or not user.isprintable() or len(user) > 64:
         raise UsageError(f"presenter-user: {user!r} is not a user name")
     from .serve.keys import KeyFileError
-    from .serve.ssh import ServeOptions, serve  # asyncssh only when serving
+    from .serve.hub import ServeOptions
+    from .serve.server import serve  # asyncssh and aiohttp only when serving
     options = ServeOptions(
-        host=args.host, port=port, host_key=Path(args.host_key) if args.host_key else None,
+        host=args.host, port=port, ssh=not args.no_ssh, web_port=web_port, host_key=Path(args.host_key) if args.host_key else None,
         authorized_keys=keys, max_sessions=int(_positive("max-sessions", args.max_sessions)),
         max_per_address=int(_positive("max-per-address", args.max_per_address)),
         idle_timeout=_positive("idle-timeout", args.idle_timeout, whole=False),
@@ -280,8 +286,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"knobtui serve: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"knobtui serve: cannot listen on {args.host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"knobtui serve: cannot listen on {args.host}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def _port(option: str, text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a whole number") from None
+    if not 0 <= port <= 65535:
+        raise UsageError(f"{option}: {port} is not between 0 and 65535")
+    return port
 
 
 def run_notes(session: Session) -> list[str]:

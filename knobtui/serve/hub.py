@@ -1,0 +1,268 @@
+"""What every door of `knobtui serve` shares: its options, the visits open now, the policies' bookkeeping,
+the relay, the room of shared views and the warm spawner.
+
+A visitor arrives through a door (ssh.py, web.py); the door turns its transport into a `Visit`
+(visit.py), and the hub decides what the visit may have. The policies themselves are in gates.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .child import Child, Spawner, python_command, start_direct
+from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
+from .keys import read_authorized_keys
+from .relay import Relay
+from .room import RENDERER_NICE, Room, ViewKey
+
+if TYPE_CHECKING:
+    from .visit import Visit
+
+DEFAULT_PORT = 2222
+PRIVATE_PREFIX = "knobtui-serve-"
+PRESENTER_QUIET = 0.012  # seconds of silence that end the presenter's frame
+PRESENTER_FIRST_CAP = 0.08  # the room waits at most this long for it
+CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
+
+
+def log(message: str) -> None:
+    """One line on stderr, with a timestamp (the server's log)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{stamp} knobtui serve: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class ServeOptions:
+    """How the server listens, whom it admits, its limits, and what each visitor's simulator starts with.
+
+    The defaults fit a lecture hall of 300 on one machine (docs/benchmarks.md has the figures).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    ssh: bool = True  # the SSH door (False: the browser door alone)
+    web_port: int | None = None  # the browser door, when set
+    host_key: Path | None = None
+    authorized_keys: Path | None = None
+    max_sessions: int = 300
+    max_per_address: int = 40  # a classroom behind one NAT
+    idle_timeout: float = 900.0
+    login_timeout: float = 30.0
+    rate_limit: int = 60  # new connections per address per minute
+    child_args: list[str] = field(default_factory=list)  # passed on to every `knobtui` child
+    presenter_keys: Path | None = None  # these keys log in as the presenter
+    presenter_password: str | None = None  # so does this password
+    presenter_user: str = "teacher"  # the user name that is asked for them
+    lesson: str | None = None  # the presenter's lesson (everyone's, without a presenter)
+    auth: AuthPolicy = field(default_factory=AuthPolicy)
+    warm: bool = True  # start simulators from the warm spawner
+    shared_views: bool = True  # followers watch shared renderers (False: a simulator each)
+
+    @property
+    def presenting(self) -> bool:
+        return self.presenter_keys is not None or bool(self.presenter_password)
+
+    @property
+    def max_connections(self) -> int:
+        """Open connections at once, logged in or not: room for everyone plus a queue at the door."""
+        return self.max_sessions * 2 + 32
+
+
+class Hub:
+    """What all sessions share: options, the sessions open now, per-address bookkeeping, the spawner."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        self.sessions: set[Visit] = set()  # every visit holding a simulator slot, whatever its door
+        self.connections = 0  # open connections of both doors, logged in or not
+        self.addresses = Addresses(options.rate_limit, options.max_per_address, options.auth)
+        self.rare = RateLimitedLog(log)
+        self.folder = tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")  # mode 0700
+        self.relay: Relay | None = Relay(self.folder) if options.presenting else None
+        self.presenter_keys = read_authorized_keys(options.presenter_keys) if options.presenter_keys else None
+        self.authorized_keys = read_authorized_keys(options.authorized_keys) if options.authorized_keys else None
+        self.spawner: Spawner | None = None
+        self._serial = 0
+        if self.relay is not None:
+            self.relay.audience = lambda: sum(1 for s in self.sessions if not s.presenter)
+            self.relay.hold = self._hold
+        self._release: Callable[[], None] | None = None
+        self._release_timers: list[asyncio.TimerHandle] = []
+        self.room: Room | None = (Room(self.start_renderer, log, lambda member: member.view_lost())
+                                  if self.relay is not None and options.shared_views else None)
+
+    @property
+    def closed(self) -> bool:
+        """Only listed keys get in (followers too)."""
+        return self.authorized_keys is not None
+
+    def child_args(self, presenter: bool) -> list[str]:
+        lesson = self.options.lesson
+        # With a presenter, the lesson is the presenter's: followers see its notes through the relay.
+        extra = ["--lesson", lesson] if lesson and (presenter or self.relay is None) else []
+        return [*self.options.child_args, *extra]
+
+    def child_env(self, term: str, client_env: dict[str, str], presenter: bool) -> dict[str, str]:
+        """The whole environment of a visitor's simulator: a short whitelist, nothing of the server's."""
+        self._serial += 1
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TERM": term,
+            "LANG": "C.UTF-8",
+            "TEXTUAL_FPS": "240",
+            "KNOBTUI_SERVED": "1",
+            "KNOBTUI_CRASH_LOG": os.path.join(self.folder, f"crash-{self._serial}.log"),
+        }
+        for name in CLIENT_ENV & set(client_env):
+            value = str(client_env[name])
+            if len(value) <= 64 and value.isprintable():
+                env[name] = value
+        if self.relay is not None:
+            env.update(self.relay.child_env(presenter))
+            if self.room is not None and not presenter:
+                env["KNOBTUI_ROOM"] = "1"  # `F` in a private simulator returns to the shared view
+        return env
+
+    async def start_spawner(self) -> None:
+        if not self.options.warm:
+            return
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TEXTUAL_FPS": "240",
+               "HOME": self.folder}
+        spawner = Spawner(env, log)
+        try:
+            await asyncio.wait_for(spawner.start(), 120)
+        except (OSError, ValueError, asyncio.TimeoutError) as exc:
+            await spawner.close()
+            log(f"the warm spawner did not start ({clean(exc, 200)}); simulators start the slow way")
+            return
+        self.spawner = spawner
+
+    async def start_renderer(self, key: ViewKey) -> Child:
+        """The simulator that draws one shared view: a follower at the view's size and terminal type."""
+        client = {"COLORTERM": key.colorterm, "NO_COLOR": key.no_color, "LANG": key.locale}
+        env = self.child_env(key.term, {k: v for k, v in client.items() if v}, presenter=False)
+        workdir = os.path.join(self.folder, f"view-{self._serial}")
+        os.makedirs(workdir, mode=0o700, exist_ok=True)
+        env.update(HOME=workdir, XDG_CONFIG_HOME=workdir)
+        child = await self.start_child(self.child_args(False), env, key.cols, key.rows, workdir, nice=RENDERER_NICE)
+        log(f"shared view {key.cols}x{key.rows} term={clean(key.term)} pid={child.pid} "
+            f"views={len(self.room.views) if self.room else 0}")
+        return child
+
+    async def start_child(self, args: list[str], env: dict[str, str], cols: int, rows: int, cwd: str,
+                          nice: int = 0) -> Child:
+        if self.spawner is not None and self.spawner.alive:
+            try:
+                return await self.spawner.spawn(args, env, cols, rows, cwd, nice=nice)
+            except (OSError, asyncio.TimeoutError) as exc:
+                self.rare("spawner", f"the warm spawner failed ({clean(exc, 200)}); starting the slow way")
+        return start_direct(python_command("-m", "knobtui", *args), env, cols, rows, cwd)
+
+    def connection_refusal(self, address: str) -> str | None:
+        """Count a new connection from `address` (either door); why it is refused, or None."""
+        why = self.addresses.connection(address)
+        if why is None and self.connections >= self.options.max_connections:
+            why = f"{self.connections} connections are open"
+        if why is not None:
+            self.rare(f"refused {address}", f"refused {clean(address)}: {why}")
+        return why
+
+    async def check_presenter(self, address: str, username: str, answer: str, attempt: int) -> bool:
+        """Whether `answer` is the presenter password. A wrong one is logged, counted against the address
+        (a lock-out after AuthPolicy.per_address failures, doubling each time) and answered only after
+        AuthPolicy.delay; while locked out, nothing is checked."""
+        addresses, policy = self.addresses, self.options.auth
+        expected = self.options.presenter_password or ""
+        locked = addresses.presenter_locked(address)
+        if locked:
+            self.rare(f"locked {address}", f"presenter password from {clean(address)} not checked: "
+                      f"locked out for {locked:.0f} s more")
+            await asyncio.sleep(policy.delay)
+            return False
+        if expected and secrets.compare_digest(answer.encode(), expected.encode()):
+            return True
+        locked_now = addresses.presenter_failed(address)
+        log(f"wrong presenter password from {clean(address)} user={clean(username)!r} "
+            f"(attempt {attempt} on this connection)")
+        if locked_now:
+            log(f"presenter login locked for {clean(address)} for "
+                f"{addresses.presenter_locked(address):.0f} s after {policy.per_address} wrong passwords")
+        await asyncio.sleep(policy.delay)  # a wrong guess costs time
+        return False
+
+    def report_crash(self, path: str, who: str) -> None:
+        """A simulator's traceback (it showed its visitor a short apology) into the server's log."""
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read(64 * 1024)
+        except OSError:
+            return
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if text.strip():
+            log(f"crash in the simulator of {who}; its traceback:")
+            for line in text.rstrip("\n").splitlines()[-200:]:
+                log("  | " + clean(line, 400))
+
+    async def end_all(self) -> None:
+        await asyncio.gather(*(s.end(End(EndKind.SHUTDOWN)) for s in list(self.sessions)))
+        if self.room is not None:
+            await self.room.close()
+
+    async def watch_idle(self) -> None:
+        timeout = self.options.idle_timeout
+        while True:
+            await asyncio.sleep(min(5.0, max(0.2, timeout / 4)))
+            now = time.monotonic()
+            for s in list(self.sessions):
+                if (s.child is not None or s.watching) and now - s.last_activity > timeout:
+                    asyncio.ensure_future(s.end(End(EndKind.IDLE, f"for {timeout:g} s")))
+
+    # ---- the presenter's frame first ----------------------------------------------------------------
+    # Measured (bench/bench_hall.py, 100 followers): when the room's renderers start drawing at the same
+    # moment as the presenter's simulator, the projected screen took 53 ms instead of 8 ms. So a new
+    # state goes to the room once the presenter's screen has gone quiet (its frame is out), at most
+    # PRESENTER_FIRST_CAP later.
+    def _hold(self, release: Callable[[], None]) -> None:
+        if not any(s.presenter and s.child is not None for s in self.sessions):
+            release()
+            return
+        self._release = release
+        loop = asyncio.get_running_loop()
+        self._release_timers.append(loop.call_later(PRESENTER_FIRST_CAP, self._let_go))
+
+    def presenter_drew(self) -> None:
+        """The presenter's simulator wrote: the room waits until it is quiet for PRESENTER_QUIET."""
+        if self._release is not None:
+            self._release_timers.append(asyncio.get_running_loop().call_later(PRESENTER_QUIET, self._quiet))
+            self._last_draw = time.monotonic()
+
+    _last_draw = 0.0
+
+    def _quiet(self) -> None:
+        if self._release is not None and time.monotonic() - self._last_draw >= PRESENTER_QUIET * 0.9:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        for timer in self._release_timers:
+            timer.cancel()
+        self._release_timers.clear()
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,366 @@
+"""The browser door of `knobtui serve --web-port`: the same simulators, from a web page.
+
+The page is textual-serve's (its xterm.js terminal, `textual.js`, and its websocket messages:
+`["stdin", text]`, `["resize", {"width", "height"}]`, `["ping", x]`, `["focus"]`, `["blur"]`; screen
+bytes come back as binary frames). What runs behind it is not textual-serve's: textual-serve starts
+each app with Textual's web driver over pipes, and a simulator driven that way by a browser that went
+away was seen spinning a core in a resize loop and ignoring SIGTERM. Here a browser visitor is a
+`Visit` like an SSH one: a simulator on its own pseudo-terminal from the warm spawner (or a seat in a
+shared view), under the same policies, counted against the same limits, ended the same way.
+
+What the door adds, as a browser needs it:
+- Only the page and its five assets are served, all from this server (the font too), under a
+  content policy that lets the page talk to nothing else. No downloads, no directory listings.
+- A dead page ends its simulator: closing the tab closes the websocket; a browser that vanished
+  without closing it misses a heartbeat (HEARTBEAT s, answered within half of it).
+- Messages are checked: a message that is not one the page sends, or one larger than MAX_MESSAGE,
+  closes that socket with a reason; nobody else notices.
+- `/presenter` asks for the presenter password inside the terminal, never in a URL or a form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import string
+from importlib.resources import files
+from pathlib import Path
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from .gates import End, EndKind, clean
+from .hub import Hub, log
+from .visit import Visit
+
+HEARTBEAT = 3.0  # seconds between pings; a page that misses one answer (HEARTBEAT / 2) is gone
+MAX_MESSAGE = 64 * 1024  # the largest message a page may send (a long paste is ~ a few KB)
+HIGH_WATER = 64 * 1024  # unsent screen bytes above which the visit stops reading its simulator
+LOW_WATER = 16 * 1024
+MAX_FRAME = 256 * 1024
+TERM = "xterm-256color"  # what xterm.js is
+CLIENT_ENV = {"COLORTERM": "truecolor"}
+USERNAME = "(browser)"
+PASSWORD_LIMIT = 256
+HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]{1,253}(:\d{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?")
+
+SECURITY_HEADERS = {
+    # The page's scripts, styles and font are this server's; it may open a socket only to this server.
+    # (textual.js would fetch any URL given as ?ping=...; xterm.js inserts <style> elements.)
+    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "font-src 'self'; img-src 'self' data:; connect-src 'self'; "
+                                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Server": "knobtui",
+}
+
+
+def _assets() -> dict[str, tuple[Path, str]]:
+    """The only files the door serves: name → (path, content type)."""
+    textual_serve = Path(str(files("textual_serve"))) / "static"
+    page = Path(str(files("knobtui.serve"))) / "page"
+    return {
+        "textual.js": (textual_serve / "js" / "textual.js", "text/javascript"),
+        "xterm.css": (textual_serve / "css" / "xterm.css", "text/css"),
+        "RobotoMono.ttf": (textual_serve / "fonts" / "RobotoMono-VariableFont_wght.ttf", "font/ttf"),
+        "page.css": (page / "page.css", "text/css"),
+        "page.js": (page / "page.js", "text/javascript"),
+    }
+
+
+class ProtocolError(ValueError):
+    """A websocket message the page does not send."""
+
+
+def parse_message(kind: WSMsgType, data: object) -> tuple[str, object]:
+    """One message from the page, checked: (type, payload), or ProtocolError saying what was wrong."""
+    if kind is not WSMsgType.TEXT or not isinstance(data, str):
+        raise ProtocolError("a binary message")
+    try:
+        envelope = json.loads(data)
+    except ValueError:
+        raise ProtocolError("not JSON") from None
+    if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
+        raise ProtocolError("not a [type, ...] list")
+    name = envelope[0]
+    payload = envelope[1] if len(envelope) > 1 else None
+    if name == "stdin":
+        if not isinstance(payload, str):
+            raise ProtocolError("stdin without text")
+        return name, payload
+    if name == "resize":
+        if not (isinstance(payload, dict) and all(isinstance(payload.get(k), int) and not isinstance(payload.get(k), bool)
+                                                  for k in ("width", "height"))):
+            raise ProtocolError("resize without a whole width and height")
+        return name, (payload["width"], payload["height"])
+    if name == "ping":
+        return name, clean(payload, 32) if payload is not None else ""
+    if name in ("focus", "blur"):
+        return name, None
+    raise ProtocolError(f"unknown type {clean(name, 32)!r}")
+
+
+def _size(request: web.Request) -> tuple[int, int]:
+    def number(name: str, default: int) -> int:
+        text = request.query.get(name, "")
+        return int(text) if text.isdigit() and len(text) < 6 else default
+    return number("width", 80), number("height", 24)
+
+
+class WebChannel:
+    """A websocket as a visit's `Channel`: screen bytes queue here and go out as binary frames, one
+    frame per batch; a page that does not keep up stops its own simulator, nobody else's."""
+
+    door = "web"
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
+        self.ws = ws
+        self.transport = request.transport
+        self.visit: Visit | None = None
+        self.status: int | None = None  # set when the visit closes the channel
+        self._buffer = bytearray()
+        self._wake = asyncio.Event()
+        self._paused = False
+        self.task = asyncio.ensure_future(self._pump())
+
+    def write(self, data: bytes) -> None:
+        if self.status is not None or self.ws.closed:
+            return
+        self._buffer += data
+        self._wake.set()
+        if len(self._buffer) > HIGH_WATER and not self._paused and self.visit is not None:
+            self._paused = True
+            self.visit.pause()
+
+    def backlog(self) -> int:
+        transport = self.transport
+        return len(self._buffer) + (transport.get_write_buffer_size() if transport is not None else 0)
+
+    def close(self, status: int) -> None:
+        if self.status is None:
+            self.status = status
+            self._wake.set()
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._buffer:
+                    data = bytes(self._buffer[:MAX_FRAME])
+                    del self._buffer[:MAX_FRAME]
+                    await self.ws.send_bytes(data)
+                    if self._paused and len(self._buffer) < LOW_WATER and self.visit is not None:
+                        self._paused = False
+                        self.visit.resume()
+                if self.status is not None:
+                    await self.ws.close(code=WSCloseCode.OK, message=f"exit {self.status}".encode())
+                    return
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass
+
+
+class WebDoor:
+    """The HTTP listener: the page, its assets, and one websocket per simulator."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.assets = _assets()
+        self.page = string.Template((Path(str(files("knobtui.serve"))) / "page" / "index.html").read_text("utf-8"))
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.runner: web.AppRunner | None = None
+        self.site: web.TCPSite | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._headers], client_max_size=MAX_MESSAGE)
+        app.add_routes([
+            web.get("/", self.index),
+            web.get("/presenter", self.index),
+            web.get("/ws", self.socket),
+            web.get("/ws/presenter", self.socket),
+            web.get("/assets/{name}", self.asset),
+        ])
+        return app
+
+    async def open(self) -> str:
+        """Listen; the log line that says where."""
+        options = self.hub.options
+        assert options.web_port is not None
+        self.runner = web.AppRunner(self.app(), access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await self.runner.setup()
+        self.site = web.TCPSite(self.runner, options.host, options.web_port)
+        await self.site.start()
+        server = self.site._server  # the listening sockets: the port chosen when --web-port 0
+        sockets = getattr(server, "sockets", None) or []
+        host, port = sockets[0].getsockname()[:2] if sockets else (options.host, options.web_port)
+        who = "; the presenter opens /presenter" if options.presenter_password else ""
+        return f"browser door on http://{host}:{port}/ (anyone{who})"
+
+    async def stop_listening(self) -> None:
+        if self.site is not None:
+            await self.site.stop()
+
+    async def close(self) -> None:
+        for ws in list(self.sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"the server is shutting down")
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    # ---- HTTP ----------------------------------------------------------------------------------
+    @web.middleware
+    async def _headers(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status == 404:
+                self.hub.rare(f"web 404 {request.remote}", f"web: no page {clean(request.path, 80)!r} "
+                              f"(asked by {clean(request.remote or '?')})")
+            exc.headers.update(SECURITY_HEADERS)
+            raise
+        if not isinstance(response, web.WebSocketResponse):
+            response.headers.update(SECURITY_HEADERS)
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    async def index(self, request: web.Request) -> web.Response:
+        host = request.host if HOST_HEADER.fullmatch(request.host or "") else None
+        if host is None:
+            raise web.HTTPBadRequest(text="knobtui: the Host header is not a host name")
+        scheme = "wss" if request.secure else "ws"
+        # textual.js appends "?width=..&height=.." to this URL: the role is in its path.
+        socket = f"{scheme}://{host}/ws" + ("/presenter" if request.path == "/presenter" else "")
+        font = request.query.get("fontsize", "16")
+        font_size = int(font) if font.isdigit() and 8 <= int(font) <= 48 else 16
+        body = self.page.substitute(title="knobtui", socket=html.escape(socket),
+                                    font_size=font_size)
+        return web.Response(text=body, content_type="text/html", charset="utf-8")
+
+    async def asset(self, request: web.Request) -> web.StreamResponse:
+        entry = self.assets.get(request.match_info["name"])
+        if entry is None:
+            raise web.HTTPNotFound(text="knobtui: no such file\n")
+        path, kind = entry
+        # Cached: 300 browsers would otherwise fetch half a megabyte of script each time they reload.
+        return web.FileResponse(path, headers={"Content-Type": kind, "Cache-Control": "public, max-age=3600"})
+
+    # ---- the websocket: one simulator ----------------------------------------------------------
+    async def socket(self, request: web.Request) -> web.StreamResponse:
+        hub = self.hub
+        address = request.remote or "?"
+        if hub.connection_refusal(address) is not None:
+            return web.Response(status=429, text="knobtui: too many connections; try again in a minute")
+        hub.connections += 1
+        ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, timeout=2.0)
+        channel: WebChannel | None = None
+        visit: Visit | None = None
+        end = End(EndKind.LEFT, "page closed")
+        try:
+            await ws.prepare(request)
+            self.sockets.add(ws)
+            channel = WebChannel(ws, request)
+            cols, rows = _size(request)
+            presenter = False
+            if request.path == "/ws/presenter":
+                answer = await self._presenter_login(ws, channel, address)
+                if answer is None:
+                    return ws
+                presenter = answer
+            visit = Visit(hub, channel, address, USERNAME, presenter)
+            channel.visit = visit
+            visit.set_size(cols, rows)
+            if not visit.start(TERM, dict(CLIENT_ENV)):
+                return ws
+            end = await self._read(ws, visit)
+        finally:
+            if visit is not None:
+                await visit.end(end)
+            if channel is not None:
+                if visit is None or not visit.counted:
+                    channel.close(0)
+                try:
+                    await asyncio.wait_for(channel.task, 3.0)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    channel.task.cancel()
+            if not ws.closed and ws.prepared:
+                await ws.close()
+            self.sockets.discard(ws)
+            hub.connections -= 1
+        return ws
+
+    async def _read(self, ws: web.WebSocketResponse, visit: Visit) -> End:
+        """Carry the page's messages to the visit until the page goes; how it went."""
+        async for message in ws:
+            if message.type in (WSMsgType.ERROR, WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                break
+            try:
+                name, payload = parse_message(message.type, message.data)
+            except ProtocolError as exc:
+                log(f"refused a web message from {clean(visit.address)}: {exc}; closing that page")
+                visit.channel.write(b"\r\nknobtui: this page sent a message it should not have; goodbye.\r\n")
+                await asyncio.sleep(0)
+                await ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"knobtui: not a message this page sends")
+                return End(EndKind.LEFT, f"bad message: {exc}")
+            if name == "stdin":
+                visit.keys(str(payload).encode("utf-8", "replace"))
+            elif name == "resize":
+                cols, rows = payload  # type: ignore[misc]
+                visit.resize(cols, rows)
+            elif name == "ping":
+                await ws.send_json(["pong", payload])
+        exc = ws.exception()
+        if exc is not None:
+            return End(EndKind.LEFT, f"connection lost: {clean(exc, 120)}")
+        return End(EndKind.LEFT, "page closed")
+
+    async def _presenter_login(self, ws: web.WebSocketResponse, channel: WebChannel, address: str) -> bool | None:
+        """Ask for the presenter password in the terminal: True (presenter), False (follow), None (gone)."""
+        hub = self.hub
+        if not hub.options.presenter_password:
+            channel.write(b"This server's presenter logs in over SSH with a key. You are following.\r\n")
+            return False
+        for attempt in range(1, hub.options.auth.per_connection + 1):
+            channel.write(b"\r\nknobtui presenter password (Enter to follow): ")
+            try:
+                answer = await asyncio.wait_for(self._read_line(ws, channel), hub.options.login_timeout)
+            except asyncio.TimeoutError:
+                channel.write(b"\r\nNo answer in time; goodbye.\r\n")
+                channel.close(1)
+                return None
+            if answer is None:
+                return None
+            if answer == "":
+                return False
+            if await hub.check_presenter(address, USERNAME, answer, attempt):
+                channel.write(b"\r\n")
+                return True
+            channel.write(b"\r\nThat is not the presenter password.")
+        channel.write(b"\r\nToo many wrong presenter passwords; goodbye.\r\n")
+        channel.close(1)
+        return None
+
+    @staticmethod
+    async def _read_line(ws: web.WebSocketResponse, channel: WebChannel) -> str | None:
+        """A line typed in the terminal, not echoed (Backspace edits; Ctrl+C, Ctrl+D or a closed page: None)."""
+        typed: list[str] = []
+        async for message in ws:
+            try:
+                name, payload = parse_message(message.type, message.data)
+            except ProtocolError:
+                return None
+            if name == "ping":
+                await ws.send_json(["pong", payload])
+            if name != "stdin":
+                continue
+            for ch in str(payload):
+                if ch in "\r\n":
+                    return "".join(typed)
+                if ch in "\x03\x04":
+                    return None
+                if ch in "\x7f\x08":
+                    if typed:
+                        typed.pop()
+                elif ch.isprintable() and len(typed) < PASSWORD_LIMIT:
+                    typed.append(ch)
+        return None
