@@ -7,6 +7,7 @@ Usage: python bench/run_all.py [--quick]
   autoplay  bench/bench_autoplay.py  iterations/s, frames/s, CPU share, memory while playing
   serve     bench/bench_serve.py     what `knobtui serve` adds per step against a local pty
   arrival   bench/bench_arrival.py   60 visitors arriving at once: warm spawner against fresh Pythons
+  web       bench/bench_web.py       the browser door against SSH: startup, latency and bytes per step
 --quick runs each with fewer repetitions (a smoke run, not figures to publish).
 """
 
@@ -23,6 +24,7 @@ RUNS = {
     "autoplay": (["bench_autoplay.py"], ["bench_autoplay.py", "--seconds", "3"]),
     "serve": (["bench_serve.py"], ["bench_serve.py", "--runs", "1", "--presses", "5"]),
     "arrival": (["bench_arrival.py"], ["bench_arrival.py", "--visitors", "10"]),
+    "web": (["bench_web.py"], ["bench_web.py", "--runs", "1", "--presses", "5"]),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,14 +19,23 @@ class Server:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         self.port = 0
+        self.web_url = ""
         ready = threading.Event()
+        doors = 2 if "--web-port" in args else 1
 
         def read() -> None:
+            nonlocal doors
             assert self.proc.stderr is not None
             for line in self.proc.stderr:
                 m = re.search(r"listening on [\d.]+:(\d+)", line)
                 if m:
                     self.port = int(m.group(1))
+                    doors -= 1
+                m = re.search(r"browser door on (http://\S+/)", line)
+                if m:
+                    self.web_url = m.group(1)
+                    doors -= 1
+                if doors == 0:
                     ready.set()
         threading.Thread(target=read, daemon=True).start()
         if not ready.wait(60):
@@ -49,6 +59,32 @@ class Server:
             except OSError:
                 pass
         return total / 1024
+
+    def tree(self) -> list[int]:
+        """The server and all its descendants."""
+        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+        kids: dict[int, list[int]] = {}
+        for line in out.splitlines():
+            pid, ppid = map(int, line.split())
+            kids.setdefault(ppid, []).append(pid)
+        todo, found = [self.proc.pid], []
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += kids.get(pid, [])
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its descendants (user + system)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError):
+                pass
+        return total / tick
 
     def stop(self) -> None:
         self.proc.terminate()

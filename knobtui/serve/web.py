@@ -80,7 +80,7 @@ def parse_message(kind: WSMsgType, data: object) -> tuple[str, object]:
         raise ProtocolError("a binary message")
     try:
         envelope = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[" nested 60,000 deep
         raise ProtocolError("not JSON") from None
     if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
         raise ProtocolError("not a [type, ...] list")
@@ -107,6 +107,13 @@ def _size(request: web.Request) -> tuple[int, int]:
         text = request.query.get(name, "")
         return int(text) if text.isdigit() and len(text) < 6 else default
     return number("width", 80), number("height", 24)
+
+
+async def _pong(ws: web.WebSocketResponse, payload: object) -> None:
+    try:
+        await ws.send_json(["pong", payload])
+    except (ConnectionError, RuntimeError):
+        pass  # the page is going; its loop ends on the close
 
 
 class WebChannel:
@@ -181,6 +188,7 @@ class WebDoor:
             web.get("/ws", self.socket),
             web.get("/ws/presenter", self.socket),
             web.get("/assets/{name}", self.asset),
+            web.get("/favicon.ico", self.no_icon),
         ])
         return app
 
@@ -236,6 +244,9 @@ class WebDoor:
         body = self.page.substitute(title="knobtui", socket=html.escape(socket),
                                     font_size=font_size)
         return web.Response(text=body, content_type="text/html", charset="utf-8")
+
+    async def no_icon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)
 
     async def asset(self, request: web.Request) -> web.StreamResponse:
         entry = self.assets.get(request.match_info["name"])
@@ -308,7 +319,7 @@ class WebDoor:
                 cols, rows = payload  # type: ignore[misc]
                 visit.resize(cols, rows)
             elif name == "ping":
-                await ws.send_json(["pong", payload])
+                await _pong(ws, payload)
         exc = ws.exception()
         if exc is not None:
             return End(EndKind.LEFT, f"connection lost: {clean(exc, 120)}")
@@ -350,7 +361,7 @@ class WebDoor:
             except ProtocolError:
                 return None
             if name == "ping":
-                await ws.send_json(["pong", payload])
+                await _pong(ws, payload)
             if name != "stdin":
                 continue
             for ch in str(payload):

@@ -109,7 +109,10 @@ class Server:
                                      preexec_fn=preexec_fn)  # type: ignore[arg-type]
         self.lines: list[str] = []
         self._listening = threading.Event()
+        self._doors = 0 if "--no-ssh" in args else 1
+        self._doors += 1 if "--web-port" in args else 0
         self.port = 0
+        self.web_port = 0
         threading.Thread(target=self._read, daemon=True).start()
         if not self._listening.wait(30):
             self.stop()
@@ -122,6 +125,12 @@ class Server:
             m = re.search(r"listening on [\d.]+:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
+                self._doors -= 1
+            m = re.search(r"browser door on http://[\d.]+:(\d+)/", line)
+            if m:
+                self.web_port = int(m.group(1))
+                self._doors -= 1
+            if self._doors == 0:
                 self._listening.set()
 
     def children(self) -> list[tuple[int, str]]:
@@ -165,6 +174,10 @@ class Server:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.02)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}/"
 
     def pid_of(self, text: str, timeout: float = 10.0) -> int:
         """The simulator pid of the newest "connect" line that contains `text`."""

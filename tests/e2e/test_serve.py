@@ -177,7 +177,9 @@ def test_host_key_is_ed25519_mode_0600_and_its_fingerprint_is_printed(server: Se
 
 def test_bad_serve_options_exit_2() -> None:
     for argv in (["--port", "http"], ["--max-sessions", "0"], ["--authorized-keys", "/nonexistent/keys"],
-                 ["--alpha", "nan"], ["--theme", "neon"]):
+                 ["--alpha", "nan"], ["--theme", "neon"], ["--no-ssh"], ["--web-port", "www"],
+                 ["--web-port", "70000"], ["--web-port", "0", "--authorized-keys", "/nonexistent/keys"],
+                 ["--port", "2300", "--web-port", "2300"]):
         r = subprocess.run([sys.executable, "-m", "knobtui", "serve", *argv], capture_output=True, text=True,
                            timeout=60)
         assert r.returncode == 2, argv
