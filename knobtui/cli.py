@@ -8,12 +8,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, PRESETS, KnobError,
-                       Knobs, Method, Session, get_preset, parse_number, stability)
+from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Record, Session, Start,
+                       check_method, get_preset, parse_number, stability)
 from .records import FORMATS, write_records
 
 UNTIL_CONVERGED_LIMIT = 1_000_000
@@ -29,15 +28,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
-
-
-@dataclass(frozen=True, slots=True)
-class Start:
-    """Where a session starts: the preset's name, its knobs with explicit options applied, and the method."""
-
-    preset: str
-    knobs: Knobs
-    method: Method
 
 
 def _add_knob_options(p: argparse.ArgumentParser) -> None:
@@ -118,14 +108,12 @@ def build_parser() -> _Parser:
 
 def resolve_start(args: argparse.Namespace) -> Start:
     """The preset, then explicit knob options over it; raises UsageError naming a bad value."""
-    name = args.preset or DEFAULT_PRESET
+    name = DEFAULT_PRESET if args.preset is None else args.preset
     try:
         preset = get_preset(name)
+        method = check_method(preset.method if args.method is None else args.method)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    method = args.method or preset.method
-    if method not in METHODS:
-        raise UsageError(f"method: {method!r} is not one of {', '.join(METHODS)}")
     changes: dict[str, float] = {}
     for knob in KNOB_NAMES:
         text = getattr(args, knob)
@@ -198,19 +186,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     steps = _whole("steps", args.steps) if args.steps is not None else None
     session = Session(start.knobs, start.method, tolerance)
     if args.until_converged:
-        session.fast_forward(UNTIL_CONVERGED_LIMIT if steps is None else steps)
+        total = UNTIL_CONVERGED_LIMIT if steps is None else steps
     else:
-        session.run(get_preset(start.preset).book_steps if steps is None else steps)
+        total = get_preset(start.preset).book_steps if steps is None else steps
     out = sys.stdout
     try:
-        write_records(args.format, session, out, book_print=get_preset(start.preset).book_print)
+        write_records(args.format, session, out, book_print=get_preset(start.preset).book_print,
+                      records=_advancing(session, total, args.until_converged))
         out.flush()
     except BrokenPipeError:
         _quiet_stdout()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: what was written stays written; no traceback
+        try:
+            out.flush()
+        except (BrokenPipeError, OSError):
+            pass
+        print(f"knobtui run: interrupted after {session.iteration} iterations", file=sys.stderr)
+        return 130
     for line in run_notes(session):
         print(f"knobtui run: {line}", file=sys.stderr)
     return 0
+
+
+STREAM_CHUNK = 4096
+"""Iterations taken between writes: records appear as the run goes, 10M steps or not."""
+
+
+def _advancing(session: Session, total: int, until_converged: bool) -> Iterator[Record]:
+    """Take up to `total` iterations a chunk at a time, yielding each chunk's records as it is taken."""
+    done = 0
+    while done < total:
+        chunk = min(STREAM_CHUNK, total - done)
+        before = session.iteration
+        took = session.fast_forward(chunk) if until_converged else session.run(chunk)
+        yield from session.records(before + 1)
+        done += took.steps
+        if took.stop != "limit" or took.steps < chunk:
+            return
 
 
 def _positive(name: str, text: str, whole: bool = True) -> float:
@@ -337,10 +350,37 @@ def _quiet_stdout() -> None:
         pass
 
 
+VALUE_OPTIONS = ("--weight", "--input", "--goal", "--alpha", "--step-amount", "--tolerance", "--steps")
+"""Options whose value may be a negative number: `--input -1e2` reads as `--input=-1e2`, as people type it
+(argparse takes `-1e2` and `-inf` for options of their own)."""
+
+
+def _join_negative_values(words: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in VALUE_OPTIONS and i + 1 < len(words) and words[i + 1].startswith("-") and _numberish(words[i + 1]):
+            out.append(f"{word}={words[i + 1]}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def _numberish(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
         if args.command == "run":
             return cmd_run(args)
         if args.command == "serve":

@@ -130,20 +130,25 @@ def summary_line(session: Session) -> str:
 
 
 def record_lines(fmt: str, session: Session, start: int = 1, with_knobs: bool = False,
-                 book_print: str = "error-prediction") -> Iterator[str]:
+                 book_print: str = "error-prediction", records: Iterable[Record] | None = None) -> Iterator[str]:
     """The session's records from `start` in `fmt`, as lines (each ending in a newline), made one at a time
     so a long history is never held as text. `book_print` is the shape the book's code prints in for
-    `book` (the preset's). ValueError names an unknown format before anything is made."""
+    `book` (the preset's). `records`, when given, are written instead of the session's from `start`: a
+    stream that takes the iterations while it is read (`knobtui run`). ValueError names an unknown
+    format before anything is made."""
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    return _record_lines(fmt, session, start, with_knobs, book_print)
+    return _record_lines(fmt, session, start, with_knobs, book_print, records)
 
 
-def _record_lines(fmt: str, session: Session, start: int, with_knobs: bool, book_print: str) -> Iterator[str]:
+def _record_lines(fmt: str, session: Session, start: int, with_knobs: bool, book_print: str,
+                  records: Iterable[Record] | None) -> Iterator[str]:
     if fmt == "summary":
+        for _ in records or ():
+            pass  # the summary is of the whole run
         yield summary_line(session) + "\n"
         return
-    records = session.records(start)
+    records = session.records(start) if records is None else records
     if fmt == "text":
         yield from text_lines(records)
         return
@@ -164,10 +169,10 @@ def _table_lines(fmt: str, session: Session, records: Iterable[Record], with_kno
 
 
 def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_knobs: bool = False,
-                  book_print: str = "error-prediction") -> None:
-    """Write the session's records from `start` in `fmt` (see record_lines)."""
+                  book_print: str = "error-prediction", records: Iterable[Record] | None = None) -> None:
+    """Write the session's records from `start` (or `records`) in `fmt` (see record_lines)."""
     write = out.write
-    for line in record_lines(fmt, session, start, with_knobs, book_print):
+    for line in record_lines(fmt, session, start, with_knobs, book_print, records):
         write(line)
 
 

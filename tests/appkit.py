@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knobtui.cli import Start
+from knobtui.learning import Start
 from knobtui.learning import get_preset
 
 

@@ -1,17 +1,21 @@
-"""`knobtui run` as a real process: bad input, exports that read back exactly, overflow, imports, pipes."""
+"""The command line: usage errors in process (`main(argv)`); `knobtui run` as a real process for exports
+that read back exactly, overflow, imports and pipes."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from knobtui.cli import main
 from knobtui.learning import Session, get_preset
 
 KNOB_OPTIONS = ("--weight", "--input", "--goal", "--alpha", "--step-amount")
@@ -26,6 +30,14 @@ def run_many(arg_lists: list[tuple[str, ...]]) -> list[subprocess.CompletedProce
     """Start the processes two at a time (the machine has two cores); results in order."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(lambda a: run(*a), arg_lists))
+
+
+def in_process(*argv: str) -> subprocess.CompletedProcess:
+    """`knobtui ARGV` run by calling the CLI's main() here: its exit status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(argv))
+    return subprocess.CompletedProcess(["knobtui", *argv], status, out.getvalue(), err.getvalue())
 
 
 def assert_one_line_usage_error(proc: subprocess.CompletedProcess, *must_name: str) -> str:
@@ -53,8 +65,8 @@ def test_bad_knob_values_every_option() -> None:
     cases = [(opt, bad) for opt in KNOB_OPTIONS for bad in BAD_KNOB_VALUES]
     cases += [(opt, "") for opt in KNOB_OPTIONS]
     cases += [(opt, "-inf") for opt in KNOB_OPTIONS] + [(opt, "-1e999") for opt in KNOB_OPTIONS]
-    procs = run_many([(f"{opt}={bad}",) for opt, bad in cases])
-    for (opt, bad), proc in zip(cases, procs):
+    for opt, bad in cases:
+        proc = in_process("run", f"{opt}={bad}")
         line = assert_one_line_usage_error(proc, bad, opt)
         knob_label = opt[2:].replace("-", " ")
         assert f"{knob_label}: " in line, line
@@ -79,12 +91,34 @@ def test_bad_knob_values_every_option() -> None:
     (("--steps",), ("--steps",)),
 ])
 def test_bad_options(args: tuple[str, ...], names: tuple[str, ...]) -> None:
-    assert_one_line_usage_error(run(*args), *names)
+    assert_one_line_usage_error(in_process("run", *args), *names)
+
+
+@pytest.mark.parametrize("args,names", [
+    (("--weight", "-inf"), ("weight", "-inf", "finite")),
+    (("--input", "-1e999"), ("input", "-1e999")),
+    (("--alpha", "-nan"), ("alpha", "-nan")),
+    (("--preset", ""), ("preset", "''")),
+    (("--method", ""), ("method", "''")),
+])
+def test_negative_and_empty_values_are_read_and_refused_by_name(args: tuple[str, ...], names: tuple[str, ...]) -> None:
+    assert_one_line_usage_error(in_process("run", *args), *names)
+
+
+def test_negative_numbers_read_as_people_type_them() -> None:
+    """`--input -1e2` is the value -100, not an option: the same run as `--input=-1e2`."""
+    for spaced, joined in ((("--input", "-1e2"), ("--input=-1e2",)), (("--weight", "-0.5"), ("--weight=-0.5",)),
+                           (("--goal", "-2"), ("--goal=-2",)), (("--alpha", "-.1"), ("--alpha=-.1",))):
+        a, b = in_process("run", "--steps", "3", *spaced), in_process("run", "--steps", "3", *joined)
+        assert a.returncode == b.returncode == 0, (a.stderr, b.stderr)
+        assert a.stdout == b.stdout and a.stdout.count("\n") == 3
+    weight, goal = get_preset("gradient").knobs.weight, get_preset("gradient").knobs.goal
+    error = (-100.0 * weight - goal) ** 2  # the book's arithmetic with input = -100
+    assert in_process("run", "--steps", "1", "--input", "-1e2").stdout.startswith(f"Error: {error!r} ")
 
 
 def test_bad_command_outside_run() -> None:
-    proc = subprocess.run([sys.executable, "-m", "knobtui", "--weight", "abc"], capture_output=True, text=True,
-                          timeout=60)
+    proc = in_process("--weight", "abc")
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and "abc" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -279,7 +313,7 @@ def test_closed_stdout_early_no_traceback() -> None:
 @pytest.mark.parametrize("argv", [["run", "--tolerance", "nan\n"], ["run", "a\nb"], ["run", "--steps", "99999999999"],
                                   ["--preset", "run"]])
 def test_more_bad_input_is_one_line(argv: list[str]) -> None:
-    r = subprocess.run([sys.executable, "-m", "knobtui", *argv], capture_output=True, text=True, timeout=60)
+    r = in_process(*argv)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1, r.stderr
     assert "Traceback" not in r.stderr
@@ -288,7 +322,7 @@ def test_more_bad_input_is_one_line(argv: list[str]) -> None:
 @pytest.mark.parametrize("hide,message", [("input,nope", "'nope' is not a knob"),
                                           ("weight,input,goal,alpha,step", "at least one knob")])
 def test_hide_refuses_unknown_or_all_knobs(hide: str, message: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "knobtui", "--hide", hide], capture_output=True, text=True, timeout=60)
+    r = in_process("--hide", hide)
     assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1
 
 
@@ -296,3 +330,22 @@ def test_parse_hide_accepts_names_people_type() -> None:
     from knobtui.cli import parse_hide
     assert parse_hide("input, alpha") == {"input", "alpha"}
     assert parse_hide("step-amount") == parse_hide("step") == {"step_amount"}
+
+
+def test_run_streams_its_records_and_ctrl_c_keeps_them() -> None:
+    """10M steps print as they go; Ctrl-C ends the run with what was written, exit 130, no traceback."""
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "knobtui", "run", "--steps", "10000000", "--format", "csv"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    header = proc.stdout.readline()
+    first = [proc.stdout.readline() for _ in range(5000)]  # records arrive long before the run could end
+    assert header.startswith("iteration,") and first[0].startswith("1,")
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and re.fullmatch(r"knobtui run: interrupted after \d+ iterations\n", err), err
+    lines = first + rest.splitlines(keepends=True)
+    assert all(line.count(",") == header.count(",") for line in lines[:-1])
+    taken = int(re.search(r"after (\d+)", err).group(1))  # type: ignore[union-attr]
+    assert 5000 <= len(lines) <= taken < 10_000_000

@@ -60,3 +60,12 @@ def get_preset(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         raise ValueError(f"preset: {name!r} is not one of {', '.join(PRESETS)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Where a session starts: the preset's name, its knobs with explicit options applied, and the method."""
+
+    preset: str
+    knobs: Knobs
+    method: Method

@@ -40,7 +40,7 @@ from .widgets.key_bar import KeyBar
 if TYPE_CHECKING:
     from textual.driver import Driver
 
-    from ..cli import Start
+    from ..learning import Start
 
 STOPS = ("converged", "overflow", "stuck", "oscillating")
 """Where autoplay stops: learning has stopped (or can only repeat itself)."""
