@@ -17,7 +17,6 @@ import os
 import pty
 import re
 import select
-import shutil
 import signal
 import struct
 import sys
@@ -25,6 +24,9 @@ import termios
 import time
 
 import pyte
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from servekit import knobtui_command  # noqa: E402
 
 SPEEDS = {"60/s": 2, "1000/s": 6, "5000/s": 8}
 if os.environ.get("KNOBTUI_BENCH_SPEEDS"):
@@ -45,8 +47,7 @@ def rss_mb(pid: int) -> float:
 
 
 def run(cols: int, rows: int, plus: int, seconds: float) -> dict[str, float]:
-    exe = shutil.which("knobtui")
-    cmd = ([exe] if exe else [sys.executable, "-m", "knobtui"]) + ["--preset", "hot-cold", "--step-amount", "1e-9"]
+    cmd = knobtui_command() + ["--preset", "hot-cold", "--step-amount", "1e-9"]
     pid, fd = pty.fork()
     if pid == 0:
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))

@@ -10,7 +10,6 @@ bench/floor_app.py (the least Textual app with a plotext curve and a log), measu
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -18,13 +17,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from ptymeter import measure  # noqa: E402
+from servekit import knobtui_command  # noqa: E402
 
 FIGURES = ("startup_ms", "first_byte_ms", "last_byte_ms", "bytes_per_press")
 
 
 def knobtui_cmd() -> list[str]:
-    exe = shutil.which("knobtui")
-    return [exe, "--preset", "gradient"] if exe else [sys.executable, "-m", "knobtui", "--preset", "gradient"]
+    return knobtui_command() + ["--preset", "gradient"]
 
 
 def median_run(cmd: list[str], cols: int, rows: int, runs: int, presses: int) -> dict[str, float]:

@@ -26,6 +26,7 @@ import asyncssh
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from ptymeter import measure  # noqa: E402
+from servekit import knobtui_command  # noqa: E402
 
 
 async def _drain(stdout: asyncssh.SSHReader, quiet: float, hard: float) -> tuple[int, float | None, float | None]:  # type: ignore[type-arg]
@@ -85,8 +86,7 @@ def main() -> None:
             port = int(m.group(1))
             break
     threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()  # keep its log flowing
-    exe = shutil.which("knobtui")
-    local_cmd = [exe] if exe else [sys.executable, "-m", "knobtui"]
+    local_cmd = knobtui_command()
     figures = ("startup_ms", "first_byte_ms", "last_byte_ms", "bytes_per_press")
     print(f"{'size':<8}{'figure':<18}{'via serve':>12}{'local pty':>12}{'added':>10}")
     try:

@@ -10,6 +10,12 @@ import threading
 from pathlib import Path
 
 
+def knobtui_command() -> list[str]:
+    """The knobtui console script installed beside this Python (not another on PATH), else `python -m knobtui`."""
+    exe = Path(sys.executable).with_name("knobtui")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "knobtui"]
+
+
 class Server:
     """`knobtui serve --port 0` with the limits opened wide (a benchmark is one address with many visitors)."""
 

@@ -277,11 +277,10 @@ def test_run_importtime_has_no_textual() -> None:
 def test_python_dash_m_and_console_script_agree() -> None:
     proc = run("--preset", "watch-four")
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 4
-    import shutil
-    exe = shutil.which("knobtui")
-    if exe is None:
-        pytest.skip("the knobtui console script is not installed on PATH")
-    proc2 = subprocess.run([exe, "run", "--preset", "watch-four"], capture_output=True, text=True, timeout=60)
+    from pathlib import Path
+    exe = Path(sys.executable).with_name("knobtui")  # the console script installed beside this Python
+    assert exe.exists(), f"no console script at {exe}: pip install . installs one"
+    proc2 = subprocess.run([str(exe), "run", "--preset", "watch-four"], capture_output=True, text=True, timeout=60)
     assert (proc2.returncode, proc2.stdout, proc2.stderr) == (0, proc.stdout, proc.stderr)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,8 +18,8 @@ import pyte
 
 
 def knobtui_command() -> list[str]:
-    exe = shutil.which("knobtui")
-    return [exe] if exe else [sys.executable, "-m", "knobtui"]
+    exe = Path(sys.executable).with_name("knobtui")  # the console script beside this Python, not another on PATH
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "knobtui"]
 
 
 class Tmux:
