@@ -68,11 +68,15 @@ def check_value(knob: str, value: float) -> float:
     return value
 
 
+_METHOD_OF: dict[str, Method] = {m: m for m in METHODS}
+
+
 def check_method(method: str) -> Method:
     """Return `method` if it is one of the two update rules, else raise ValueError naming it."""
-    if method not in METHODS:
-        raise ValueError(f"method: {method!r} is not one of {', '.join(METHODS)}")
-    return method  # type: ignore[return-value]
+    found = _METHOD_OF.get(method)
+    if found is not None:
+        return found
+    raise ValueError(f"method: {method!r} is not one of {', '.join(METHODS)}")
 
 
 @dataclass(frozen=True, slots=True)

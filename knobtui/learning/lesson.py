@@ -190,7 +190,7 @@ def lesson_snapshots(lesson: Lesson, tolerance: float = DEFAULT_TOLERANCE) -> li
     not a replay of every step before it. LessonError names the step that cannot be played."""
     preset = get_preset(DEFAULT_PRESET)
     session = Session(preset.knobs, preset.method, tolerance)
-    name, hidden = preset.name, frozenset()
+    name, hidden = preset.name, frozenset[str]()
     out = []
     for k, step in enumerate(lesson.steps):
         try:
@@ -225,7 +225,7 @@ def lesson_state(lesson: Lesson, index: int, tolerance: float = DEFAULT_TOLERANC
     """Replay steps 0..index from the start: the state a presenter is in at lesson step `index`."""
     preset = get_preset(DEFAULT_PRESET)
     session = Session(preset.knobs, preset.method, tolerance)
-    name, hidden = preset.name, frozenset()
+    name, hidden = preset.name, frozenset[str]()
     for step in lesson.steps[: index + 1]:
         name, hidden = _apply_step(session, step, name, hidden)
     note = lesson.steps[index].note if 0 <= index < len(lesson.steps) else ""

@@ -101,7 +101,7 @@ def step(method: Method, iteration: int, weight: float, input: float, goal: floa
 Stop = Literal["limit", "converged", "oscillating", "stuck", "overflow"]
 
 
-def run_gradient(weights: array, input: float, goal: float, alpha: float, limit: int,
+def run_gradient(weights: array[float], input: float, goal: float, alpha: float, limit: int,
                  tolerance: float, stop_on_converged: bool) -> tuple[Stop, int]:
     """Append up to `limit` gradient-descent weights to `weights` (which ends with the start weight).
 
@@ -130,7 +130,7 @@ def run_gradient(weights: array, input: float, goal: float, alpha: float, limit:
     return "limit", first
 
 
-def run_hot_cold(weights: array, input: float, goal: float, step_amount: float, limit: int,
+def run_hot_cold(weights: array[float], input: float, goal: float, step_amount: float, limit: int,
                  tolerance: float, stop_on_converged: bool) -> tuple[Stop, int]:
     """Append up to `limit` hot-and-cold weights to `weights`; the tight-loop twin of `hot_cold_step`.
 

@@ -29,7 +29,7 @@ class Segment:
     start: int
     knobs: Knobs
     method: Method
-    weights: array
+    weights: array[float]
     converged_at: int | None = None  # the first iteration of this stretch within the tolerance
 
     @property
@@ -89,7 +89,7 @@ class Session:
     @property
     def weight(self) -> float:
         """The weight now (after the last iteration)."""
-        return self._segments[-1].weights[-1]
+        return float(self._segments[-1].weights[-1])
 
     @property
     def method(self) -> Method:
@@ -297,6 +297,7 @@ class Session:
         before = self.iteration
         if stop_early:
             # Nothing new can happen after these: take enough iterations to show it, then stop.
+            early: Literal["stuck", "oscillating"] | None
             if k.input == 0 or (seg.method == "gradient" and k.alpha == 0):
                 limit, early = min(limit, 1), "stuck"
             elif seg.method == "gradient" and stability(k).product == 2:
@@ -314,7 +315,7 @@ class Session:
         if stop == "overflow":
             self.step()  # recompute the failing iteration to name the number and record the halt
         elif stop == "limit" and stop_early and early is not None and self.iteration > before:
-            stop = early
+            return FastForward(self.iteration - before, early)
         return FastForward(self.iteration - before, stop)
 
     # ---- sharing: a few numbers say where a session stands ------------------------------------
@@ -400,10 +401,12 @@ class Session:
 def _read_recipe(recipe: dict[str, object]) -> tuple[list[tuple[int, Method, Knobs]], int, float]:
     """Check a recipe from elsewhere (another process): ValueError names what is wrong."""
     try:
-        tolerance = float(recipe["tolerance"])  # type: ignore[arg-type]
-        target = int(recipe["iteration"])  # type: ignore[call-overload]
+        tolerance = _float(recipe["tolerance"])
+        target = _int(recipe["iteration"])
         raw = recipe["segments"]
-        segments = [(int(s["start"]), check_method(s["method"]), Knobs(**s["knobs"])) for s in raw]  # type: ignore[union-attr]
+        if not isinstance(raw, list):
+            raise TypeError("segments")
+        segments = [(_int(s["start"]), check_method(s["method"]), Knobs(**s["knobs"])) for s in raw]
     except (KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise ValueError(f"recipe: missing or malformed {exc}") from None
     if not segments or segments[0][0] != 0:
@@ -414,6 +417,20 @@ def _read_recipe(recipe: dict[str, object]) -> tuple[list[tuple[int, Method, Kno
     if not (0 <= tolerance < float("inf")):
         raise ValueError(f"recipe: tolerance {tolerance!r}")
     return segments, target, tolerance
+
+
+def _int(value: object) -> int:
+    """A whole number from JSON; TypeError (or ValueError) for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"{value!r} is not a number")
+    return int(value)
+
+
+def _float(value: object) -> float:
+    """A number from JSON; TypeError (or ValueError) for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"{value!r} is not a number")
+    return float(value)
 
 
 def _why(method: Method, knobs: Knobs) -> str:

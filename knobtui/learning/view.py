@@ -114,11 +114,12 @@ class MethodRun:
 def compare(knobs: Knobs, tolerance: float, limit: int = 1_000_000) -> tuple[MethodRun, MethodRun]:
     """Run hot and cold and gradient descent from the same knobs until each converges (or stops)."""
     out = []
-    for method in ("hot-cold", "gradient"):
-        s = Session(knobs, method, tolerance)  # type: ignore[arg-type]
+    methods: tuple[Method, Method] = ("hot-cold", "gradient")
+    for method in methods:
+        s = Session(knobs, method, tolerance)
         s.fast_forward(limit)
         last = s.last_record
-        out.append(MethodRun(method, s.iteration, s.status, s.converged_at,  # type: ignore[arg-type]
+        out.append(MethodRun(method, s.iteration, s.status, s.converged_at,
                              last.error if last else None, error_series(s, SERIES_POINTS)))
     return out[0], out[1]
 

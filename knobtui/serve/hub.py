@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,7 +112,7 @@ class Hub:
         extra = ["--lesson", lesson] if lesson and (presenter or self.relay is None) else []
         return [*self.options.child_args, *extra]
 
-    def child_env(self, term: str, client_env: dict[str, str], presenter: bool) -> dict[str, str]:
+    def child_env(self, term: str, client_env: Mapping[str, str], presenter: bool) -> dict[str, str]:
         """The whole environment of a visitor's simulator: a short whitelist, nothing of the server's."""
         self._serial += 1
         env = {

@@ -72,6 +72,9 @@ class Member(Protocol):
     def view_write(self, data: bytes) -> bool:
         """Write to the follower; False when its channel is backed up (it is then skipped until it drains)."""
 
+    def view_lost(self) -> None:
+        """The view's renderer ended without being asked to: the follower joins a fresh one."""
+
 
 StartRenderer = Callable[[ViewKey], Awaitable[Child]]
 

@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from ..tui.follow import REJOIN_STATUS
@@ -103,7 +103,7 @@ class Visit:
         self.channel.close(1)
         log(self._describe("turned away", why=why))
 
-    def start(self, term: str | None, client_env: dict[str, str]) -> bool:
+    def start(self, term: str | None, client_env: Mapping[str, str]) -> bool:
         """Admit the visitor (or turn them away with a sentence) and start their simulator or seat."""
         hub = self.hub
         self.term = term

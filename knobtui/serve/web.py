@@ -315,9 +315,8 @@ class WebDoor:
                 return End(EndKind.LEFT, f"bad message: {exc}")
             if name == "stdin":
                 visit.keys(str(payload).encode("utf-8", "replace"))
-            elif name == "resize":
-                cols, rows = payload  # type: ignore[misc]
-                visit.resize(cols, rows)
+            elif name == "resize" and isinstance(payload, tuple):
+                visit.resize(*payload)
             elif name == "ping":
                 await _pong(ws, payload)
         exc = ws.exception()
