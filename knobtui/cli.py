@@ -406,15 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The plot is drawn in a second frame just after the cheap parts; Textual's default cap of 60
     # frames a second would hold that frame back ~16 ms. 240 lets it follow at once (docs/benchmarks.md).
     os.environ.setdefault("TEXTUAL_FPS", "240")
-    from .tui.app import run_app  # Textual only when a screen is drawn
+    from .tui.main import run_app  # Textual only when a screen is drawn
     from .tui.glyphs import wants_ascii
     from .tui.themes import remembered_theme
     theme = args.theme or remembered_theme()
-    link = None
-    if os.environ.get("KNOBTUI_RELAY"):  # a child of `knobtui serve` in presenter mode
-        link = (os.environ["KNOBTUI_RELAY"], os.environ.get("KNOBTUI_ROLE", "follower"),
-                os.environ.get("KNOBTUI_RELAY_TOKEN", ""))
-    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden, lesson=lesson, link=link)
+    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden, lesson=lesson)
 
 
 def entry() -> None:

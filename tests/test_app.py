@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from knobtui.learning import KNOB_NAMES, PRESETS, Session, get_preset
+from knobtui.learning import KNOB_NAMES, PRESETS, Scene, Session, get_preset
 from knobtui.learning.view import make_view
 from knobtui.records import book_line
 from knobtui.tui.app import SPEEDS, KnobApp
@@ -358,14 +358,14 @@ async def test_log_follows_the_newest_line_unless_scrolled_back() -> None:
         assert shown[-1].lstrip().startswith("30")
         log.scroll_to(y=log.max_scroll_y - 10, animate=False, immediate=True)
         await pilot.pause()
-        assert not log._follow
+        assert not log.at_newest
         before = [log.render_line(y).text for y in range(height)]
         await pilot.press("space")
         await pilot.pause()
         assert [log.render_line(y).text for y in range(height)] == before  # stays where the reader is
         log.scroll_end(animate=False, immediate=True)
         await pilot.pause()
-        assert log._follow
+        assert log.at_newest
         assert log.render_line(height - 1).text.lstrip().startswith("31")
 
 
@@ -379,8 +379,7 @@ async def test_following_again_replaces_the_log_of_a_follower_who_played_alone()
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(8):
             await pilot.press("space")  # played alone to iteration 8 with alpha 1.0
-        app.following = True
-        app._apply_state({"recipe": presenter.recipe(), "preset": "gradient", "hidden": []})
+        assert app.show_scene(Scene(presenter.recipe(), "gradient")) is None
         await pilot.pause()
         assert app.session.iteration == 4
         consistent(app)

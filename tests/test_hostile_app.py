@@ -23,8 +23,9 @@ import pytest
 
 from appkit import start_at
 from test_screens import screen_lines
-from knobtui.learning import Session, get_preset
+from knobtui.learning import Scene, Session, get_preset
 from knobtui.lessons import load_lesson
+from knobtui.presenter.protocol import LinkConfig
 from knobtui.records import book_line
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.crash import APOLOGY
@@ -294,7 +295,7 @@ async def test_a_lesson_files_markup_is_shown_as_written(tmp_path: Path) -> None
 
 async def test_a_resumed_rooms_names_are_shown_as_text() -> None:
     """A preset name and lesson heading that arrive over the relay are not markup either."""
-    app = KnobApp(start_at("gradient"), link=("/nonexistent/relay.sock", "presenter", "token"))
+    app = KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "relay" in app.link_status)
         room = Session(get_preset("gradient").knobs, "gradient")
@@ -368,11 +369,10 @@ async def test_a_follower_does_not_follow_past_its_ceiling() -> None:
     async with app.run_test(size=SIZE) as pilot:
         presenter = Session(get_preset("hot-cold").knobs, "hot-cold")
         presenter.run(11)
-        app.following = True
-        app.relay_message({"state": {"recipe": presenter.recipe(), "preset": "hot-cold", "hidden": []}})
+        problem = app.show_scene(Scene(presenter.recipe(), "hot-cold"))
         await pilot.pause()
         assert app.session.iteration == 0 and app.session.method == "gradient"
-        assert app.link_status.startswith("cannot follow: iteration 11 is past the 10")
+        assert problem is not None and problem.startswith("iteration 11 is past the 10")
 
 
 # ---- a presenter who reconnects resumes the room -------------------------------------------------------
@@ -382,7 +382,7 @@ async def test_a_reconnecting_presenter_adopts_the_rooms_state_once() -> None:
     room.run(9)
     room.set_knobs(alpha=0.5)
     room.run(3)
-    app = KnobApp(start_at("gradient"), link=("/nonexistent/relay.sock", "presenter", "token"))
+    app = KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "relay" in app.link_status)  # no relay here: the messages come from the test
         app.relay_message({"state": {"recipe": room.recipe(), "preset": "gradient", "hidden": ["goal"]},
@@ -411,7 +411,7 @@ async def test_a_presenter_resumes_a_lesson_at_the_rooms_step() -> None:
         await pilot.pause()
         state = {"recipe": room.session.recipe(), "preset": room.preset, "hidden": sorted(room.hidden),
                  "lesson_heading": room.lesson_heading, "lesson_note": room.lesson_note}
-    app = KnobApp(start_at("gradient"), lesson=lesson, link=("/nonexistent/relay.sock", "presenter", "token"))
+    app = KnobApp(start_at("gradient"), lesson=lesson, link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "relay" in app.link_status)
         app.relay_message({"state": state})

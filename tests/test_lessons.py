@@ -71,15 +71,15 @@ async def test_n_and_N_walk_the_lesson() -> None:
         assert app.hidden == frozenset({"alpha", "step_amount"})
         for k in range(1, 5):
             await pilot.press("n")
-            assert app.lesson_index == k
+            assert app.lessons.index == k
             assert app.session.iteration == lesson_state(lesson, k).session.iteration
         assert app.session.converged_at == 1101
         await pilot.press("N")
-        assert app.lesson_index == 3 and app.session.iteration == 10
+        assert app.lessons.index == 3 and app.session.iteration == 10
         await pilot.press("space")  # the presenter may play along between steps
         assert app.session.iteration == 11
         await pilot.press("N", "N", "N", "N")
-        assert app.lesson_index == 0
+        assert app.lessons.index == 0
         assert app.lesson_note == lesson.steps[0].note
 
 

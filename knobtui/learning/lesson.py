@@ -28,6 +28,7 @@ from pathlib import PurePath
 
 from .knobs import KNOB_NAMES, METHODS, KnobError, Knobs, Method, check_value
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
+from .scene import Scene
 from .session import DEFAULT_TOLERANCE, Session
 
 STEP_KEYS = {"note", "preset", "method", "set", "hide", "show", "steps", "fast_forward"}
@@ -56,6 +57,10 @@ class Lesson:
     title: str
     steps: tuple[LessonStep, ...]
     source: str = ""
+
+    def heading(self, index: int, sep: str = "\u00b7") -> str:
+        """'title · step k of n' for step `index` (0-based)."""
+        return f"{self.title} {sep} step {index + 1} of {len(self.steps)}"
 
 
 @dataclass
@@ -175,18 +180,8 @@ def _check_runs(lesson: Lesson) -> None:
     lesson_snapshots(lesson)
 
 
-@dataclass(frozen=True, slots=True)
-class LessonSnapshot:
-    """Where the lesson stands after one of its steps, small enough to keep one per step."""
-
-    recipe: dict[str, object]
-    preset: str
-    hidden: frozenset[str]
-    note: str
-
-
-def lesson_snapshots(lesson: Lesson, tolerance: float = DEFAULT_TOLERANCE) -> list[LessonSnapshot]:
-    """Play the lesson once from the start, keeping each step's state: n and N then cost one replay,
+def lesson_snapshots(lesson: Lesson, tolerance: float = DEFAULT_TOLERANCE) -> list[Scene]:
+    """Play the lesson once from the start, keeping each step's scene: n and N then cost one replay,
     not a replay of every step before it. LessonError names the step that cannot be played."""
     preset = get_preset(DEFAULT_PRESET)
     session = Session(preset.knobs, preset.method, tolerance)
@@ -197,7 +192,7 @@ def lesson_snapshots(lesson: Lesson, tolerance: float = DEFAULT_TOLERANCE) -> li
             name, hidden = _apply_step(session, step, name, hidden)
         except (KnobError, ValueError) as exc:
             raise LessonError(f"{lesson.source}, line {step.line} (step {k + 1}): {exc}") from None
-        out.append(LessonSnapshot(session.recipe(), name, hidden, step.note))
+        out.append(Scene(session.recipe(), name, hidden, lesson.heading(k), step.note))
     return out
 
 
@@ -232,8 +227,8 @@ def lesson_state(lesson: Lesson, index: int, tolerance: float = DEFAULT_TOLERANC
     return LessonState(index, session, name, hidden, note)
 
 
-def state_from_snapshot(index: int, snap: LessonSnapshot) -> LessonState:
-    """A snapshot made whole again: the session rebuilt from its recipe."""
+def state_from_snapshot(index: int, snap: Scene) -> LessonState:
+    """A step's scene made whole again: the session rebuilt from its recipe."""
     preset = get_preset(snap.preset)
     session = Session(preset.knobs, preset.method)
     session.follow(snap.recipe)

@@ -330,13 +330,20 @@ class Session:
             "halted": self._halt is not None,  # the next iteration overflowed: say so here too
         }
 
-    def follow(self, recipe: dict[str, object]) -> None:
+    def follow(self, recipe: dict[str, object]) -> bool:
         """Become the session `recipe` describes: step on, or back, when only the iteration differs;
-        rebuild from the recipe otherwise. Raises ValueError (changing nothing) on a bad recipe."""
+        rebuild from the recipe otherwise. Raises ValueError (changing nothing) on a bad recipe.
+
+        True when the history was kept: every iteration both sessions have taken is the same as before,
+        so what shows it (the iteration log) can be extended or cut in place instead of rebuilt."""
         segments, target, tolerance = _read_recipe(recipe)
+        mine = [(seg.start, seg.method, seg.knobs) for seg in self._segments]
+        kept = mine == segments[: len(mine)] and (len(mine) == len(segments)
+                                                  or self.iteration <= segments[len(mine)][0])
         self._follow(segments, target, tolerance)
         if recipe.get("halted") and self._halt is None and self.iteration == target:
             self.step()  # fails the same way the original did, and records the same halt
+        return kept
 
     def _follow(self, segments: list[tuple[int, Method, Knobs]], target: int, tolerance: float) -> None:
         mine = [(seg.start, seg.method, seg.knobs) for seg in self._segments]

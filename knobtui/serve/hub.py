@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from .child import Child, Spawner, python_command, start_direct
 from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
 from .keys import read_authorized_keys
-from .relay import Relay
+from ..presenter.protocol import ROOM_ENV
+from ..presenter.relay import Relay
 from .room import RENDERER_NICE, Room, ViewKey
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class Hub:
         if self.relay is not None:
             env.update(self.relay.child_env(presenter))
             if self.room is not None and not presenter:
-                env["KNOBTUI_ROOM"] = "1"  # `F` in a private simulator returns to the shared view
+                env[ROOM_ENV] = "1"  # `F` in a private simulator returns to the shared view
         return env
 
     async def start_spawner(self) -> None:

@@ -8,7 +8,7 @@ import signal
 
 from .gates import clean
 from .hub import PRIVATE_PREFIX, Hub, ServeOptions, log
-from .relay import remove_stale
+from ..presenter.relay import remove_stale
 
 
 def _raise_descriptor_limit() -> int:

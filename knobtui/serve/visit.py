@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from ..tui.follow import REJOIN_STATUS
+from ..presenter.protocol import REJOIN_STATUS, START_DETACHED_ENV
 from .child import Child, read_pty
 from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, terminal_type
 from .hub import Hub, log
@@ -204,7 +204,7 @@ class Visit:
         assert self.hub.room is not None
         self.hub.room.leave(self)
         self.watching = False
-        self._env["KNOBTUI_START_DETACHED"] = "1"
+        self._env[START_DETACHED_ENV] = "1"
         self._pending.clear()
         self.channel.write(b"\x1b[0m\x1b[2J\x1b[H")
         asyncio.ensure_future(self._start_child())
@@ -321,7 +321,7 @@ class Visit:
             status = await child.end()
             if status == REJOIN_STATUS and self._ending is None:
                 self.child = None
-                self._env.pop("KNOBTUI_START_DETACHED", None)
+                self._env.pop(START_DETACHED_ENV, None)
                 self._watch()
                 return
             child.status = status

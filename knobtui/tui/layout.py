@@ -1,6 +1,7 @@
 """How the rows of a terminal are shared: the curve first, then the arithmetic, then the log.
 
-Pure arithmetic on the terminal's size (no Textual), so every size can be checked in a unit test.
+`plan` is pure arithmetic on the terminal's size (no Textual), so every size can be checked in a unit
+test; `apply_plan` gives the app's parts what it planned.
 The curve is the heart of the chapter: at 80x24 its canvas gets at least 8 rows and at 100x30 and
 above at least 14, while the knobs, the arithmetic with its new weight, three log lines, the status
 line and the key bar stay on screen.
@@ -10,6 +11,10 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .app import KnobApp
 
 MIN_WIDTH, MIN_HEIGHT = 60, 20
 """Below this the layout cannot show the knobs, the curve, the arithmetic and the log at once."""
@@ -82,3 +87,22 @@ def plan(width: int, height: int, lesson_note: str | None = None) -> Plan:
         log += extra - extra * 2 // 3
     return Plan(roomy, too_small, min_height, knob_width, lesson_rows, canvas + plot_chrome, canvas,
                 arithmetic, log)
+
+
+def apply_plan(app: KnobApp, width: int, height: int, lesson: bool) -> None:
+    """Give the app's parts their rows for its size now; a terminal too small gets a notice instead of a
+    broken layout. `lesson`: a lesson panel is shown (a follower shows the presenter's)."""
+    from rich.text import Text
+    from textual.widgets import Static
+
+    p = plan(width, height, app.lesson_note if lesson else None)
+    app.set_class(p.roomy, "-roomy")
+    app.set_class(p.too_small, "-too-small")
+    app.arithmetic_rows = p.arithmetic
+    app.query_one("#top").styles.height = p.plot
+    app.query_one("#left").styles.width = p.knob_width
+    app.query_one("#lesson").styles.height = p.lesson or "auto"
+    if p.too_small:
+        app.query_one("#too-small", Static).update(Text(
+            f"knobtui needs at least {MIN_WIDTH} x {p.min_height}: enlarge the terminal to {MIN_WIDTH} x "
+            f"{p.min_height} (it is {width} x {height} now)."))

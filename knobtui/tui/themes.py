@@ -8,11 +8,26 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from textual.app import App
 from textual.theme import Theme
 
 THEME_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
                 "success", "warning", "error", "boost")
 DEFAULT_THEME = "textual-dark"  # Textual's own dark theme; ours are chosen with t, the palette or --theme
+KEPT_THEMES = frozenset({DEFAULT_THEME, "textual-ansi"})
+"""Textual's own themes kept: the default, and the one Textual itself falls back on. The others define
+none of knobtui's colours, so they are not offered."""
+THEME_DEFAULTS = {
+    "knob-curve": "#5fafff",
+    "knob-trail": "#d7af5f",
+    "knob-current": "#ffd75f",
+    "knob-tangent": "#af87ff",
+    "knob-ghost": "#87d7af",
+    "knob-goal": "#5fd75f",
+    "knob-rising": "#ff5f5f",
+    "knob-falling": "#5fd787",
+}
+"""knobtui's colours in a theme that does not set them (Textual's own)."""
 
 
 def theme_sources() -> list[tuple[str, str]]:
@@ -83,3 +98,14 @@ def remember_theme(name: str) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def use_knobtui_themes(app: App[object], theme: str | None) -> str:
+    """Offer knobtui's themes (and Textual's two kept ones) in `app`; the theme to start with."""
+    ours = load_themes()
+    for name in list(app.available_themes):
+        if name not in KEPT_THEMES and name not in ours:
+            app.unregister_theme(name)
+    for t in ours.values():
+        app.register_theme(t)
+    return theme if theme is not None and theme in app.available_themes else DEFAULT_THEME

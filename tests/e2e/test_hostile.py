@@ -475,7 +475,7 @@ async def test_18_the_presenter_token_is_not_in_the_environment_and_the_relay_bo
 async def test_18_a_presenter_token_is_good_for_one_connection(tmp_path: Path) -> None:
     """The relay itself, on a real Unix socket: a token copied from a presenter's simulator and replayed
     makes only a follower."""
-    from knobtui.serve.relay import Relay
+    from knobtui.presenter.relay import Relay
     (tmp_path / "relay").mkdir()
     relay = Relay(str(tmp_path / "relay"))
     await relay.start()

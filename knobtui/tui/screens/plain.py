@@ -6,6 +6,7 @@ Borders and rules are CSS (ascii.tcss); these are the characters CSS cannot reac
 from __future__ import annotations
 
 from textual import on
+from textual.app import App
 from textual.command import CommandList, CommandPalette, SearchIcon
 from textual.message import Message
 from textual.scrollbar import ScrollBarRender
@@ -68,3 +69,11 @@ def plain_key_display(display: str, key: str) -> str:
         return display
     display = display.translate(KEY_NAMES)
     return display if display.isascii() else key
+
+
+def open_palette(app: App[object]) -> None:
+    """Textual's command palette (one that survives keys queued behind the one that closes it); in ASCII
+    mode one without its emoji, ellipsis and block rules."""
+    if app.use_command_palette and not CommandPalette.is_open(app):
+        ascii = getattr(app, "ascii", False)
+        app.push_screen(PlainCommandPalette() if ascii else SafeCommandPalette(id="--command-palette"))

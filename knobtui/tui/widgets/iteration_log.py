@@ -26,9 +26,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ...learning import Method, Record
+from ...learning import Method, Record, Session
 from ...records import book_line
-from ..glyphs import glyphs
+from ..glyphs import Glyphs, glyphs
 
 LOG_CAP = 2000
 
@@ -89,12 +89,12 @@ class IterationLog(ScrollView, can_focus=False):
     IterationLog > .iteration-log--header { text-style: bold; }
     """
 
-    def __init__(self, cap: int = LOG_CAP, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(**kwargs)
+    def __init__(self, cap: int = LOG_CAP, glyphs: Glyphs = glyphs(False), id: str | None = None) -> None:
+        super().__init__(id=id)
         self.cap = cap
         self.method: Method | None = None
         """The method whose columns the header names while no row is held (kept from the last row by clear())."""
-        self.glyphs = glyphs(False)
+        self.glyphs = glyphs
         self._rows: deque[_Row] = deque(maxlen=cap)
         self._last_error: float | None = None
         self._follow = True
@@ -121,6 +121,11 @@ class IterationLog(ScrollView, can_focus=False):
     def lines(self) -> list[str]:
         """The rows held, as `iteration book-line` text (for tests and export checks)."""
         return [f"{row.rec.iteration} {row.text}" for row in self._rows]
+
+    @property
+    def at_newest(self) -> bool:
+        """The newest rows are in view, and new ones will be (the reader has not scrolled back)."""
+        return self._follow
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -173,6 +178,23 @@ class IterationLog(ScrollView, can_focus=False):
             self._rows.pop()
         self._last_error = last_error
         self._sync(moved=True)
+
+    def sync(self, session: Session, rebuild: bool = False) -> None:
+        """Bring the log in line with `session`: rows added after a step, cut after a step back, all of
+        them again after a change that rewrote the history (`rebuild`). At most `cap` rows are held."""
+        self.method = session.method  # an empty log's header names this method's columns
+        it = session.iteration
+        if rebuild or it < self.last_iteration:
+            if not rebuild and 0 < self.first_iteration <= it:
+                self.truncate(it, session.record(it).error if it else None)
+                return
+            self.clear()
+        elif it == self.last_iteration:
+            return
+        elif it - self.cap + 1 > self.last_iteration + 1:  # so far on that nothing held stays on screen
+            self.clear()
+        first = max(self.last_iteration + 1, it - self.cap + 1)
+        self.extend(session.records(first, it), session.record(first - 1).error if first > 1 else None)
 
     # ---- scrolling by keys ---------------------------------------------------------------------
     def page(self, direction: int) -> None:

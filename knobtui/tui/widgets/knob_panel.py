@@ -105,6 +105,8 @@ class KnobPanel(Vertical):
     """Knobs a lesson hides."""
     ascii: var[bool] = var(False)
     """Draw with plain ASCII."""
+    editing: var[bool] = var(False)
+    """The editor is open (the app's `editing`, bound down)."""
 
     _subtitle = ""
 
@@ -129,27 +131,22 @@ class KnobPanel(Vertical):
         # never markup: the message quotes what was typed ('[/x]' would raise, '[@click=...]' would act)
         self.query_one("#knob-message", Static).update(Text(message))
 
-    @property
-    def editing(self) -> bool:
-        return self.has_class("-editing")
-
-    def begin_edit(self, value: str) -> None:
-        """Open the editor on the selected knob with its value typed in."""
+    def watch_editing(self, editing: bool) -> None:
+        """Open the editor on the selected knob with its value typed in, or close it."""
         editor = self.query_one(Input)
-        knob = KNOB_NAMES[self.selected]
-        self._editing_knob = knob
-        editor.placeholder = KNOB_LABELS[knob]
-        editor.value = value
-        editor.disabled = False
-        self.add_class("-editing")
-        editor.focus()
-
-    def end_edit(self) -> None:
-        self.remove_class("-editing")
-        editor = self.query_one(Input)
-        if editor.has_focus:
-            self.screen.set_focus(None)
-        editor.disabled = True
+        if editing and self.view is not None:
+            knob = KNOB_NAMES[self.selected]
+            self._editing_knob = knob
+            editor.placeholder = KNOB_LABELS[knob]
+            editor.value = repr(getattr(self.view.knobs, knob))
+            editor.disabled = False
+            self.add_class("-editing")
+            editor.focus()
+        elif not editing:
+            self.remove_class("-editing")
+            if editor.has_focus:
+                self.screen.set_focus(None)
+            editor.disabled = True
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -1,4 +1,4 @@
-"""Presenter mode's relay: the presenter's state, as small messages, to every follower's simulator.
+"""Presenter mode's relay (the server's side): the presenter's scene, as small messages, to every follower.
 
 Every `knobtui` child of `knobtui serve` connects to one Unix socket. The presenter's children send
 their state (a recipe of a few hundred bytes: knobs, method, iteration, preset, lesson note) after each
@@ -10,16 +10,14 @@ the other followers never wait for it.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
 
-from ..tui.follow import parse_message
+from .protocol import MAX_LINE, TOKEN_ENV, LinkConfig, encode, parse, scene_in
 
-MAX_LINE = 16 * 1024 * 1024  # a recipe grows ~130 bytes per knob change after a step
 PREFIX = "knobtui-relay-"
 
 
@@ -45,11 +43,6 @@ def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) 
         except OSError:
             continue
 
-
-
-
-def _line(message: dict[str, object]) -> bytes:
-    return (json.dumps(message, separators=(",", ":")) + "\n").encode()
 
 
 class _Slot:
@@ -119,16 +112,14 @@ class Relay:
 
     def child_env(self, presenter: bool) -> dict[str, str]:
         """What a child needs to join: the socket, and a fresh one-time token if it presents."""
-        env = {"KNOBTUI_RELAY": self.path, "KNOBTUI_ROLE": "presenter" if presenter else "follower"}
-        if presenter:
-            token = secrets.token_hex(16)
+        token = secrets.token_hex(16) if presenter else ""
+        if token:
             self._tokens.add(token)
-            env["KNOBTUI_RELAY_TOKEN"] = token
-        return env
+        return LinkConfig(self.path, "presenter" if presenter else "follower", token).env()
 
     def revoke(self, env: dict[str, str]) -> None:
         """Spend a session's token if its simulator never used it (the session ended first)."""
-        self._tokens.discard(env.get("KNOBTUI_RELAY_TOKEN", ""))
+        self._tokens.discard(env.get(TOKEN_ENV, ""))
 
     def _spend(self, token: object) -> bool:
         for known in list(self._tokens):
@@ -159,7 +150,7 @@ class Relay:
 
     def _count_changed(self) -> None:
         n = self.audience() if self.audience is not None else len(self.followers)
-        line = (json.dumps({"followers": n}) + "\n").encode()
+        line = encode({"followers": n})
         for writer in list(self.presenters):
             if not writer.is_closing():
                 writer.write(line)  # tiny; a presenter reads its socket all the time
@@ -167,11 +158,11 @@ class Relay:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         role = None
         try:
-            hello = parse_message(await reader.readline() or b"{}") or {}
+            hello = parse(await reader.readline() or b"{}") or {}
             if hello.get("role") == "presenter" and self._spend(hello.get("token", "")):
                 role = "presenter"
                 self.presenters.add(writer)
-                writer.write(_line({"resume": self.latest_state}))
+                writer.write(encode({"resume": self.latest_state}))
                 self._count_changed()
             else:
                 role = "follower"
@@ -185,11 +176,12 @@ class Relay:
                     break
                 if role != "presenter":
                     continue  # followers only listen
-                message = parse_message(line)
-                if message is None or not isinstance(message.get("state"), dict):
+                message = parse(line)
+                scene = scene_in(message) if message is not None else None
+                if scene is None:
                     continue
-                self.latest_state = message["state"]
-                self.latest = _line({"state": self.latest_state})
+                self.latest_state = scene.as_dict()
+                self.latest = encode({"state": self.latest_state})
                 if self.hold is None:
                     self._broadcast()
                 elif not self._held:

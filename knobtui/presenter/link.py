@@ -1,0 +1,59 @@
+"""Presenter mode, the simulator's side: one connection to the relay of `knobtui serve`.
+
+A presenter's simulator sends its scene after each change; a follower's receives the presenter's
+scenes. What the app does with them is tui/presenting.py's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from ..learning.scene import Scene
+from .protocol import MAX_LINE, LinkConfig, encode, parse
+
+
+class RelayLink:
+    """One connection to the relay socket."""
+
+    def __init__(self, config: LinkConfig) -> None:
+        self.config = config
+        self.writer: asyncio.StreamWriter | None = None
+        self._last_sent: bytes | None = None
+
+    @property
+    def presenter(self) -> bool:
+        return self.config.presenter
+
+    async def run(self, on_message: Callable[[dict[str, object]], None]) -> None:
+        """Connect, say who we are, then hand every message to `on_message` until the relay goes."""
+        reader, writer = await asyncio.open_unix_connection(self.config.path, limit=MAX_LINE)
+        hello = ({"role": "presenter", "token": self.config.token} if self.presenter else {"role": "follower"})
+        writer.write(encode(hello))
+        if self.presenter:
+            # The relay first sends the room's latest scene: a presenter who reconnects resumes from it
+            # (the app adopts it and sends it back) instead of resetting the room to where it started.
+            first = parse(await reader.readline())
+            resume = first.get("resume") if first else None
+            self.writer = writer
+            if isinstance(resume, dict):
+                on_message({"state": resume, "resume": True})
+            elif self._last_sent is not None:
+                writer.write(self._last_sent)
+        self.writer = writer
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            message = parse(line)
+            if message is not None:
+                on_message(message)
+
+    def send(self, scene: Scene) -> None:
+        """Send the presenter's scene if it changed (never waits: the relay reads all the time)."""
+        line = encode({"state": scene.as_dict()})
+        if line == self._last_sent:
+            return
+        self._last_sent = line
+        if self.writer is not None and not self.writer.is_closing():
+            self.writer.write(line)

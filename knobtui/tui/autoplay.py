@@ -1,0 +1,88 @@
+"""Autoplay (`p`, `[`, `]`): iterations on a timer, a few per frame at high speeds, stopping where
+learning stops."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.timer import Timer
+
+if TYPE_CHECKING:
+    from .app import KnobApp
+
+STOPS = ("converged", "overflow", "stuck", "oscillating")
+"""Where autoplay stops: learning has stopped (or can only repeat itself)."""
+SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 2500, 5000)
+"""Autoplay speeds, iterations per second."""
+FRAME_RATE = 30
+"""Autoplay redraws at most this often; faster speeds take several iterations per frame."""
+DEFAULT_SPEED = 4  # an index into SPEEDS: 15 a second
+
+
+class Autoplay:
+    """The timer that steps the app's session; the app shows `playing` and the speed."""
+
+    def __init__(self, app: KnobApp) -> None:
+        self.app = app
+        self.speed = DEFAULT_SPEED
+        self._timer: Timer | None = None
+        self._per_tick = 1
+
+    @property
+    def running(self) -> bool:
+        return self._timer is not None
+
+    def toggle(self) -> None:
+        if self.running:
+            self.stop()
+        else:
+            self.start()
+
+    def change_speed(self, change: int) -> None:
+        self.speed = max(0, min(len(SPEEDS) - 1, self.speed + change))
+        if self.running:
+            self.start()
+        else:
+            self.app.status_extra = ((f"autoplay {SPEEDS[self.speed]}/s", 3),)
+
+    def start(self) -> None:
+        app = self.app
+        if self._timer is not None:
+            self._timer.stop()
+        if app.session.status.kind in STOPS:
+            app.say(f"nothing to play: {app.session.status.text}", title="Play")
+            return
+        if app.history_full():
+            return
+        rate = SPEEDS[self.speed]
+        ticks = min(rate, FRAME_RATE)
+        self._per_tick = max(1, round(rate / ticks))
+        self._timer = app.set_interval(1 / ticks, self._tick)
+        app.playing = f"playing {rate}/s"
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.app.playing = ""
+
+    def _tick(self) -> None:
+        """One frame: a few iterations, stopping where learning stops (the status says why)."""
+        app = self.app
+        if not app.is_running or not app.is_mounted:  # the app is closing under the timer
+            self.stop()
+            return
+        s = app.session
+        room = app.limits.history_room(s.iteration)
+        if s.status.kind in STOPS or room == 0:
+            self.stop()
+            app.history_full()
+            return
+        before = s.iteration
+        ff = s.fast_forward(self._per_tick if room is None else min(room, self._per_tick))
+        if s.iteration == before or ff.stop != "limit" or s.status.kind in STOPS:
+            self.stop()
+        app.publish()
+        if app.limits.history_room(s.iteration) == 0:
+            self.stop()
+            app.history_full()

@@ -1,0 +1,42 @@
+"""The lesson player (`n`, `N`): which step of a lesson is on screen, and each step's scene."""
+
+from __future__ import annotations
+
+from ..learning.lesson import Lesson, LessonState, lesson_snapshots, state_from_snapshot
+from ..learning.scene import Scene
+
+
+class LessonPlayer:
+    """A lesson's steps, played once when first needed and kept as scenes: going to any step, back
+    included, costs one rebuild."""
+
+    def __init__(self, lesson: Lesson, tolerance: float, sep: str) -> None:
+        self.lesson = lesson
+        self.tolerance = tolerance
+        self.sep = sep
+        self.index = -1  # the step on screen (-1 before the first)
+        self._scenes: list[Scene] | None = None
+
+    def heading(self, index: int) -> str:
+        return self.lesson.heading(index, self.sep)
+
+    def refusal(self, change: int) -> str | None:
+        """Why `n` (+1) or `N` (-1) cannot move from here, or None."""
+        target = self.index + change
+        if 0 <= target < len(self.lesson.steps):
+            return None
+        return "that was the last step" if change > 0 else "this is the first step"
+
+    def state(self, index: int) -> LessonState:
+        """The lesson as it stands after step `index`: replayed from the start, so going back is exact."""
+        if self._scenes is None:
+            self._scenes = lesson_snapshots(self.lesson, self.tolerance)
+        self.index = index
+        return state_from_snapshot(index, self._scenes[index])
+
+    def find(self, heading: str) -> None:
+        """After a presenter resumes the room, `n` goes on from the step the room was at (by its heading)."""
+        for index in range(len(self.lesson.steps)):
+            if self.heading(index) == heading:
+                self.index = index
+                return

@@ -1,0 +1,127 @@
+"""Presenter mode in the simulator: a presenter sends its scene after every change; a follower becomes
+the presenter's scene while it follows, `d` plays alone from there, `F` follows again.
+
+The wire is knobtui/presenter/ (protocol, link); this is what the app does with it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..learning.scene import Scene
+from ..presenter.link import RelayLink
+from ..presenter.protocol import REJOIN_STATUS, ROOM_ENV, START_DETACHED_ENV, LinkConfig, scene_in
+from .keys import FOLLOWER_ACTIONS
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .app import KnobApp
+
+FOLLOWING = "following the presenter (d: play alone)"
+
+
+class Presenting:
+    """The app's side of one relay link: its role, whether it follows now, the room's newest scene."""
+
+    def __init__(self, app: KnobApp, config: LinkConfig, env: Mapping[str, str]) -> None:
+        self.app = app
+        self.link = RelayLink(config)
+        self.presenter = config.presenter
+        self.following = not self.presenter
+        self.latest: Scene | None = None  # the presenter's newest scene, kept while playing alone
+        self._resumed = False  # a presenter adopts the room's scene once, at connect
+        # A follower of `knobtui serve` who pressed d in the room's shared view gets this simulator: it
+        # starts from the presenter's scene, alone; F ends it with REJOIN_STATUS, back to the shared view.
+        self._start_detached = env.get(START_DETACHED_ENV) == "1"
+        self._room = env.get(ROOM_ENV) == "1"
+
+    def start(self) -> None:
+        self.app.link_status = "presenting" if self.presenter else FOLLOWING
+        self.app.run_worker(self._run(), exclusive=True, group="relay")
+
+    def key_situation(self) -> str | None:
+        """Which keys the key bar offers: a follower's, a detached follower's, or the presenter's (None)."""
+        return None if self.presenter else ("follower" if self.following else "detached")
+
+    async def _run(self) -> None:
+        try:
+            await self.link.run(self.on_message)
+        except OSError as exc:
+            self.app.say(f"cannot reach the presenter's relay: {exc}", severity="error")
+        if self.presenter:
+            self.app.link_status = "the relay has gone: nobody is following"
+        else:
+            self._set_following(False, "the presenter's relay has gone: playing alone")
+
+    def on_message(self, message: dict[str, object]) -> None:
+        """A message from the relay: the number of followers, or a scene (a follower becomes it while it
+        follows; a presenter adopts the first one, the room's, when it connects)."""
+        if "followers" in message:
+            n = message["followers"]
+            self.app.link_status = f"presenting to {n} follower{'s' if n != 1 else ''}"
+        scene = scene_in(message)
+        if scene is None:
+            return
+        if self.presenter:
+            self.resume(scene)
+            return
+        self.latest = scene
+        if self.following:
+            self._become(scene)
+            if self._start_detached:
+                self._start_detached = False
+                self._set_following(False, "playing alone (F: back to the room)")
+
+    def _become(self, scene: Scene) -> None:
+        problem = self.app.show_scene(scene)
+        if problem is not None:
+            self.app.link_status = f"cannot follow: {problem}"
+
+    def resume(self, scene: Scene) -> bool:
+        """A presenter who reconnects: the relay's first message is the room's latest scene. Become it
+        (as a follower would), then present on from there. Only once, at connect: after that the
+        presenter's own keys are the room's scene. True if adopted."""
+        if self._resumed:
+            return False
+        self._resumed = True
+        problem = self.app.show_scene(scene)
+        if problem is not None:
+            self.app.link_status = f"presenting (could not resume the room: {problem})"
+            return False
+        self.app.link_status = f"presenting (resumed at iteration {self.app.session.iteration})"
+        return True
+
+    def send(self, scene: Scene) -> None:
+        if self.presenter:
+            self.link.send(scene)
+
+    def _set_following(self, following: bool, status: str) -> None:
+        """Follow the presenter or not: the keys allowed and the key bar change with it."""
+        self.following = following
+        self.app.link_status = status
+        self.app.refresh_bindings()
+        self.app.show_keys()
+
+    def detach(self) -> None:
+        """d: stop following and play alone from here."""
+        if not self.presenter:
+            self._set_following(False, "playing alone (F: follow the presenter again)")
+
+    def follow(self) -> None:
+        """F: follow the presenter again, from where the presenter is now."""
+        if self.presenter:
+            return
+        if self._room:  # the room's shared view shows the presenter; this private simulator ends
+            self.app.exit(return_code=REJOIN_STATUS)
+            return
+        self._set_following(True, FOLLOWING)
+        if self.latest is not None:
+            self._become(self.latest)
+
+    def allows(self, action: str) -> bool:
+        """While following, keys that would change the state are off (d detaches to use them); d and F
+        are on only where they change something."""
+        if action in ("detach", "follow"):
+            return not self.presenter and self.following == (action == "detach")
+        return not self.following or action in FOLLOWER_ACTIONS or action.startswith("_")
