@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from knobtui.learning import KNOB_NAMES, PRESETS, Scene, Session, get_preset
 from knobtui.learning.view import make_view
 from knobtui.records import book_line
+from knobtui.tui.presenting import show_scene
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.widgets import IterationLog, KnobPanel
 
@@ -98,13 +99,13 @@ async def test_fast_forward_divergence_stops_at_overflow() -> None:
 async def test_play_pause_and_speed() -> None:
     app = make_app("hot-cold")
     async with app.run_test(size=SIZE) as pilot:
-        start_speed = app.speed
+        start_speed = app.autoplay.speed
         await pilot.press("plus", "plus")
-        assert app.speed == start_speed + 2
+        assert app.autoplay.speed == start_speed + 2
         await pilot.press("minus", "minus", "minus")
-        assert app.speed == start_speed - 1
+        assert app.autoplay.speed == start_speed - 1
         await pilot.press("p")
-        assert app.playing == f"playing {SPEEDS[app.speed]}/s"
+        assert app.playing == f"playing {SPEEDS[app.autoplay.speed]}/s"
         await pilot.pause(0.6)
         await pilot.press("p")
         assert app.playing == ""
@@ -379,7 +380,7 @@ async def test_following_again_replaces_the_log_of_a_follower_who_played_alone()
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(8):
             await pilot.press("space")  # played alone to iteration 8 with alpha 1.0
-        assert app.show_scene(Scene(presenter.recipe(), "gradient")) is None
+        assert show_scene(app, Scene(presenter.recipe(), "gradient")) is None
         await pilot.pause()
         assert app.session.iteration == 4
         consistent(app)

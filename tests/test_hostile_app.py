@@ -27,6 +27,7 @@ from knobtui.learning import Scene, Session, get_preset
 from knobtui.lessons import load_lesson
 from knobtui.presenter.protocol import LinkConfig
 from knobtui.records import book_line
+from knobtui.tui.presenting import show_scene
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.crash import APOLOGY
 from knobtui.tui.limits import SERVED, Limits
@@ -300,7 +301,7 @@ async def test_a_resumed_rooms_names_are_shown_as_text() -> None:
         await until(pilot, lambda: "relay" in app.link_status)
         room = Session(get_preset("gradient").knobs, "gradient")
         room.run(2)
-        app.relay_message({"state": {"recipe": room.recipe(), "preset": "[/x]", "hidden": [],
+        app.presenting.on_message({"state": {"recipe": room.recipe(), "preset": "[/x]", "hidden": [],
                                      "lesson_heading": "[@click=app.quit]h[/]", "lesson_note": "[/n]"}})
         await pilot.pause()
         lines = screen_lines(app)
@@ -369,7 +370,7 @@ async def test_a_follower_does_not_follow_past_its_ceiling() -> None:
     async with app.run_test(size=SIZE) as pilot:
         presenter = Session(get_preset("hot-cold").knobs, "hot-cold")
         presenter.run(11)
-        problem = app.show_scene(Scene(presenter.recipe(), "hot-cold"))
+        problem = show_scene(app, Scene(presenter.recipe(), "hot-cold"))
         await pilot.pause()
         assert app.session.iteration == 0 and app.session.method == "gradient"
         assert problem is not None and problem.startswith("iteration 11 is past the 10")
@@ -385,7 +386,7 @@ async def test_a_reconnecting_presenter_adopts_the_rooms_state_once() -> None:
     app = KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "relay" in app.link_status)  # no relay here: the messages come from the test
-        app.relay_message({"state": {"recipe": room.recipe(), "preset": "gradient", "hidden": ["goal"]},
+        app.presenting.on_message({"state": {"recipe": room.recipe(), "preset": "gradient", "hidden": ["goal"]},
                            "resume": True})
         await pilot.pause()
         assert app.session.iteration == 12 and app.session.knobs.alpha == 0.5
@@ -396,7 +397,7 @@ async def test_a_reconnecting_presenter_adopts_the_rooms_state_once() -> None:
         log = app.query_one(IterationLog)
         assert log.lines[-1] == f"12 {book_line(room.record(12))}"
         fresh = Session(get_preset("gradient").knobs, "gradient")
-        app.relay_message({"state": {"recipe": fresh.recipe(), "preset": "gradient", "hidden": []}})
+        app.presenting.on_message({"state": {"recipe": fresh.recipe(), "preset": "gradient", "hidden": []}})
         await pilot.pause()
         assert app.session.iteration == 12  # once: after that the presenter's keys are the room's state
         await pilot.press("space")
@@ -407,14 +408,14 @@ async def test_a_presenter_resumes_a_lesson_at_the_rooms_step() -> None:
     lesson = load_lesson("chapter4")
     room = KnobApp(start_at("gradient"), lesson=lesson)
     async with room.run_test(size=SIZE) as pilot:
-        room.go_to_lesson_step(3)
+        room.lessons.show(3)
         await pilot.pause()
         state = {"recipe": room.session.recipe(), "preset": room.preset, "hidden": sorted(room.hidden),
                  "lesson_heading": room.lesson_heading, "lesson_note": room.lesson_note}
     app = KnobApp(start_at("gradient"), lesson=lesson, link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "relay" in app.link_status)
-        app.relay_message({"state": state})
+        app.presenting.on_message({"state": state})
         await pilot.pause()
         assert app.lesson_heading.endswith(f"step 4 of {len(lesson.steps)}")
         await pilot.press("n")

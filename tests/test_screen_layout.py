@@ -216,7 +216,7 @@ class TestMessagesAndKeys:
     async def test_autoplay_stops_at_convergence(self) -> None:
         app = make_app("gradient")
         async with app.run_test(size=(80, 24)) as pilot:
-            app.speed = len(SPEEDS) - 1
+            app.autoplay.speed = len(SPEEDS) - 1
             await pilot.press("p")
             while app.playing:
                 await pilot.pause(0.05)

@@ -20,21 +20,22 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from ..learning import DEFAULT_TOLERANCE, KNOB_NAMES, METHOD_NAMES, METHODS, PRESETS, KnobError, Scene, Session, Start
-from ..learning import check_method, get_preset, parse_number
+from ..learning import DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, Scene, Session, Start
+from ..learning import check_method, get_preset
 from ..learning.lesson import Lesson
-from ..learning.session import DEFAULT_FAST_FORWARD_LIMIT
-from ..learning.view import View, make_view, nudge
+from ..learning.view import View, make_view
 from ..presenter.protocol import LinkConfig
 from .autoplay import SPEEDS, Autoplay
 from .exports import Exports
 from .glyphs import glyphs
 from .keys import bar_entries, bindings
+from .knob_controls import KnobControls
 from .layout import apply_plan
 from .lesson_player import LessonPlayer
 from .limits import Limits
 from .presenting import Presenting
-from .themes import DEFAULT_THEME, THEME_DEFAULTS, remember_theme, theme_names, use_knobtui_themes
+from .undo import Undo
+from .themes import DEFAULT_THEME, THEME_DEFAULTS, header_titles, remember_theme, theme_names, use_knobtui_themes
 from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
 from .widgets.key_bar import KeyBar
 
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
     from textual.driver import Driver
 
 W = TypeVar("W")
-UNDO_DEPTH = 20
-"""Presets, resets and method switches that `u` can take back."""
 
 
 class KnobApp(App[None]):
@@ -54,34 +53,20 @@ class KnobApp(App[None]):
     AUTO_FOCUS = None  # keys go to the app's bindings; only the knob editor takes focus, while open
     BINDINGS = bindings()
 
-    view: var[View | None] = var(None)
-    """What the screen shows; replaced (never mutated) after every change to the session."""
-    selected: var[int] = var(0)
-    """The selected knob (index into KNOB_NAMES)."""
-    editing: var[bool] = var(False)
-    """The knob editor is open (Enter): the arrows edit text instead of turning knobs."""
-    knob_message: var[str] = var("")
-    """Why the last knob entry was refused."""
-    playing: var[str] = var("")
-    """Autoplay's label while it runs ('playing 8/s'), else empty."""
-    per_iteration: var[bool] = var(False)
-    """The plot shows error per iteration instead of the curve."""
-    arithmetic_rows: var[int] = var(7)
-    """The lines the layout gives the arithmetic (tui/layout.py)."""
-    note: var[tuple[str, str]] = var(("", ""))
-    """The last message and its severity, at the front of the status line until the next key."""
-    status_extra: var[tuple[tuple[str, int], ...]] = var(())
-    """State the status line shows besides the session's: the autoplay speed and the theme."""
-    keys_shown: var[tuple[tuple[str, str, int], ...]] = var(())
-    """The key bar's entries for the situation now (a lesson, following, detached)."""
-    hidden: var[frozenset[str]] = var(frozenset())
-    """Knobs a lesson (or --hide) keeps off the panel."""
-    lesson_note: var[str] = var("")
-    """The note of the lesson step on screen."""
-    lesson_heading: var[str] = var("")
-    """'lesson title · step k of n', or empty without a lesson."""
-    link_status: var[str] = var("")
-    """Presenter mode: 'presenting to N', 'following the presenter' or 'playing alone'."""
+    view: var[View | None] = var(None)  # what the screen shows; replaced, never mutated, after every change
+    selected: var[int] = var(0)  # the selected knob (index into KNOB_NAMES)
+    editing: var[bool] = var(False)  # the knob editor is open (Enter): the arrows edit text, not knobs
+    knob_message: var[str] = var("")  # why the last knob entry was refused
+    playing: var[str] = var("")  # autoplay's label while it runs ('playing 8/s')
+    per_iteration: var[bool] = var(False)  # the plot shows error per iteration instead of the curve
+    arithmetic_rows: var[int] = var(7)  # the lines the layout gives the arithmetic (tui/layout.py)
+    note: var[tuple[str, str]] = var(("", ""))  # the last message and its severity, until the next key
+    status_extra: var[tuple[tuple[str, int], ...]] = var(())  # the status line's extras: the autoplay speed
+    keys_shown: var[tuple[tuple[str, str, int], ...]] = var(())  # the key bar for the situation now
+    hidden: var[frozenset[str]] = var(frozenset())  # knobs a lesson (or --hide) keeps off the panel
+    lesson_note: var[str] = var("")  # the note of the lesson step on screen
+    lesson_heading: var[str] = var("")  # 'lesson title · step k of n', or empty without a lesson
+    link_status: var[str] = var("")  # presenter mode: 'presenting to N', 'following the presenter', ...
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
                  remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset(),
@@ -93,11 +78,10 @@ class KnobApp(App[None]):
         self.preset = start.preset
         self.set_reactive(KnobApp.hidden, frozenset(hidden))
         self.selected = next((i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden), 0)
-        self.autoplay = Autoplay(self)
-        self.exports = Exports(self)
-        self.lessons = LessonPlayer(lesson, tolerance, self.glyphs.sep) if lesson else None
+        self.autoplay, self.exports, self.knobs = Autoplay(self), Exports(self), KnobControls(self)
+        self.lessons = LessonPlayer(self, lesson, tolerance, self.glyphs.sep) if lesson else None
         self.presenting = Presenting(self, link, os.environ) if link else None
-        self._undo: list[tuple[Session, str]] = []
+        self.undo = Undo(self)
         self._remember = remember
         self.theme = use_knobtui_themes(self, theme)
 
@@ -106,11 +90,8 @@ class KnobApp(App[None]):
 
     def get_driver_class(self) -> type[Driver]:
         """On Linux, a driver that survives bytes that are not UTF-8 (tui/driver.py)."""
-        driver = super().get_driver_class()
-        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
-            from .driver import TolerantLinuxDriver
-            return TolerantLinuxDriver
-        return driver
+        from .driver import tolerant
+        return tolerant(super().get_driver_class())
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -139,7 +120,7 @@ class KnobApp(App[None]):
         if self.presenting is not None:
             self.presenting.start()
         if self.lessons is not None:
-            self.go_to_lesson_step(0)
+            self.lessons.show(0)
         else:
             self.publish(rebuild_log=True)
 
@@ -174,30 +155,6 @@ class KnobApp(App[None]):
                                        self.lesson_note))
         self.query_one(IterationLog).sync(self.session, rebuild_log)
 
-    def show_scene(self, scene: Scene) -> str | None:
-        """Become a scene (the presenter's, or the room's for a presenter resuming); what is wrong with
-        it if it cannot be (nothing changes then)."""
-        iteration = scene.recipe.get("iteration")
-        ceiling = self.limits.max_history
-        if isinstance(iteration, int) and ceiling is not None and iteration > ceiling:
-            return f"iteration {iteration:,} is past the {ceiling:,} this session keeps"
-        self.autoplay.stop()
-        try:
-            kept = self.session.follow(scene.recipe)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            return str(exc)
-        self.preset, self.hidden = scene.preset, scene.hidden
-        self.lesson_heading, self.lesson_note = scene.heading, scene.note
-        if self.lessons is not None:
-            self.lessons.find(scene.heading)
-        self.publish(rebuild_log=not kept)
-        return None
-
-    def relay_message(self, message: dict[str, object]) -> None:
-        """What the relay said (presenter mode)."""
-        if self.presenting is not None:
-            self.presenting.on_message(message)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.presenting is not None:
             return self.presenting.allows(action)
@@ -221,19 +178,7 @@ class KnobApp(App[None]):
         self.publish()
 
     def action_fast_forward(self) -> None:
-        self.autoplay.stop()
-        room = self.limits.history_room(self.session.iteration)
-        if self.session.converged_at is None and self.history_full():
-            return
-        ff = self.session.fast_forward(DEFAULT_FAST_FORWARD_LIMIT if room is None else min(room, DEFAULT_FAST_FORWARD_LIMIT))
-        self.publish()
-        if ff.stop == "already":
-            self.say(f"already {self.session.status.text}", "fast-forward")
-        elif ff.stop == "limit" and ff.steps == room:
-            self.history_full()
-        else:
-            more = ", not converged yet" if ff.stop == "limit" else ""
-            self.say(f"{ff.steps} iterations{more}", "fast-forward", "warning" if ff.stop == "overflow" else "information")
+        self.autoplay.fast_forward()
 
     def action_play(self) -> None:
         self.autoplay.toggle()
@@ -241,113 +186,54 @@ class KnobApp(App[None]):
     def action_speed(self, change: int) -> None:
         self.autoplay.change_speed(change)
 
-    @property
-    def speed(self) -> int:
-        """Autoplay's speed, an index into SPEEDS."""
-        return self.autoplay.speed
-
-    @speed.setter
-    def speed(self, value: int) -> None:
-        self.autoplay.speed = value
-
-    # ---- changes that throw a run away (u takes them back) -----------------------------------
-    def _start_over(self, session: Session, preset: str) -> None:
-        self.autoplay.stop()
-        self._undo = [*self._undo, (self.session.copy(), self.preset)][-UNDO_DEPTH:]
-        self.session, self.preset, self.knob_message = session, preset, ""
-        self.publish(rebuild_log=True)
-
+    # ---- changes that throw a run away (tui/undo.py: u takes them back) --------------------
     def action_reset(self) -> None:
         fresh = self.session.copy()
         fresh.reset()
-        self._start_over(fresh, self.preset)
+        self.undo.start_over(fresh, self.preset)
 
     def action_preset(self, name: str) -> None:
         """Load a preset: its knobs and method become the session's new start."""
         preset = get_preset(name)
-        self._start_over(Session(preset.knobs, preset.method, self.session.tolerance), preset.name)
+        self.undo.start_over(Session(preset.knobs, preset.method, self.session.tolerance), preset.name)
 
     def action_undo(self) -> None:
-        """u: back to before the last preset, reset or method switch, with the run's whole history."""
-        if not self._undo:
-            self.say("nothing to undo (u takes back a preset, a reset or a method switch)", title="Undo")
-            return
-        self.autoplay.stop()
-        self.session, self.preset = self._undo.pop()
-        self.knob_message = ""
-        self.publish(rebuild_log=True)
-        self.say(f"back to preset {self.preset} at iteration {self.session.iteration}", title="Undo")
+        self.undo.undo()
 
     def action_switch_method(self) -> None:
         self.action_method(METHODS[1 - METHODS.index(self.session.method)])
 
     def action_method(self, method: str) -> None:
-        """Switch the update rule from the next iteration on (u switches back)."""
+        """Switch the update rule from the next iteration on."""
         if method != self.session.method:
-            self._undo = [*self._undo, (self.session.copy(), self.preset)][-UNDO_DEPTH:]
+            self.undo.keep()
         self.session.set_method(check_method(method))
         self.publish()
 
-    # ---- lessons -------------------------------------------------------------------------------
     def action_lesson(self, change: int) -> None:
         """n / N: the next or the previous step of the lesson."""
-        why = "no lesson is running (start one with --lesson chapter4)" if self.lessons is None else \
-            self.lessons.refusal(change)
-        if why is not None or self.lessons is None:
-            self.say(str(why), title="Lesson")
-            return
-        self.go_to_lesson_step(self.lessons.index + change)
+        if self.lessons is None:
+            self.say("no lesson is running (start one with --lesson chapter4)", title="Lesson")
+        else:
+            self.lessons.move(change)
 
-    def go_to_lesson_step(self, index: int) -> None:
-        assert self.lessons is not None
-        self.autoplay.stop()
-        state = self.lessons.state(index)
-        self.session, self.preset, self.hidden, self.knob_message = state.session, state.preset, state.hidden, ""
-        if KNOB_NAMES[self.selected] in state.hidden:
-            self.action_select(1)
-        self.lesson_heading, self.lesson_note = self.lessons.heading(index), state.note
-        self.publish(rebuild_log=True)
-        self.fit()
-
-    # ---- knobs -------------------------------------------------------------------------------
+    # ---- knobs (tui/knob_controls.py) ---------------------------------------------------------
     def action_select(self, change: int) -> None:
-        """Select the next (or previous) knob that is shown."""
-        shown = [i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden] or [self.selected]
-        at = shown.index(self.selected) if self.selected in shown else 0
-        if not self.editing:
-            self.selected = shown[(at + change) % len(shown)]
+        self.knobs.select(change)
 
     def action_nudge(self, direction: int, coarse: bool = False) -> None:
-        knob = KNOB_NAMES[self.selected]
-        if not self.editing:
-            self._set_knob(knob, nudge(getattr(self.session.knobs, knob), direction, coarse, knob == "step_amount"))
+        self.knobs.nudge(direction, coarse)
 
     def action_edit(self) -> None:
         self.editing = True
 
     @on(KnobPanel.Edited)
     def _edited(self, event: KnobPanel.Edited) -> None:
-        try:
-            value = parse_number(event.knob, event.text)
-        except KnobError as exc:
-            self.knob_message = f"{exc}; kept {getattr(self.session.knobs, event.knob)!r}"
-            self.say(self.knob_message, title="Refused", severity="error")
-            return
-        self.editing = False
-        self._set_knob(event.knob, value)
+        self.knobs.typed(event.knob, event.text)
 
     @on(KnobPanel.Cancelled)
     def _cancelled(self) -> None:
         self.editing, self.knob_message = False, ""
-
-    def _set_knob(self, knob: str, value: float) -> None:
-        try:
-            self.session.set_knobs(**{knob: value})
-        except KnobError as exc:
-            self.knob_message = f"{exc}; kept {getattr(self.session.knobs, knob)!r}"
-            return
-        self.knob_message = ""
-        self.publish()
 
     # ---- writing down, presenter mode, other screens -------------------------------------------
     def action_export(self, fmt: str) -> None:
@@ -396,11 +282,8 @@ class KnobApp(App[None]):
         open_palette(self)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        # Textual's theme picker would offer themes without knobtui's colours; its Keys panel and
-        # Screenshot repeat help and s.
-        yield from (c for c in super().get_system_commands(screen) if c.title not in ("Theme", "Keys", "Screenshot"))
-        from .commands import simulator_commands
-        yield from simulator_commands(self)
+        from .commands import system_commands
+        return system_commands(self, screen, super().get_system_commands(screen))
 
     def get_key_display(self, binding: Binding) -> str:
         """In ASCII mode, words instead of arrows and the return symbol."""
@@ -410,17 +293,8 @@ class KnobApp(App[None]):
 
     # ---- looks and messages --------------------------------------------------------------------
     def header(self) -> None:
-        """The header (on tall terminals): the preset and what it shows, the method and the theme; what the
-        preset shows gives way first when the line is short (Textual would cut the end with an ellipsis)."""
-        sep, preset = self.glyphs.sep, PRESETS.get(self.preset)
-        tail = f"{sep} {METHOD_NAMES[self.session.method]} {sep} theme {self.theme}"
-        sub = f"preset {self.preset}: {preset.shows} {tail}" if preset is not None else ""
-        if not sub or len(sub) > self.size.width - 34:  # the header's icon, title and margins take the rest
-            sub = f"preset {self.preset} {tail}"
-        if self.ascii:  # Textual's header joins title and subtitle with an em dash
-            self.title, self.sub_title = f"knobtui - {sub}", ""
-        else:
-            self.sub_title = sub
+        self.title, self.sub_title = header_titles(self.preset, self.session.method, self.theme, self.glyphs.sep,
+                                                   self.size.width, self.ascii)
 
     def action_next_theme(self) -> None:
         names = theme_names()

@@ -1,11 +1,13 @@
-"""Autoplay (`p`, `[`, `]`): iterations on a timer, a few per frame at high speeds, stopping where
-learning stops."""
+"""Autoplay (`p`, `+`, `-`) and fast-forward (`f`): iterations on a timer, a few per frame at high speeds,
+stopping where learning stops; or all at once."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from textual.timer import Timer
+
+from ..learning.session import DEFAULT_FAST_FORWARD_LIMIT
 
 if TYPE_CHECKING:
     from .app import KnobApp
@@ -65,6 +67,24 @@ class Autoplay:
             self._timer.stop()
             self._timer = None
         self.app.playing = ""
+
+    def fast_forward(self) -> None:
+        """f: on until converged (or stuck, oscillating, overflowing, or the limit), in one go."""
+        app = self.app
+        self.stop()
+        room = app.limits.history_room(app.session.iteration)
+        if app.session.converged_at is None and app.history_full():
+            return
+        limit = DEFAULT_FAST_FORWARD_LIMIT if room is None else min(room, DEFAULT_FAST_FORWARD_LIMIT)
+        ff = app.session.fast_forward(limit)
+        app.publish()
+        if ff.stop == "already":
+            app.say(f"already {app.session.status.text}", "fast-forward")
+        elif ff.stop == "limit" and ff.steps == room:
+            app.history_full()
+        else:
+            more = ", not converged yet" if ff.stop == "limit" else ""
+            app.say(f"{ff.steps} iterations{more}", "fast-forward", "warning" if ff.stop == "overflow" else "information")
 
     def _tick(self) -> None:
         """One frame: a few iterations, stopping where learning stops (the status says why)."""

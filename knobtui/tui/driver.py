@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 from types import FunctionType
 
+from textual.driver import Driver
 from textual.drivers import linux_driver
 from textual.drivers.linux_driver import LinuxDriver
 
@@ -55,3 +56,11 @@ class TolerantLinuxDriver(LinuxDriver):
 
 
 __all__ = ["TolerantLinuxDriver"]
+
+
+def tolerant(driver: type[Driver]) -> type[Driver]:
+    """Textual's Linux driver made tolerant; any other driver (one chosen through TEXTUAL_DRIVER, or another
+    platform's) left alone."""
+    if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
+        return TolerantLinuxDriver
+    return driver

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ..learning import KNOB_NAMES
 from ..learning.lesson import Lesson, LessonState, lesson_snapshots, state_from_snapshot
 from ..learning.scene import Scene
+
+if TYPE_CHECKING:
+    from .app import KnobApp
 
 
 class LessonPlayer:
     """A lesson's steps, played once when first needed and kept as scenes: going to any step, back
     included, costs one rebuild."""
 
-    def __init__(self, lesson: Lesson, tolerance: float, sep: str) -> None:
+    def __init__(self, app: KnobApp, lesson: Lesson, tolerance: float, sep: str) -> None:
+        self.app = app
         self.lesson = lesson
         self.tolerance = tolerance
         self.sep = sep
@@ -40,3 +47,23 @@ class LessonPlayer:
             if self.heading(index) == heading:
                 self.index = index
                 return
+
+    def move(self, change: int) -> None:
+        """n / N: the next or the previous step."""
+        why = self.refusal(change)
+        if why is not None:
+            self.app.say(why, title="Lesson")
+        else:
+            self.show(self.index + change)
+
+    def show(self, index: int) -> None:
+        """Put step `index` on the app's screen."""
+        app = self.app
+        app.autoplay.stop()
+        state = self.state(index)
+        app.session, app.preset, app.hidden, app.knob_message = state.session, state.preset, state.hidden, ""
+        if KNOB_NAMES[app.selected] in state.hidden:
+            app.knobs.select(1)
+        app.lesson_heading, app.lesson_note = self.heading(index), state.note
+        app.publish(rebuild_log=True)
+        app.fit()

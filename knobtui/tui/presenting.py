@@ -21,6 +21,26 @@ if TYPE_CHECKING:
 FOLLOWING = "following the presenter (d: play alone)"
 
 
+def show_scene(app: KnobApp, scene: Scene) -> str | None:
+    """Make the app's screen a scene (the presenter's; the room's, for a presenter resuming); what is
+    wrong with it if it cannot be (nothing changes then)."""
+    iteration = scene.recipe.get("iteration")
+    ceiling = app.limits.max_history
+    if isinstance(iteration, int) and ceiling is not None and iteration > ceiling:
+        return f"iteration {iteration:,} is past the {ceiling:,} this session keeps"
+    app.autoplay.stop()
+    try:
+        kept = app.session.follow(scene.recipe)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        return str(exc)
+    app.preset, app.hidden = scene.preset, scene.hidden
+    app.lesson_heading, app.lesson_note = scene.heading, scene.note
+    if app.lessons is not None:
+        app.lessons.find(scene.heading)
+    app.publish(rebuild_log=not kept)
+    return None
+
+
 class Presenting:
     """The app's side of one relay link: its role, whether it follows now, the room's newest scene."""
 
@@ -74,7 +94,7 @@ class Presenting:
                 self._set_following(False, "playing alone (F: back to the room)")
 
     def _become(self, scene: Scene) -> None:
-        problem = self.app.show_scene(scene)
+        problem = show_scene(self.app, scene)
         if problem is not None:
             self.app.link_status = f"cannot follow: {problem}"
 
@@ -85,7 +105,7 @@ class Presenting:
         if self._resumed:
             return False
         self._resumed = True
-        problem = self.app.show_scene(scene)
+        problem = show_scene(self.app, scene)
         if problem is not None:
             self.app.link_status = f"presenting (could not resume the room: {problem})"
             return False

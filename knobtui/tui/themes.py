@@ -11,6 +11,8 @@ from pathlib import Path
 from textual.app import App
 from textual.theme import Theme
 
+from ..learning import METHOD_NAMES, PRESETS, Method
+
 THEME_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
                 "success", "warning", "error", "boost")
 DEFAULT_THEME = "textual-dark"  # Textual's own dark theme; ours are chosen with t, the palette or --theme
@@ -109,3 +111,15 @@ def use_knobtui_themes(app: App[object], theme: str | None) -> str:
     for t in ours.values():
         app.register_theme(t)
     return theme if theme is not None and theme in app.available_themes else DEFAULT_THEME
+
+
+def header_titles(preset: str, method: Method, theme: str, sep: str, width: int, ascii: bool) -> tuple[str, str]:
+    """The header's title and subtitle (on tall terminals): the preset and what it shows, the method and
+    the theme; what the preset shows gives way first when the line is short (Textual would cut the end
+    with an ellipsis). In ASCII mode all in the title (Textual's header joins the two with an em dash)."""
+    shows = PRESETS[preset].shows if preset in PRESETS else None
+    tail = f"{sep} {METHOD_NAMES[method]} {sep} theme {theme}"
+    sub = f"preset {preset}: {shows} {tail}" if shows is not None else ""
+    if not sub or len(sub) > width - 34:  # the header's icon, title and margins take the rest
+        sub = f"preset {preset} {tail}"
+    return (f"knobtui - {sub}", "") if ascii else ("knobtui", sub)
