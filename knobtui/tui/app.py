@@ -8,41 +8,33 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from rich.errors import MarkupError
-from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Header, Static
 
-from ..learning import DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, Scene, Session, Start
-from ..learning import check_method, get_preset
+from ..learning import DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, Scene, Session, Start, check_method, get_preset
 from ..learning.lesson import Lesson
 from ..learning.view import View, make_view
 from ..presenter.protocol import LinkConfig
 from .autoplay import SPEEDS, Autoplay
 from .exports import Exports
-from .glyphs import glyphs
+from .glyphs import glyphs, plain_text
 from .keys import bar_entries, bindings
 from .knob_controls import KnobControls
-from .layout import apply_plan
+from .layout import apply_plan, simulator_widgets
 from .lesson_player import LessonPlayer
 from .limits import Limits
 from .presenting import Presenting
+from .themes import DEFAULT_THEME, THEME_DEFAULTS, header_titles, next_theme, remember_theme, use_knobtui_themes
 from .undo import Undo
-from .themes import DEFAULT_THEME, THEME_DEFAULTS, header_titles, remember_theme, theme_names, use_knobtui_themes
-from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
-from .widgets.key_bar import KeyBar
+from .widgets import IterationLog, KnobPanel
 
 if TYPE_CHECKING:
     from textual.driver import Driver
-
-W = TypeVar("W")
 
 
 class KnobApp(App[None]):
@@ -95,22 +87,7 @@ class KnobApp(App[None]):
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header(icon=self.glyphs.icon)
-        yield LessonPanel(id="lesson").data_bind(note=KnobApp.lesson_note, heading=KnobApp.lesson_heading)
-        with Vertical(id="main"):
-            with Horizontal(id="top"):
-                with Vertical(id="left"):
-                    yield _plain(KnobPanel(), self.ascii).data_bind(
-                        KnobApp.view, KnobApp.selected, KnobApp.hidden, KnobApp.editing, message=KnobApp.knob_message)
-                    arrows, sideways = ("up/down", "left/right") if self.ascii else ("↑↓", "←→")
-                    yield Static(f"{arrows} knob, {sideways} nudge, enter: exact value", id="knob-hint")
-                yield _plain(ErrorPlot(id="plot"), self.ascii).data_bind(KnobApp.view, KnobApp.per_iteration)
-            yield Arithmetic(id="arithmetic").data_bind(KnobApp.view, rows=KnobApp.arithmetic_rows)
-            yield IterationLog(id="log", glyphs=self.glyphs)
-            yield _plain(StatusBar(id="status"), self.ascii).data_bind(
-                KnobApp.view, KnobApp.playing, link=KnobApp.link_status, extra=KnobApp.status_extra, note=KnobApp.note)
-        yield Static(id="too-small")
-        yield KeyBar(id="keys").data_bind(entries=KnobApp.keys_shown)
+        return simulator_widgets(self)  # tui/layout.py: the widgets, each bound to the reactives it shows
 
     def on_mount(self) -> None:
         self.set_class(self.ascii, "-ascii")
@@ -263,8 +240,7 @@ class KnobApp(App[None]):
         self.query_one(IterationLog).page(direction)
 
     def action_log_end(self, direction: int) -> None:
-        log = self.query_one(IterationLog)
-        log.to_end() if direction > 0 else log.to_start()
+        self.query_one(IterationLog).to_end() if direction > 0 else self.query_one(IterationLog).to_start()
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
@@ -297,8 +273,7 @@ class KnobApp(App[None]):
                                                    self.size.width, self.ascii)
 
     def action_next_theme(self) -> None:
-        names = theme_names()
-        self.theme = names[(names.index(self.theme) + 1) % len(names) if self.theme in names else 0]
+        self.theme = next_theme(self.theme)
 
     def watch_theme(self, theme: str) -> None:
         if self._remember:
@@ -318,18 +293,7 @@ class KnobApp(App[None]):
     def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
                timeout: float | None = None, markup: bool = True) -> None:
         """Textual's own messages (and any widget's) go to the status line too, as plain text."""
-        if markup:
-            try:
-                message = Text.from_markup(message).plain
-            except MarkupError:
-                pass
-        self.say(message, title, severity)
-
-
-def _plain(widget: W, ascii: bool) -> W:
-    """A widget that draws with plain ASCII when asked (its own `ascii` reactive)."""
-    widget.ascii = ascii  # type: ignore[attr-defined]  # KnobPanel, ErrorPlot and StatusBar each have one
-    return widget
+        self.say(plain_text(message) if markup else message, title, severity)
 
 
 __all__ = ["DEFAULT_THEME", "SPEEDS", "KnobApp"]

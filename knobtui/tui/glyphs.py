@@ -48,3 +48,13 @@ def wants_ascii(environ: dict[str, str] | None = None) -> bool:
         if value:
             return "utf-8" not in value.lower() and "utf8" not in value.lower()
     return "utf" not in (locale.getpreferredencoding(False) or "").lower()
+
+
+def plain_text(markup: str) -> str:
+    """Textual markup as the plain text it shows (text that is not valid markup, as it is)."""
+    from rich.errors import MarkupError
+    from rich.text import Text
+    try:
+        return Text.from_markup(markup).plain
+    except MarkupError:
+        return markup

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from .app import KnobApp
 
 MIN_WIDTH, MIN_HEIGHT = 60, 20
@@ -106,3 +109,39 @@ def apply_plan(app: KnobApp, width: int, height: int, lesson: bool) -> None:
         app.query_one("#too-small", Static).update(Text(
             f"knobtui needs at least {MIN_WIDTH} x {p.min_height}: enlarge the terminal to {MIN_WIDTH} x "
             f"{p.min_height} (it is {width} x {height} now)."))
+
+
+def simulator_widgets(app: KnobApp) -> Iterator[Widget]:
+    """The simulator's widgets, each bound to the app reactives it shows (composed by the app)."""
+    from textual.containers import Horizontal, Vertical
+    from textual.widgets import Header, Static
+
+    from .app import KnobApp as A
+    from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
+    from .widgets.key_bar import KeyBar
+
+    yield Header(icon=app.glyphs.icon)
+    yield LessonPanel(id="lesson").data_bind(note=A.lesson_note, heading=A.lesson_heading)
+    with Vertical(id="main"):
+        with Horizontal(id="top"):
+            with Vertical(id="left"):
+                yield _plain(KnobPanel(), app.ascii).data_bind(A.view, A.selected, A.hidden, A.editing,
+                                                              message=A.knob_message)
+                arrows, sideways = ("up/down", "left/right") if app.ascii else ("↑↓", "←→")
+                yield Static(f"{arrows} knob, {sideways} nudge, enter: exact value", id="knob-hint")
+            yield _plain(ErrorPlot(id="plot"), app.ascii).data_bind(A.view, A.per_iteration)
+        yield Arithmetic(id="arithmetic").data_bind(A.view, rows=A.arithmetic_rows)
+        yield IterationLog(id="log", glyphs=app.glyphs)
+        yield _plain(StatusBar(id="status"), app.ascii).data_bind(A.view, A.playing, link=A.link_status,
+                                                                  extra=A.status_extra, note=A.note)
+    yield Static(id="too-small")
+    yield KeyBar(id="keys").data_bind(entries=A.keys_shown)
+
+
+W = TypeVar("W")
+
+
+def _plain(widget: W, ascii: bool) -> W:
+    """A widget that draws with plain ASCII when asked (KnobPanel, ErrorPlot and StatusBar have an `ascii`)."""
+    setattr(widget, "ascii", ascii)
+    return widget

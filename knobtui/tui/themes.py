@@ -123,3 +123,9 @@ def header_titles(preset: str, method: Method, theme: str, sep: str, width: int,
     if not sub or len(sub) > width - 34:  # the header's icon, title and margins take the rest
         sub = f"preset {preset} {tail}"
     return (f"knobtui - {sub}", "") if ascii else ("knobtui", sub)
+
+
+def next_theme(current: str) -> str:
+    """The theme after `current` in `t`'s cycle."""
+    names = theme_names()
+    return names[(names.index(current) + 1) % len(names) if current in names else 0]
