@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Record, Session, Start,
-                       check_method, get_preset, parse_number, stability)
+                       check_method, get_preset, knob_name, parse_number, parse_tolerance, stability)
 from .records import FORMATS, write_records
 
 UNTIL_CONVERGED_LIMIT = 1_000_000
@@ -141,11 +141,9 @@ def parse_hide(text: str) -> frozenset[str]:
     """`input,alpha` -> the knob names to hide; UsageError names an unknown one."""
     names = set()
     for part in text.split(","):
-        name = part.strip().replace("-", "_").replace(" ", "_")
+        name = knob_name(part)
         if not name:
             continue
-        if name == "step":
-            name = "step_amount"
         if name not in KNOB_NAMES:
             raise UsageError(f"hide: {part.strip()!r} is not a knob ({', '.join(KNOB_NAMES)})")
         names.add(name)
@@ -170,12 +168,9 @@ def _tolerance(text: str | None) -> float:
     if text is None:
         return DEFAULT_TOLERANCE
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"tolerance: {text!r} is not a number") from None
-    if not (0 <= value < float("inf")):
-        raise UsageError(f"tolerance: {text!r} must be a finite number >= 0")
-    return value
+        return parse_tolerance(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -263,9 +258,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.ascii:
         child_args.append("--ascii")
     if args.theme is not None:
-        from .tui.themes import theme_names
-        if args.theme not in theme_names():
-            raise UsageError(f"theme: {args.theme!r} is not one of {', '.join(theme_names())}")
+        _theme(args.theme)
     port = _port("port", args.port)
     web_port = _port("web-port", args.web_port) if args.web_port is not None else None
     if args.no_ssh and web_port is None:
@@ -301,6 +294,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"knobtui serve: cannot listen on {args.host}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def _theme(name: str) -> str:
+    from .tui.themes import check_theme  # Textual only when a screen's looks are asked for
+    try:
+        return check_theme(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _port(option: str, text: str) -> int:
@@ -388,14 +389,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = resolve_start(args)
         hidden = parse_hide(args.hide)
         lesson = _lesson(args.lesson)
-        if args.list_themes or args.theme is not None:
+        if args.list_themes:
             from .tui.themes import theme_names  # Textual only when a screen's looks are asked for
-            names = theme_names()
-            if args.list_themes:
-                print("\n".join(names))
-                return 0
-            if args.theme not in names:
-                raise UsageError(f"theme: {args.theme!r} is not one of {', '.join(names)}")
+            print("\n".join(theme_names()))
+            return 0
+        if args.theme is not None:
+            _theme(args.theme)
     except UsageError as exc:
         words = list(sys.argv[1:] if argv is None else argv)
         sub = next((w for i, w in enumerate(words) if w in ("run", "serve")

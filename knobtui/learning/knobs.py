@@ -71,6 +71,30 @@ def check_value(knob: str, value: float) -> float:
 _METHOD_OF: dict[str, Method] = {m: m for m in METHODS}
 
 
+def knob_name(text: str) -> str:
+    """A knob's name as people type it ('step-amount', 'step amount', 'step') as the name it has."""
+    name = text.strip().replace("-", "_").replace(" ", "_")
+    return "step_amount" if name == "step" else name
+
+
+def check_tolerance(value: float) -> float:
+    """Return the convergence tolerance if it is a finite number >= 0, else raise ValueError naming it."""
+    if not (value >= 0 and value < float("inf")):
+        raise ValueError(f"tolerance: {value!r} must be a finite number >= 0")
+    return float(value)
+
+
+def parse_tolerance(text: str) -> float:
+    """A tolerance as typed; ValueError names the text when it is not a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"tolerance: {text!r} is not a number") from None
+    if not (value >= 0 and value < float("inf")):
+        raise ValueError(f"tolerance: {text!r} must be a finite number >= 0")
+    return value
+
+
 def check_method(method: str) -> Method:
     """Return `method` if it is one of the two update rules, else raise ValueError naming it."""
     found = _METHOD_OF.get(method)

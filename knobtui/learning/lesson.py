@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from .knobs import KNOB_NAMES, METHODS, KnobError, Knobs, Method, check_value
+from .knobs import KNOB_NAMES, METHODS, KnobError, Knobs, Method, check_value, knob_name
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .scene import Scene
 from .session import DEFAULT_TOLERANCE, Session
@@ -73,10 +73,6 @@ class LessonState:
     hidden: frozenset[str]
     note: str
 
-
-def _knob_name(name: str) -> str:
-    name = name.strip().replace("-", "_").replace(" ", "_")
-    return "step_amount" if name == "step" else name
 
 
 def _step_lines(text: str) -> list[int]:
@@ -139,7 +135,7 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
             raise fail("set", "set must be a table, like set = { weight = 0.5 }")
         pairs = []
         for name, value in settings.items():
-            knob = _knob_name(name)
+            knob = knob_name(name)
             if knob not in KNOB_NAMES:
                 raise fail("set", f"{name!r} is not a knob ({', '.join(KNOB_NAMES)})")
             try:
@@ -153,7 +149,7 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
                 names = [names]
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 raise fail(key, f"{key} must be a list of knob names")
-            knobs = tuple(_knob_name(n) for n in names)
+            knobs = tuple(knob_name(n) for n in names)
             bad = [n for n, k in zip(names, knobs) if k not in KNOB_NAMES]
             if bad:
                 raise fail(key, f"{bad[0]!r} is not a knob ({', '.join(KNOB_NAMES)})")

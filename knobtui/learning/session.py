@@ -13,7 +13,7 @@ from typing import Literal
 
 from . import rules
 from .analysis import stability
-from .knobs import KNOB_NAMES, KnobError, Knobs, Method, check_method
+from .knobs import KNOB_NAMES, KnobError, Knobs, Method, check_method, check_tolerance
 from .rules import NonFinite, Record
 
 DEFAULT_TOLERANCE = 1e-10
@@ -72,9 +72,7 @@ class Session:
 
     def __init__(self, knobs: Knobs, method: Method = "gradient", tolerance: float = DEFAULT_TOLERANCE) -> None:
         check_method(method)
-        if not (tolerance >= 0 and tolerance < float("inf")):
-            raise ValueError(f"tolerance: {tolerance!r} must be a finite number >= 0")
-        self.tolerance = float(tolerance)
+        self.tolerance = check_tolerance(tolerance)
         self._origin = (knobs, method)
         self._segments: list[Segment] = []
         self._halt: Halt | None = None
@@ -421,9 +419,7 @@ def _read_recipe(recipe: dict[str, object]) -> tuple[list[tuple[int, Method, Kno
     starts = [s[0] for s in segments]
     if starts != sorted(starts) or not 0 <= target <= 10_000_000 or target < starts[-1]:
         raise ValueError("recipe: stretches out of order or an iteration outside them")
-    if not (0 <= tolerance < float("inf")):
-        raise ValueError(f"recipe: tolerance {tolerance!r}")
-    return segments, target, tolerance
+    return segments, target, check_tolerance(tolerance)
 
 
 def _int(value: object) -> int:

@@ -129,3 +129,11 @@ def next_theme(current: str) -> str:
     """The theme after `current` in `t`'s cycle."""
     names = theme_names()
     return names[(names.index(current) + 1) % len(names) if current in names else 0]
+
+
+def check_theme(name: str) -> str:
+    """Return `name` if a theme of that name ships, else raise ValueError naming it and the choices."""
+    names = theme_names()
+    if name not in names:
+        raise ValueError(f"theme: {name!r} is not one of {', '.join(names)}")
+    return name
