@@ -324,7 +324,7 @@ def run_notes(session: Session) -> list[str]:
     if diverges and first_growth is not None:
         st = stability(knobs)
         notes.append(f"diverged: the error grew from iteration {first_growth} on, x{st.error_growth:.4g} per step, "
-                     f"because alpha*input**2 = {st.product!r} is not between 0 and 2 "
+                     f"because {st.why} "
                      f"(try alpha between 0 and {2 / (knobs.input * knobs.input):.4g})" if knobs.input else "")
     if status.kind == "overflow":
         notes.append(f"stopped: {status.text}; every number written is finite")

@@ -79,6 +79,13 @@ class Stability:
         return 0 < self.product < 2
 
     @property
+    def why(self) -> str:
+        """Why gradient descent diverges with these knobs ('' when it settles)."""
+        if self.converges:
+            return ""
+        return f"alpha*input**2 = {self.product!r}, not between 0 and 2"
+
+    @property
     def error_growth(self) -> float:
         """The factor the error is multiplied by each step (the miss factor squared)."""
         return self.factor * self.factor

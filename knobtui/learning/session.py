@@ -440,10 +440,8 @@ def _why(method: Method, knobs: Knobs) -> str:
     """The lesson behind an overflow, for gradient descent: alpha * input^2 outside (0, 2)."""
     if method != "gradient":
         return ""
-    st = stability(knobs)
-    if st.converges:
-        return ""
-    return f" (diverged: alpha*input**2 = {st.product!r}, not between 0 and 2)"
+    why = stability(knobs).why
+    return f" (diverged: {why})" if why else ""
 
 
 def _short(x: float) -> str:
