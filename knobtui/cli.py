@@ -9,6 +9,10 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from .learning.lesson import Lesson
 from pathlib import Path
 
 from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Record, Session, Start,
@@ -26,7 +30,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit 2, never a usage dump or traceback."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
@@ -122,10 +126,10 @@ def resolve_start(args: argparse.Namespace) -> Start:
                 changes[knob] = parse_number(knob, text)
             except KnobError as exc:
                 raise UsageError(f"{exc} (--{knob.replace('_', '-')})") from None
-    return Start(preset.name, preset.knobs.with_values(**changes), method)  # type: ignore[arg-type]
+    return Start(preset.name, preset.knobs.with_values(**changes), method)
 
 
-def _lesson(name: str | None):  # type: ignore[no-untyped-def]
+def _lesson(name: str | None) -> Lesson | None:
     """The lesson to run, fully checked before any screen opens; UsageError with file and line."""
     if name is None:
         return None

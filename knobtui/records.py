@@ -75,10 +75,10 @@ def book_lines(rec: Record, shape: str, knobs: Knobs) -> list[str]:
     return [f"Error: {rec.error!r} Prediction: {rec.prediction!r}"]
 
 
-def book_text(records: Iterable[Record], shape: str, knobs_of: object) -> Iterator[str]:
+def book_text(records: Iterable[Record], shape: str, knobs_of: Callable[[Record], Knobs]) -> Iterator[str]:
     """The book's own output for these records in the preset's print shape, a record at a time."""
     for rec in records:
-        knobs = knobs_of(rec)  # type: ignore[operator]
+        knobs = knobs_of(rec)
         yield "\n".join(book_lines(rec, shape, knobs)) + "\n"
 
 

@@ -14,6 +14,7 @@ or a subsystem, and refuses port, agent and X11 forwarding. Where each policy (g
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import asyncssh
 
@@ -91,7 +92,7 @@ class KnobServer(asyncssh.SSHServer):
     def kbdint_auth_supported(self) -> bool:
         return bool(self.hub.options.presenter_password) or (self.hub.options.presenting and not self.hub.closed)
 
-    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> object:
+    def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> tuple[str, str, str, list[tuple[str, bool]]]:
         self.presenter = False
         if self.hub.options.presenter_password:
             prompt = "Presenter password: " if self.hub.closed else "Presenter password (Enter to follow): "
@@ -99,7 +100,7 @@ class KnobServer(asyncssh.SSHServer):
             prompt = "No presenter key was accepted. Press Enter to follow: "
         return ("knobtui", "", "", [(prompt, False)])
 
-    async def validate_kbdint_response(self, username: str, responses: list[str]) -> bool:
+    async def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> bool:
         if len(responses) != 1:
             return False
         return await self._presenter_answer(responses[0])
@@ -167,14 +168,14 @@ class KnobServer(asyncssh.SSHServer):
 
 
 
-class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
+class KnobSession(asyncssh.SSHServerSession[bytes]):
     """One SSH session: the channel, as the `Channel` of one `Visit`."""
 
     door = "ssh"
 
     def __init__(self, hub: Hub, address: str, username: str, presenter: bool = False,
                  owner: KnobServer | None = None) -> None:
-        self.chan: asyncssh.SSHServerChannel | None = None  # type: ignore[type-arg]
+        self.chan: asyncssh.SSHServerChannel[bytes] | None = None
         self.term: str | None = None
         self.visit = Visit(hub, self, address, username, presenter,
                            holds_simulator=owner.holds_simulator if owner is not None else None)
@@ -198,7 +199,7 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             pass
 
     # ---- requests ----------------------------------------------------------------------------
-    def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[override,type-arg]
+    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self.chan = chan
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes: object) -> bool:
@@ -222,7 +223,7 @@ class KnobSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         assert self.chan is not None
         self.visit.start(self.term, self.chan.get_environment())
 
-    def data_received(self, data: bytes, datatype: object) -> None:  # type: ignore[override]
+    def data_received(self, data: bytes, datatype: object) -> None:
         self.visit.keys(data)
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:

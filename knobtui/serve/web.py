@@ -29,6 +29,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from .gates import End, EndKind, clean
 from .hub import Hub, log
@@ -218,7 +219,7 @@ class WebDoor:
 
     # ---- HTTP ----------------------------------------------------------------------------------
     @web.middleware
-    async def _headers(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -319,9 +320,9 @@ class WebDoor:
                 visit.resize(*payload)
             elif name == "ping":
                 await _pong(ws, payload)
-        exc = ws.exception()
-        if exc is not None:
-            return End(EndKind.LEFT, f"connection lost: {clean(exc, 120)}")
+        problem = ws.exception()
+        if problem is not None:
+            return End(EndKind.LEFT, f"connection lost: {clean(problem, 120)}")
         return End(EndKind.LEFT, "page closed")
 
     async def _presenter_login(self, ws: web.WebSocketResponse, channel: WebChannel, address: str) -> bool | None:

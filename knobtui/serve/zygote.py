@@ -70,7 +70,9 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
         assert isinstance(env, dict)
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in env.items()})
-        args = [str(a) for a in request["args"]]  # type: ignore[attr-defined]
+        raw_args = request["args"]
+        assert isinstance(raw_args, list)
+        args = [str(a) for a in raw_args]
         sys.argv = ["knobtui", *args]
         from knobtui.cli import main
         code = main(args)

@@ -34,6 +34,10 @@ from .undo import Undo
 from .widgets import IterationLog, KnobPanel
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from textual.actions import ActionParseResult
+    from textual.dom import DOMNode
     from textual.driver import Driver
 
 
@@ -257,7 +261,7 @@ class KnobApp(App[None]):
         from .screens.plain import open_palette
         open_palette(self)
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         from .commands import system_commands
         return system_commands(self, screen, super().get_system_commands(screen))
 
@@ -281,7 +285,8 @@ class KnobApp(App[None]):
         if self.view is not None:
             self.header()
 
-    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def]
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
         self.note = ("", "")  # a message lasts until the next key
         return await super().run_action(action, default_namespace, namespaces)
 
@@ -290,7 +295,7 @@ class KnobApp(App[None]):
         one at a time, and never markup (messages quote what people typed)."""
         self.note = (f"{title}: {message}" if title else message, severity)
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Textual's own messages (and any widget's) go to the status line too, as plain text."""
         self.say(plain_text(message) if markup else message, title, severity)

@@ -89,7 +89,7 @@ class Autoplay:
     def _tick(self) -> None:
         """One frame: a few iterations, stopping where learning stops (the status says why)."""
         app = self.app
-        if not app.is_running or not app.is_mounted:  # the app is closing under the timer
+        if not app.is_running or not app.query("#log"):  # the app is closing under the timer
             self.stop()
             return
         s = app.session

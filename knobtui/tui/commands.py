@@ -32,7 +32,7 @@ def simulator_commands(app: KnobApp) -> Iterator[SystemCommand]:
                             lambda name=name: setattr(app, "theme", name))
 
 
-def system_commands(app: KnobApp, screen: Screen, textuals: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
+def system_commands(app: KnobApp, screen: Screen[object], textuals: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
     """Textual's own commands, less its theme picker (it would offer themes without knobtui's colours), its
     Keys panel and its Screenshot (help and s say the same), then the simulator's."""
     yield from (c for c in textuals if c.title not in ("Theme", "Keys", "Screenshot"))

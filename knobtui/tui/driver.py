@@ -19,7 +19,7 @@ def _replacing_decoder(encoding: str) -> type[codecs.IncrementalDecoder]:
     """`codecs.getincrementaldecoder`, but its decoders replace bad bytes (they are built with no arguments)."""
     base = codecs.getincrementaldecoder(encoding)
 
-    class Replacing(base):  # type: ignore[valid-type, misc]
+    class Replacing(base):  # type: ignore[valid-type, misc]  # a base chosen at run time, as codecs does
         def __init__(self, errors: str = "replace") -> None:
             super().__init__(errors)
 

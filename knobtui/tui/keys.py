@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from ..learning import PRESETS
 from ..learning.session import DEFAULT_FAST_FORWARD_LIMIT
@@ -93,7 +93,7 @@ FOLLOWER_ACTIONS = frozenset(k.action.split("(")[0] for k in KEYS if k.follower_
 """What a follower may do while following: look, save, leave; nothing that changes the state."""
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     """The App's bindings, none shown by Textual's footer (the key bar draws its own)."""
     return [Binding(k.keys, k.action, k.title or k.help, show=False, id=k.keys) for k in KEYS]
 

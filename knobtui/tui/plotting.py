@@ -11,7 +11,7 @@ from __future__ import annotations
 from plotext import _utility
 
 
-def _no_duplicates(data):  # type: ignore[no-untyped-def]
+def _no_duplicates(data: list[object]) -> list[object]:
     return list(dict.fromkeys(data))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import os
 import tomllib
@@ -102,7 +104,7 @@ def remember_theme(name: str) -> None:
         pass
 
 
-def use_knobtui_themes(app: App[object], theme: str | None) -> str:
+def use_knobtui_themes(app: App[Any], theme: str | None) -> str:
     """Offer knobtui's themes (and Textual's two kept ones) in `app`; the theme to start with."""
     ours = load_themes()
     for name in list(app.available_themes):

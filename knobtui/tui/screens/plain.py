@@ -5,6 +5,8 @@ Borders and rules are CSS (ascii.tcss); these are the characters CSS cannot reac
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import App
 from textual.command import CommandList, CommandPalette, SearchIcon
@@ -71,7 +73,7 @@ def plain_key_display(display: str, key: str) -> str:
     return display if display.isascii() else key
 
 
-def open_palette(app: App[object]) -> None:
+def open_palette(app: App[Any]) -> None:
     """Textual's command palette (one that survives keys queued behind the one that closes it); in ASCII
     mode one without its emoji, ellipsis and block rules."""
     if app.use_command_palette and not CommandPalette.is_open(app):

@@ -49,9 +49,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     ascii: var[bool] = var(False)
     """Plain ASCII markers only."""
 
-    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(**kwargs)
-        self._key: tuple | None = None
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._key: tuple[object, ...] | None = None
         self._version = 0
         self._range: tuple[float, float] | None = None
         self._pending = False
@@ -169,9 +169,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             plt.plot(*line, marker=g.tangent, color=self._rgb("knob-tangent"))
         if centre is not None and lo <= centre <= hi:
             plt.vline(centre, color=self._rgb("knob-goal"))
-        ghost = view.next is not None and view.next.new_weight != w
+        nw = view.next.new_weight if view.next is not None else w
+        ghost = nw != w
         if ghost:
-            nw = view.next.new_weight  # type: ignore[union-attr]
             plt.scatter([nw], [error_at(view.knobs, nw)], marker=g.ghost, color=self._rgb("knob-ghost"))
         plt.scatter([w], [view.error], marker=g.current, color=self._rgb("knob-current"))
         plt.xlim(lo, hi)

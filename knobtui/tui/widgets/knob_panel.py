@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -153,7 +153,7 @@ class KnobPanel(Vertical):
         event.stop()
         self.post_message(self.Edited(getattr(self, "_editing_knob", KNOB_NAMES[self.selected]), event.value))
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.editing:
             event.stop()
             self.post_message(self.Cancelled())

@@ -19,7 +19,7 @@ class LineMixin:
     _lines: list[Strip]
 
     def show_lines(self, lines: list[Strip]) -> None:
-        widget: Widget = self  # type: ignore[assignment]
+        widget: Widget = self  # type: ignore[assignment]  # a mixin for Widget subclasses only
         old = getattr(self, "_lines", None)
         self._lines = lines
         if old is None or len(old) != len(lines):
@@ -41,7 +41,7 @@ class LineMixin:
 
     def render_renderable(self, renderable: RenderableType, width: int | None = None) -> list[Strip]:
         """A Rich renderable as lines of the widget's width, in its base style."""
-        widget: Widget = self  # type: ignore[assignment]
+        widget: Widget = self  # type: ignore[assignment]  # a mixin for Widget subclasses only
         width = width or max(widget.size.width, 1)
         console = widget.app.console
         options = console.options.update(width=width, height=None, highlight=False)
@@ -55,7 +55,7 @@ class LineMixin:
 
     def redraw(self) -> None:
         """Render `make_renderable()` at the current width and repaint the lines that changed."""
-        widget: Widget = self  # type: ignore[assignment]
+        widget: Widget = self  # type: ignore[assignment]  # a mixin for Widget subclasses only
         if not widget.is_mounted or widget.size.width <= 0:
             return
         renderable = self.make_renderable()
@@ -72,12 +72,12 @@ class LineMixin:
         self.redraw()
 
     def notify_style_update(self) -> None:
-        super().notify_style_update()  # type: ignore[misc]
+        super().notify_style_update()  # type: ignore[misc]  # Widget's, next in the MRO of the widgets using it
         self.invalidate()  # colours changed (a theme): every line is new
         self.redraw()
 
     def render_line(self, y: int) -> Strip:
-        widget: Widget = self  # type: ignore[assignment]
+        widget: Widget = self  # type: ignore[assignment]  # a mixin for Widget subclasses only
         lines = getattr(self, "_lines", [])
         width = widget.size.width
         if y < len(lines):
