@@ -1,0 +1,117 @@
+"""Predict before you step: one question the engine can answer about the next iteration.
+
+The answer is what the session does next (Session.next_record), never a second computation of it, so
+a question is right exactly when the engine agrees. Each answer comes with one line of why, tied to
+numbers on the screen (the slope, the two errors hot and cold tried, the goal weight).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .analysis import error_at, goal_weight
+from .session import Session
+
+Kind = Literal["direction", "error", "overshoot"]
+KINDS: tuple[Kind, ...] = ("direction", "error", "overshoot")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One answer: the key that gives it, and its words."""
+
+    key: str
+    value: str
+    label: str
+
+
+UP, DOWN, STAY = Choice("up", "up", "up"), Choice("down", "down", "down"), Choice("s", "stay", "stay")
+RISE, FALL = Choice("up", "rise", "rise"), Choice("down", "fall", "fall")
+YES, NO = Choice("y", "yes", "yes"), Choice("n", "no", "no")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question about the next iteration, its choices, the engine's answer and why."""
+
+    kind: Kind
+    text: str
+    choices: tuple[Choice, ...]
+    answer: str  # the value of the right choice
+    why: str  # one line, naming numbers on the screen
+
+    def choice(self, key: str) -> Choice | None:
+        return next((c for c in self.choices if c.key == key), None)
+
+    def verdict(self, value: str) -> tuple[bool, str]:
+        """Whether `value` was right, and the line that says so and why."""
+        right = value == self.answer
+        return right, f"{'right' if right else 'not quite'}: {self.why}"
+
+
+def _way(before: float, after: float, up: str, down: str, same: str) -> str:
+    return up if after > before else down if after < before else same
+
+
+def ask(session: Session, kind: Kind) -> Question | None:
+    """The question of `kind` about the session's next iteration, or None when there is no next one to
+    ask about (it would overflow) or the kind does not fit (overshoot without a goal weight, or for hot
+    and cold)."""
+    rec = session.next_record()
+    if rec is None:
+        return None
+    knobs, w, nw = session.knobs, rec.weight, rec.new_weight
+    if kind == "direction":
+        answer = _way(w, nw, "up", "down", "stay")
+        if rec.method == "gradient":
+            wd = rec.weight_delta or 0.0
+            sign = "negative" if wd < 0 else "positive" if wd > 0 else "zero"
+            why = (f"weight_delta is {sign} ({wd!r}), so weight - alpha * weight_delta goes {answer}"
+                   if answer != "stay" else f"weight_delta * alpha is 0 ({wd!r} * {knobs.alpha!r}): nothing moves")
+            choices: tuple[Choice, ...] = (UP, DOWN) if answer != "stay" else (UP, DOWN, STAY)
+        else:
+            why = (f"up gives error {rec.up_error!r}, down gives {rec.down_error!r}: "
+                   + (f"the weight goes {answer}, the smaller one" if answer != "stay" else "a tie, so the weight stays"))
+            choices = (UP, DOWN, STAY)
+        return Question(kind, "Will the weight go up or down?", choices, answer, why)
+    if kind == "error":
+        after = error_at(knobs, nw)
+        answer = _way(rec.error, after, "rise", "fall", "stay")
+        why = f"the error goes from {rec.error!r} to {after!r} at the new weight {nw!r}"
+        choices = (RISE, FALL) if answer != "stay" else (RISE, FALL, STAY)
+        return Question(kind, "Will the error rise or fall?", choices, answer, why)
+    target = goal_weight(knobs)
+    if target is None or rec.method != "gradient" or w == target:
+        return None
+    over = (w < target < nw) or (nw < target < w)
+    why = (f"the goal weight is {target!r}; the weight goes from {w!r} to {nw!r}, "
+           + ("past it" if over else "not past it"))
+    return Question(kind, f"Will the weight overshoot the goal weight {target!r}?", (YES, NO),
+                    "yes" if over else "no", why)
+
+
+def fitting_kind(session: Session, asked: int, overshoot: bool = False) -> Kind:
+    """The kind to ask now: direction and error in turn; overshoot in turn too, once a lesson has taught
+    divergence (`overshoot`), for gradient descent."""
+    kinds: list[Kind] = ["direction", "error"]
+    if overshoot and session.method == "gradient":
+        kinds.append("overshoot")
+    return kinds[asked % len(kinds)]
+
+
+@dataclass
+class Tally:
+    """Right out of asked, and the streak of right answers now."""
+
+    asked: int = 0
+    right: int = 0
+    streak: int = 0
+
+    def add(self, right: bool) -> None:
+        self.asked += 1
+        self.right += right
+        self.streak = self.streak + 1 if right else 0
+
+    def __str__(self) -> str:
+        return f"predicted {self.right}/{self.asked}" + (f", streak {self.streak}" if self.streak > 1 else "")
