@@ -11,7 +11,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from knobtui.learning import Record, Session, get_preset
-from knobtui.tui.app import THEME_DEFAULTS
+from knobtui.tui.themes import THEME_DEFAULTS
 from knobtui.tui.widgets import IterationLog
 from knobtui.tui.widgets.iteration_log import FLOOR, LABELS
 
@@ -31,6 +31,19 @@ MARKS = "↑↓^v"
 def shown(log: IterationLog) -> list[str]:
     """The log's rows as drawn, header first."""
     return [log.render_line(y).text for y in range(log.scrollable_content_region.height)]
+
+
+async def act(pilot, *actions: str) -> None:  # type: ignore[no-untyped-def]
+    """The keys' actions ("step" is space's, "switch_method" m's), taken as a fast typist's keys are: one frame
+    drawn after them all rather than one after each (the log under test is the same), then a pause."""
+    for action in actions:
+        await pilot.app.run_action(action)
+    await pilot.pause()
+
+
+async def steps(pilot, n: int) -> None:  # type: ignore[no-untyped-def]
+    """n iterations: space's action n times."""
+    await act(pilot, *["step"] * n)
 
 
 def tokens(text: str) -> list[tuple[int, str]]:
@@ -93,8 +106,7 @@ async def test_the_header_names_the_columns() -> None:
     """Row 0 names the columns with the book's variable names, then come the rows from iteration 1."""
     app = make_app("gradient")
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.press(*["space"] * 3)
-        await pilot.pause()
+        await steps(pilot, 3)
         log = app.query_one(IterationLog)
         rows = shown(log)
         assert rows[0].split() == list(ORDER["gradient"]) == list(log.columns)
@@ -108,8 +120,7 @@ async def test_no_number_is_cut_and_columns_drop_by_priority(width: int, preset:
     """At any width every number shown is the engine's, all digits; the columns that do not fit go last-first."""
     app = make_app(preset)
     async with app.run_test(size=(width, 50)) as pilot:
-        await pilot.press(*["space"] * 7)
-        await pilot.pause()
+        await steps(pilot, 7)
         log = app.query_one(IterationLog)
         rows = shown(log)
         header = tokens(rows[0])
@@ -130,8 +141,7 @@ async def test_narrower_panes_keep_a_prefix_of_the_columns() -> None:
     for width in (80, 100, 120, 160):
         app = make_app("gradient")
         async with app.run_test(size=(width, 50)) as pilot:
-            await pilot.press(*["space"] * 5)
-            await pilot.pause()
+            await steps(pilot, 5)
             seen[width] = app.query_one(IterationLog).columns
     assert seen[80] == ORDER["gradient"][: len(seen[80])]
     assert len(seen[80]) < len(seen[160]) == 6
@@ -142,8 +152,7 @@ async def test_hot_cold_columns() -> None:
     """Hot and cold names its own numbers: up_error and down_error."""
     app = make_app("hot-cold")
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.press(*["space"] * 4)
-        await pilot.pause()
+        await steps(pilot, 4)
         log = app.query_one(IterationLog)
         rows = shown(log)
         header = tokens(rows[0])
@@ -157,8 +166,7 @@ async def test_rows_keep_their_trend_mark_and_colour(preset: str, mark: str, com
     """A row whose error rose (fell) from the row before has the mark and the colour that say so."""
     app = make_app(preset)
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.press("space", "space", "space")
-        await pilot.pause()
+        await steps(pilot, 3)
         log = app.query_one(IterationLog)
         assert [row.split()[0] for row in shown(log)[1:4]] == ["1", f"2{mark}", f"3{mark}"]
         colour = log.get_component_rich_style(component).color
@@ -171,8 +179,7 @@ async def test_a_mixed_method_log_labels_the_other_methods_numbers() -> None:
     """After m the header names the newest row's method; the other method's rows label their own numbers."""
     app = make_app("gradient")
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.press("space", "space", "space", "m", "space", "space")
-        await pilot.pause()
+        await act(pilot, "step", "step", "step", "switch_method", "step", "step")
         log = app.query_one(IterationLog)
         rows = shown(log)
         header = tokens(rows[0])
@@ -181,8 +188,7 @@ async def test_a_mixed_method_log_labels_the_other_methods_numbers() -> None:
         assert rows[1].split()[4:8] == ["delta", repr(app.session.record(1).delta),
                                         LABELS["weight_delta"], repr(app.session.record(1).weight_delta)]
         assert "delta" not in rows[4]
-        await pilot.press("m", "space")
-        await pilot.pause()
+        await act(pilot, "switch_method", "step")
         rows = shown(log)
         header = tokens(rows[0])
         assert [name for _, name in header] == list(ORDER["gradient"])
@@ -196,8 +202,7 @@ async def test_a_mixed_log_never_cuts_a_labelled_number() -> None:
     for width in (80, 100, 120):
         app = make_app("gradient")
         async with app.run_test(size=(width, 50)) as pilot:
-            await pilot.press("space", "space", "m", "space", "space", "m", "space")
-            await pilot.pause()
+            await act(pilot, "step", "step", "switch_method", "step", "step", "switch_method", "step")
             rows = shown(app.query_one(IterationLog))
             header = tokens(rows[0])
             assert [check_row(row, header, app.session) for row in rows[1:6]] == [1, 2, 3, 4, 5]
@@ -207,8 +212,7 @@ async def test_scrolling_reaches_iteration_1_with_nothing_blank_above() -> None:
     """to_start shows iteration 1 right under the header; the scrollable height is the rows plus the header."""
     app = make_app("hot-cold")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press(*["space"] * 40)
-        await pilot.pause()
+        await steps(pilot, 40)
         log = app.query_one(IterationLog)
         height = log.scrollable_content_region.height
         assert log.virtual_size.height == len(log.lines) + 1 == 41
@@ -236,8 +240,7 @@ async def test_the_app_keys_scroll_the_log() -> None:
     """Home, PageDown, PageUp and End move the log as its methods do; a step after End shows the new row."""
     app = make_app("gradient")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press(*["space"] * 25)
-        await pilot.pause()
+        await steps(pilot, 25)
         log = app.query_one(IterationLog)
         page = log.scrollable_content_region.height - 1
         await pilot.press("home")
@@ -258,8 +261,7 @@ async def test_a_reader_scrolled_back_stays_and_following_resumes_at_the_end() -
     """New rows do not move a reader who paged back; paging to the end (or to_end) follows again."""
     app = make_app("gradient")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press(*["space"] * 20)
-        await pilot.pause()
+        await steps(pilot, 20)
         log = app.query_one(IterationLog)
         log.page(-1)
         await pilot.pause()
@@ -286,8 +288,7 @@ async def test_a_resize_keeps_a_reader_on_their_row() -> None:
     """A reader who paged back is still on the same row after the terminal shrinks and grows again."""
     app = make_app("gradient")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press(*["space"] * 30)
-        await pilot.pause()
+        await steps(pilot, 30)
         log = app.query_one(IterationLog)
         log.page(-1)
         await pilot.pause()
@@ -309,8 +310,7 @@ async def test_back_while_scrolled_back_keeps_the_rows_that_are_left() -> None:
     """A step back under a reader drops the newest rows; the reader sees rows that exist, none blank."""
     app = make_app("gradient")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press(*["space"] * 12)
-        await pilot.pause()
+        await steps(pilot, 12)
         log = app.query_one(IterationLog)
         log.page(-1)
         await pilot.pause()

@@ -140,3 +140,18 @@ class TestAnyTerminal:
     def test_too_small(self, snap_compare) -> None:
         """Below 60x20: a notice to enlarge, not a broken layout."""
         assert snap_compare(make_app("gradient"), terminal_size=(50, 16), run_before=_settle)
+
+
+class TestPredict:
+    """Predict mode alone: the question before a step (the new weight and the curve's next point kept
+    back), and the verdict after it."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_question(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(make_app("gradient"), press=["space", "a", "space"], terminal_size=size,
+                            run_before=_settle)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_reveal(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(make_app("gradient"), press=["space", "a", "space", "down"], terminal_size=size,
+                            run_before=_settle)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from appkit import start_at
-from knobtui.tui.app import THEME_DEFAULTS, KnobApp
+from knobtui.tui.app import KnobApp
+from knobtui.tui.themes import THEME_DEFAULTS
 from knobtui.tui.themes import load_themes, remembered_theme, theme_names
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,11 +7,12 @@ numbers on the screen (the slope, the two errors hot and cold tried, the goal we
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .analysis import error_at, goal_weight
 from .session import Session
+from .view import View
 
 Kind = Literal["direction", "error", "overshoot"]
 KINDS: tuple[Kind, ...] = ("direction", "error", "overshoot")
@@ -47,7 +48,7 @@ class Question:
     def verdict(self, value: str) -> tuple[bool, str]:
         """Whether `value` was right, and the line that says so and why."""
         right = value == self.answer
-        return right, f"{'right' if right else 'not quite'}: {self.why}"
+        return right, f"{'right' if right else f'not {value}'}: {self.why}"
 
 
 def _way(before: float, after: float, up: str, down: str, same: str) -> str:
@@ -66,29 +67,34 @@ def ask(session: Session, kind: Kind) -> Question | None:
         answer = _way(w, nw, "up", "down", "stay")
         if rec.method == "gradient":
             wd = rec.weight_delta or 0.0
-            sign = "negative" if wd < 0 else "positive" if wd > 0 else "zero"
-            why = (f"weight_delta is {sign} ({wd!r}), so weight - alpha * weight_delta goes {answer}"
-                   if answer != "stay" else f"weight_delta * alpha is 0 ({wd!r} * {knobs.alpha!r}): nothing moves")
+            why = (f"weight_delta {wd!r} {'<' if wd < 0 else '>'} 0, so it goes {answer}"
+                   if answer != "stay" else f"alpha * weight_delta is 0 ({knobs.alpha!r} * {wd!r}): it stays")
             choices: tuple[Choice, ...] = (UP, DOWN) if answer != "stay" else (UP, DOWN, STAY)
         else:
-            why = (f"up gives error {rec.up_error!r}, down gives {rec.down_error!r}: "
-                   + (f"the weight goes {answer}, the smaller one" if answer != "stay" else "a tie, so the weight stays"))
+            why = (f"error up {rec.up_error!r}, down {rec.down_error!r}: "
+                   + (f"it goes {answer}" if answer != "stay" else "a tie, so it stays"))
             choices = (UP, DOWN, STAY)
         return Question(kind, "Will the weight go up or down?", choices, answer, why)
     if kind == "error":
         after = error_at(knobs, nw)
         answer = _way(rec.error, after, "rise", "fall", "stay")
-        why = f"the error goes from {rec.error!r} to {after!r} at the new weight {nw!r}"
+        why = f"the error goes from {rec.error!r} to {after!r}"
         choices = (RISE, FALL) if answer != "stay" else (RISE, FALL, STAY)
         return Question(kind, "Will the error rise or fall?", choices, answer, why)
     target = goal_weight(knobs)
     if target is None or rec.method != "gradient" or w == target:
         return None
     over = (w < target < nw) or (nw < target < w)
-    why = (f"the goal weight is {target!r}; the weight goes from {w!r} to {nw!r}, "
-           + ("past it" if over else "not past it"))
+    why = f"the weight goes from {w!r} to {nw!r}, " + ("past" if over else "not past") + f" the goal weight {target!r}"
     return Question(kind, f"Will the weight overshoot the goal weight {target!r}?", (YES, NO),
                     "yes" if over else "no", why)
+
+
+def hide_answer(view: View) -> View:
+    """The view with the next iteration's new weight unknown (NaN, shown as '?'), while a question is open."""
+    if view.next is None:
+        return view
+    return replace(view, next=replace(view.next, new_weight=float("nan")))
 
 
 def fitting_kind(session: Session, asked: int, overshoot: bool = False) -> Kind:

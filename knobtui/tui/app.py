@@ -1,26 +1,25 @@
 """KnobApp: each key is one Session call, then `publish`: the new view flows down to the widgets.
 
-The rooms around it: autoplay.py (the timer), presenting.py (presenter mode), lesson_player.py (n/N),
-exports.py (e/E/s), layout.py (rows), keys.py (every key, once), main.py (running it).
+The rooms around it: keys.py (every key, once), layout.py (rows, widgets), autoplay.py (p, f), knob_controls.py,
+undo.py, lesson_player.py (n/N), predicting.py (a), presenting.py (presenter mode), exports.py (e/E/s),
+commands.py (the palette), themes.py (looks), main.py (running it). docs/architecture.md walks a key through.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textual import events, on
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.app import App, ComposeResult
 from textual.reactive import var
-from textual.screen import Screen
 
 from ..learning import DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, Scene, Session, Start, check_method, get_preset
 from ..learning.lesson import Lesson
 from ..learning.view import View, make_view
 from ..presenter.protocol import LinkConfig
 from .autoplay import SPEEDS, Autoplay
+from .commands import PaletteMixin
 from .exports import Exports
 from .glyphs import glyphs, plain_text
 from .keys import bar_entries, bindings
@@ -28,8 +27,9 @@ from .knob_controls import KnobControls
 from .layout import apply_plan, simulator_widgets
 from .lesson_player import LessonPlayer
 from .limits import Limits
+from .predicting import Predicting
 from .presenting import Presenting
-from .themes import DEFAULT_THEME, THEME_DEFAULTS, header_titles, next_theme, remember_theme, use_knobtui_themes
+from .themes import DEFAULT_THEME, LooksMixin, use_knobtui_themes
 from .undo import Undo
 from .widgets import IterationLog, KnobPanel
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from textual.driver import Driver
 
 
-class KnobApp(App[None]):
+class KnobApp(PaletteMixin, LooksMixin, App[None]):
     """The simulator: a knob panel, the arithmetic, the error curve, the iteration log and the status."""
 
     CSS_PATH = ["knobtui.tcss", "ascii.tcss"]
@@ -75,14 +75,12 @@ class KnobApp(App[None]):
         self.set_reactive(KnobApp.hidden, frozenset(hidden))
         self.selected = next((i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden), 0)
         self.autoplay, self.exports, self.knobs = Autoplay(self), Exports(self), KnobControls(self)
+        self.predicting, self._extras = Predicting(self), dict[str, tuple[str, int]]()
         self.lessons = LessonPlayer(self, lesson, tolerance, self.glyphs.sep) if lesson else None
         self.presenting = Presenting(self, link, os.environ) if link else None
         self.undo = Undo(self)
         self._remember = remember
         self.theme = use_knobtui_themes(self, theme)
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(THEME_DEFAULTS)
 
     def get_driver_class(self) -> type[Driver]:
         """On Linux, a driver that survives bytes that are not UTF-8 (tui/driver.py)."""
@@ -150,6 +148,13 @@ class KnobApp(App[None]):
         return False
 
     def action_step(self) -> None:
+        if not (self.predicting.on and self.predicting.step()):
+            self.plain_step()
+
+    def action_predict(self) -> None:
+        self.predicting.toggle()
+
+    def plain_step(self) -> None:
         if not self.history_full() and self.session.step() is None:
             self.say(self.session.status.text, title="Cannot step", severity="warning")
         self.publish()
@@ -255,40 +260,16 @@ class KnobApp(App[None]):
         self.autoplay.stop()
         self.push_screen(CompareScreen(self.session.knobs, self.session.tolerance))
 
-    def action_command_palette(self) -> None:
-        """ctrl+p: Textual's command palette, one that survives keys queued behind the one that closes it
-        (in ASCII mode one without emoji, ellipsis and block rules)."""
-        from .screens.plain import open_palette
-        open_palette(self)
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        from .commands import system_commands
-        return system_commands(self, screen, super().get_system_commands(screen))
-
-    def get_key_display(self, binding: Binding) -> str:
-        """In ASCII mode, words instead of arrows and the return symbol."""
-        from .screens.plain import plain_key_display
-        display = super().get_key_display(binding)
-        return plain_key_display(display, binding.key) if self.ascii else display
-
-    # ---- looks and messages --------------------------------------------------------------------
-    def header(self) -> None:
-        self.title, self.sub_title = header_titles(self.preset, self.session.method, self.theme, self.glyphs.sep,
-                                                   self.size.width, self.ascii)
-
-    def action_next_theme(self) -> None:
-        self.theme = next_theme(self.theme)
-
-    def watch_theme(self, theme: str) -> None:
-        if self._remember:
-            remember_theme(theme)
-        if self.view is not None:
-            self.header()
-
+    # ---- messages --------------------------------------------------------------------
     async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
                          namespaces: Mapping[str, DOMNode] | None = None) -> bool:
         self.note = ("", "")  # a message lasts until the next key
         return await super().run_action(action, default_namespace, namespaces)
+
+    def set_extra(self, name: str, text: str, rank: int) -> None:
+        """One of the status line's extras (the autoplay speed, predict mode's tally); empty text removes it."""
+        self._extras = {**self._extras, name: (text, rank)} if text else {k: v for k, v in self._extras.items() if k != name}
+        self.status_extra = tuple(self._extras.values())
 
     def say(self, message: str, title: str = "", severity: str = "information") -> None:
         """A message at the front of the status line until the next key: never over the curve or the log,

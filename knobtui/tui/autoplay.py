@@ -45,7 +45,7 @@ class Autoplay:
         if self.running:
             self.start()
         else:
-            self.app.status_extra = ((f"autoplay {SPEEDS[self.speed]}/s", 3),)
+            self.app.set_extra("speed", f"autoplay {SPEEDS[self.speed]}/s", 3)
 
     def start(self) -> None:
         app = self.app

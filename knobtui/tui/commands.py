@@ -4,7 +4,7 @@ preset, both methods and the themes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.app import SystemCommand
 
@@ -13,6 +13,7 @@ from .keys import KEYS
 from .themes import theme_names
 
 if TYPE_CHECKING:
+    from textual.binding import Binding
     from textual.screen import Screen
 
     from .app import KnobApp
@@ -32,8 +33,24 @@ def simulator_commands(app: KnobApp) -> Iterator[SystemCommand]:
                             lambda name=name: setattr(app, "theme", name))
 
 
-def system_commands(app: KnobApp, screen: Screen[object], textuals: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
-    """Textual's own commands, less its theme picker (it would offer themes without knobtui's colours), its
-    Keys panel and its Screenshot (help and s say the same), then the simulator's."""
-    yield from (c for c in textuals if c.title not in ("Theme", "Keys", "Screenshot"))
-    yield from simulator_commands(app)
+class PaletteMixin:
+    """The app's command palette (ctrl+p) and how keys are written in it: a room of the app."""
+
+    def action_command_palette(self) -> None:
+        """Textual's command palette, one that survives keys queued behind the one that closes it (in ASCII
+        mode one without emoji, ellipsis and block rules)."""
+        from .screens.plain import open_palette
+        open_palette(cast("KnobApp", self))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands, less its theme picker (it would offer themes without knobtui's colours),
+        its Keys panel and its Screenshot (help and s say the same), then the simulator's."""
+        textuals = super().get_system_commands(screen)  # type: ignore[misc]  # App's, next in the app's MRO
+        yield from (c for c in textuals if c.title not in ("Theme", "Keys", "Screenshot"))
+        yield from simulator_commands(cast("KnobApp", self))
+
+    def get_key_display(self, binding: Binding) -> str:
+        """In ASCII mode, words instead of arrows and the return symbol."""
+        from .screens.plain import plain_key_display
+        display: str = super().get_key_display(binding)  # type: ignore[misc]  # App's, next in the app's MRO
+        return plain_key_display(display, binding.key) if cast("KnobApp", self).ascii else display

@@ -24,6 +24,11 @@ class LessonPlayer:
         self.index = -1  # the step on screen (-1 before the first)
         self._scenes: list[Scene] | None = None
 
+    @property
+    def taught_divergence(self) -> bool:
+        """The lesson has shown divergence by now (a step so far loaded the divergence preset)."""
+        return any(step.preset == "divergence" for step in self.lesson.steps[: self.index + 1])
+
     def heading(self, index: int) -> str:
         return self.lesson.heading(index, self.sep)
 

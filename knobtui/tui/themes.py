@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import os
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
 from textual.theme import Theme
 
 from ..learning import METHOD_NAMES, PRESETS, Method
+
+if TYPE_CHECKING:
+    from .app import KnobApp
 
 THEME_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
                 "success", "warning", "error", "boost")
@@ -139,3 +141,27 @@ def check_theme(name: str) -> str:
     if name not in names:
         raise ValueError(f"theme: {name!r} is not one of {', '.join(names)}")
     return name
+
+
+class LooksMixin:
+    """The app's looks: knobtui's colours in every theme, `t`, the remembered choice, the header."""
+
+    _remember = False  # remember the theme chosen (not for a visitor of `knobtui serve`)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(THEME_DEFAULTS)
+
+    def header(self) -> None:
+        app = cast("KnobApp", self)
+        app.title, app.sub_title = header_titles(app.preset, app.session.method, app.theme, app.glyphs.sep,
+                                                 app.size.width, app.ascii)
+
+    def action_next_theme(self) -> None:
+        app = cast("KnobApp", self)
+        app.theme = next_theme(app.theme)
+
+    def watch_theme(self, theme: str) -> None:
+        if self._remember:
+            remember_theme(theme)
+        if cast("KnobApp", self).view is not None:
+            self.header()

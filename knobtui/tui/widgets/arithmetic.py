@@ -33,6 +33,8 @@ DIGITS = (None, 15, 12, 10, 8, 6, 5, 4, 3, 2)
 
 def _num(x: float, digits: int | None) -> str:
     """repr(x), or x to `digits` significant digits when repr carries more (1.0 stays 1.0)."""
+    if x != x:  # NaN: a number kept back (predict mode asks for it)
+        return "?"
     text = repr(x)
     if digits is None or digits_shown(text) <= digits:
         return text

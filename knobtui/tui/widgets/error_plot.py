@@ -170,7 +170,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         if centre is not None and lo <= centre <= hi:
             plt.vline(centre, color=self._rgb("knob-goal"))
         nw = view.next.new_weight if view.next is not None else w
-        ghost = nw != w
+        ghost = nw == nw and nw != w  # NaN: kept back while predict mode asks where it goes
         if ghost:
             plt.scatter([nw], [error_at(view.knobs, nw)], marker=g.ghost, color=self._rgb("knob-ghost"))
         plt.scatter([w], [view.error], marker=g.current, color=self._rgb("knob-current"))

@@ -1,0 +1,64 @@
+"""Predict mode (`a`): before each single step, one question about what the step will do; the learner
+answers with one key, the step runs, and the status line says right or wrong and why, with a tally.
+
+Fast-forward, autoplay and back work as always: only a single step (space) asks.
+The questions and their answers are the engine's (learning/predict.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..learning.predict import Question, Tally, ask, fitting_kind, hide_answer
+
+if TYPE_CHECKING:
+    from .app import KnobApp
+
+TALLY_RANK = 2  # the tally stays on the status line before the less important parts
+
+
+class Predicting:
+    """Whether predict mode is on, the question open now, and the tally."""
+
+    def __init__(self, app: KnobApp) -> None:
+        self.app = app
+        self.on = False
+        self.question: Question | None = None
+        self.tally = Tally()
+
+    def toggle(self) -> None:
+        self.on = not self.on
+        self.app.say("predict mode: space asks first, then steps (a: off)" if self.on else "predict mode off",
+                     title="Predict")
+        self.show_tally()
+
+    def show_tally(self) -> None:
+        self.app.set_extra("predict", (str(self.tally) if self.tally.asked else "predict mode") if self.on else "",
+                           TALLY_RANK)
+
+    def step(self) -> bool:
+        """Space in predict mode: ask instead of stepping (True), or False when there is nothing to ask
+        (the next step would overflow): then it is a plain step."""
+        app = self.app
+        kind = fitting_kind(app.session, self.tally.asked, overshoot=app.lessons is not None and app.lessons.taught_divergence)
+        question = ask(app.session, kind) or ask(app.session, "direction")
+        if question is None:
+            return False
+        from .screens.question import QuestionScreen
+        self.question = question
+        if app.view is not None:
+            app.view = hide_answer(app.view)  # the new weight and the curve's next point wait for the answer
+        app.push_screen(QuestionScreen(question), self._answered)
+        return True
+
+    def _answered(self, value: str | None) -> None:
+        app, question, self.question = self.app, self.question, None
+        if question is None or value is None:
+            app.publish()  # skipped: the screen shows the next iteration again
+            app.say("skipped (space asks again)", title="Predict")
+            return
+        right, line = question.verdict(value)
+        self.tally.add(right)
+        app.plain_step()
+        app.say(line, severity="information" if right else "warning")
+        self.show_tally()
