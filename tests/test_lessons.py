@@ -40,6 +40,7 @@ def test_going_back_is_exact() -> None:
     ('[[step]]\nset = { step_amount = 0 }\n', 2, "step amount"),
     ('[[step]]\nnote = "a"\nhide = ["nose"]\n', 3, "'nose' is not a knob"),
     ('[[step]]\nnote = "a"\nbogus = 1\n', 3, "unknown key 'bogus'"),
+    ('[[step]]\nnote = "a"\nask = "why"\n', 3, "ask must be one of 'direction', 'error', 'overshoot', not 'why'"),
     ('title = "x"\n[[step]\nnote = "a"\n', 2, "line 2"),
     ('[[step]]\n', 1, "an empty step"),
     ('title = "x"\n', 0, "at least one [[step]]"),
@@ -165,3 +166,28 @@ class TestChapterLesson:
         assert s.status.kind == kind
         if alpha == 0.25:
             assert s.converged_at == 2
+
+
+async def test_the_lesson_asks_before_the_step_it_marks() -> None:
+    """chapter4's third step (hot and cold) has `ask = "direction"`: space asks first, once, without
+    predict mode; the answer is the engine's."""
+    lesson = load_lesson("chapter4")
+    marked = [k for k, step in enumerate(lesson.steps) if step.ask]
+    assert [lesson.steps[k].ask for k in marked] == ["direction", "direction", "error", "overshoot"]
+    app = KnobApp(start_at("gradient"), lesson=lesson)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(marked[0]):
+            await pilot.press("n")
+        before = app.session.iteration
+        await pilot.press("space")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "QuestionScreen" and app.session.iteration == before
+        assert app.predicting.question is not None and app.predicting.question.kind == "direction"
+        right = app.predicting.question.answer
+        await pilot.press({"up": "up", "down": "down", "stay": "s"}[right])
+        await pilot.pause()
+        assert app.session.iteration == before + 1 and app.note[0].startswith("right: ")
+        assert ("predicted 1/1", 2) in app.status_extra
+        await pilot.press("space")  # asked once: the next space steps
+        await pilot.pause()
+        assert app.session.iteration == before + 2 and type(app.screen).__name__ != "QuestionScreen"

@@ -13,6 +13,7 @@ A lesson is a TOML file:
     show = ["alpha"]           # show them again
     steps = 3                  # take this many iterations
     fast_forward = true        # run until converged (or stuck, oscillating, overflowing)
+    ask = "direction"          # the next space asks first: "direction", "error" or "overshoot"
 
 Everything is checked when the file is read: a mistake is reported with the file, the line and what
 is wrong, and nothing starts half-configured. Reaching step k replays steps 1..k from the start, so
@@ -31,7 +32,9 @@ from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .scene import Scene
 from .session import DEFAULT_TOLERANCE, Session
 
-STEP_KEYS = {"note", "preset", "method", "set", "hide", "show", "steps", "fast_forward"}
+STEP_KEYS = {"note", "preset", "method", "set", "hide", "show", "steps", "fast_forward", "ask"}
+ASK_KINDS = ("direction", "error", "overshoot")
+"""What a step may ask before the next single step (learning/predict.py)."""
 MAX_STEPS_PER_LESSON_STEP = 1_000_000
 
 
@@ -50,6 +53,7 @@ class LessonStep:
     steps: int = 0
     fast_forward: bool = False
     line: int = 0
+    ask: str | None = None  # the question the next single step asks first (one of ASK_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +164,12 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
         ff = raw.get("fast_forward", False)
         if not isinstance(ff, bool):
             raise fail("fast_forward", "fast_forward must be true or false")
-        if not (note or preset or method or pairs or lists["hide"] or lists["show"] or n or ff):
+        if not (note or preset or method or pairs or lists["hide"] or lists["show"] or n or ff or raw.get("ask")):
             raise LessonError(f"{where}: an empty step (give it a note or something to do)")
-        steps.append(LessonStep(note, preset, method, tuple(pairs), lists["hide"], lists["show"], n, ff, line))
+        ask = raw.get("ask")
+        if ask is not None and ask not in ASK_KINDS:
+            raise fail("ask", f"ask must be one of {', '.join(repr(k) for k in ASK_KINDS)}, not {ask!r}")
+        steps.append(LessonStep(note, preset, method, tuple(pairs), lists["hide"], lists["show"], n, ff, line, ask))
     title = data.get("title", PurePath(source).stem)
     if not isinstance(title, str):
         raise LessonError(f"{source}, line {_key_line(text, 0, 'title')}: title must be text")

@@ -148,7 +148,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         return False
 
     def action_step(self) -> None:
-        if not (self.predicting.on and self.predicting.step()):
+        if not (self.predicting.asking and self.predicting.step()):
             self.plain_step()
 
     def action_predict(self) -> None:

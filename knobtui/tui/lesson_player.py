@@ -70,5 +70,6 @@ class LessonPlayer:
         if KNOB_NAMES[app.selected] in state.hidden:
             app.knobs.select(1)
         app.lesson_heading, app.lesson_note = self.heading(index), state.note
+        app.predicting.ask_once(self.lesson.steps[index].ask)
         app.publish(rebuild_log=True)
         app.fit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..learning.predict import Question, Tally, ask, fitting_kind, hide_answer
+from ..learning.predict import KINDS, Kind, Question, Tally, ask, fitting_kind, hide_answer
 
 if TYPE_CHECKING:
     from .app import KnobApp
@@ -25,6 +25,7 @@ class Predicting:
         self.on = False
         self.question: Question | None = None
         self.tally = Tally()
+        self.once: Kind | None = None  # a lesson step's question for the next single step, predict mode or not
 
     def toggle(self) -> None:
         self.on = not self.on
@@ -33,14 +34,26 @@ class Predicting:
         self.show_tally()
 
     def show_tally(self) -> None:
-        self.app.set_extra("predict", (str(self.tally) if self.tally.asked else "predict mode") if self.on else "",
+        shown = self.on or self.tally.asked
+        self.app.set_extra("predict", (str(self.tally) if self.tally.asked else "predict mode") if shown else "",
                            TALLY_RANK)
+
+    def ask_once(self, kind: str | None) -> None:
+        """A lesson step marks the next single step with a question (`ask = "direction"`)."""
+        self.once = next((k for k in KINDS if k == kind), None)
+
+    @property
+    def asking(self) -> bool:
+        """Space asks first: predict mode is on, or a lesson step asked for one question."""
+        return self.on or self.once is not None
 
     def step(self) -> bool:
         """Space in predict mode: ask instead of stepping (True), or False when there is nothing to ask
         (the next step would overflow): then it is a plain step."""
         app = self.app
-        kind = fitting_kind(app.session, self.tally.asked, overshoot=app.lessons is not None and app.lessons.taught_divergence)
+        kind = self.once or fitting_kind(app.session, self.tally.asked,
+                                         overshoot=app.lessons is not None and app.lessons.taught_divergence)
+        self.once = None
         question = ask(app.session, kind) or ask(app.session, "direction")
         if question is None:
             return False
