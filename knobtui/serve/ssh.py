@@ -14,6 +14,7 @@ or a subsystem, and refuses port, agent and X11 forwarding. Where each policy (g
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 import asyncssh
@@ -181,22 +182,19 @@ class KnobSession(asyncssh.SSHServerSession[bytes]):
                            holds_simulator=owner.holds_simulator if owner is not None else None)
 
     # ---- Channel ---------------------------------------------------------------------------------
+    # A channel the client already closed raises on write and exit: the visit ends on connection_lost.
     def write(self, data: bytes) -> None:
-        try:
+        with contextlib.suppress(OSError, asyncssh.Error, AttributeError):
             if self.chan is not None:
                 self.chan.write(data)
-        except (OSError, asyncssh.Error, BrokenPipeError, AttributeError):
-            pass
 
     def backlog(self) -> int:
         return self.chan.get_write_buffer_size() if self.chan is not None else 0
 
     def close(self, status: int) -> None:
-        try:
+        with contextlib.suppress(OSError, asyncssh.Error, AttributeError):
             if self.chan is not None:
                 self.chan.exit(status)
-        except (OSError, asyncssh.Error, BrokenPipeError, AttributeError):
-            pass
 
     # ---- requests ----------------------------------------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
