@@ -255,13 +255,13 @@ async def test_oscillating_and_stuck_statuses_shown() -> None:
 
 KEYS = ["space", "space", "space", "b", "f", "m", "r", "p", "p", "plus", "minus", "c", "escape", "question_mark",
         "up", "down", "left", "right", "shift+left", "shift+right", "comma", "full_stop", "g", "t",
-        "1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
+        "1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "a", "s", "y", "n"]
 ENTRIES = st.one_of(st.text(max_size=8), st.floats(allow_nan=True).map(repr),
                     st.sampled_from(["1e-17", "1e300", "-1e308", "1e-200", "0", "-0.0", "1e999", "5e-324"]))
 ACTIONS = st.one_of(st.sampled_from(KEYS), st.tuples(st.just("enter"), ENTRIES))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=st.lists(ACTIONS, min_size=1, max_size=30))
 async def test_fuzz_keys_and_entries_keep_screen_equal_to_engine(actions: list) -> None:  # type: ignore[type-arg]
     """Random keys and typed entries (any knob, any text) never raise; the screen always matches the engine."""

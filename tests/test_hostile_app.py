@@ -16,6 +16,7 @@ import struct
 import sys
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyte
@@ -94,6 +95,18 @@ class PtyApp:
         raise AssertionError(f"{pattern!r} never appeared; the terminal showed:\n{self.text()}\n"
                              f"last bytes: {bytes(self.raw[-600:])!r}")
 
+    def wait_until(self, holds: Callable[[str], bool], timeout: float = 30.0) -> str:
+        """Wait until the screen's text satisfies `holds` (e.g. something has gone from it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if holds(self.text()):
+                return self.text()
+            if not self._read(0.05):
+                break
+        if holds(self.text()):
+            return self.text()
+        raise AssertionError(f"the screen never changed as expected; the terminal showed:\n{self.text()}")
+
     def write(self, data: bytes) -> None:
         os.write(self.fd, data)  # one write: the program reads it as one packet
 
@@ -164,9 +177,17 @@ def test_ctrl_p_and_two_enters_in_one_packet_do_not_end_the_app(terminal) -> Non
     app = terminal()
     app.wait_for("iteration 0 ")
     for packet in (b"\x10\r\r", b"\x10\r\r\r", b"\x10\x1b\r\r"):
+        speeds = re.findall(r"autoplay \d+/s", app.text())  # the status keeps the last speed chosen
         app.write(packet)
+        # the palette is open, or it ran its first command (autoplay faster: a speed not shown before)
+        app.wait_for(re.compile("Search for commands|" + "".join(f"(?!{re.escape(s)})" for s in speeds)
+                                + r"autoplay \d+/s"))
         for _ in range(20):  # space either types into the palette, if it is still open, or steps
-            app.write(b"\x1b" if "Search for commands" in app.text() else b" ")
+            if "Search for commands" in app.text():
+                app.write(b"\x1b")
+                app.wait_until(lambda text: "Search for commands" not in text)
+                continue
+            app.write(b" ")
             try:
                 app.wait_for(re.compile(r"iteration [1-9]"), timeout=1.5)
                 break

@@ -205,7 +205,9 @@ class TestMessagesAndKeys:
     async def test_undo_brings_the_run_back(self) -> None:
         app = make_app("gradient")
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press(*["space"] * 7)
+            for _ in range(7):  # a run to take back: space's action seven times
+                await app.run_action("step")
+            await pilot.pause()
             before = app.session.recipe()
             await pilot.press("0", ".", "2", "5")  # typed without Enter: three presets and a coarse nudge
             await pilot.press("u", "u", "u", "u")

@@ -46,6 +46,13 @@ def not_ascii(lines: list[str]) -> list[str]:
             for n, line in enumerate(lines) if any(ord(ch) > 127 for ch in line)]
 
 
+def at_once(app: KnobApp) -> KnobApp:
+    """Scrolling lands at once (Textual's animation level "none", as TEXTUAL_ANIMATIONS=none sets it): where the keys
+    take the screen is under test here, not the glide there, which `settle` would otherwise wait out."""
+    app.animation_level = "none"
+    return app
+
+
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
@@ -74,7 +81,7 @@ class TestHelpByKeys:
 
     async def test_end_reaches_the_key_tables_last_row(self) -> None:
         """End shows the last row of the key table at 80x24; Home goes back to the top."""
-        app = make_app("gradient")
+        app = at_once(make_app("gradient"))
         async with app.run_test(size=SMALL) as pilot:
             await pilot.press("question_mark")
             await settle(pilot)
@@ -97,7 +104,7 @@ class TestHelpByKeys:
 
     async def test_page_down_reaches_the_key_tables_last_row(self) -> None:
         """PageDown pages through the whole help to the key table's last row; PageUp comes back."""
-        app = make_app("gradient")
+        app = at_once(make_app("gradient"))
         async with app.run_test(size=SMALL) as pilot:
             await pilot.press("question_mark")
             await settle(pilot)
@@ -118,7 +125,7 @@ class TestHelpByKeys:
     @pytest.mark.parametrize("key", ["escape", "question_mark", "q"])
     async def test_closing_keys_still_close(self, key: str) -> None:
         """Escape, ? and q close the help (q does not quit from there)."""
-        app = make_app("gradient")
+        app = at_once(make_app("gradient"))
         async with app.run_test(size=SMALL) as pilot:
             main = app.screen
             await pilot.press("question_mark")
@@ -229,7 +236,7 @@ class TestAsciiEverywhere:
     @pytest.mark.parametrize("size", [SMALL, SMALLEST], ids=lambda s: f"{s[0]}x{s[1]}")
     @pytest.mark.parametrize("name", list(ASCII_SCREENS))
     async def test_screen_is_plain_ascii(self, name: str, size: tuple[int, int]) -> None:
-        app = KnobApp(start_at("gradient"), ascii=True)
+        app = at_once(KnobApp(start_at("gradient"), ascii=True))
         async with app.run_test(size=size, notifications=True) as pilot:
             await settle(pilot)
             for step in ASCII_SCREENS[name]:

@@ -258,6 +258,10 @@ class Visitor:
         await asyncio.wait_for(self.proc.wait_closed(), timeout)
         return self.proc.exit_status
 
+    def stop_reading(self) -> None:
+        """Stop reading what the server sends (a stalled client): its SSH window fills."""
+        self._reader.cancel()
+
     def close(self) -> None:
         self._reader.cancel()
         self.conn.close()

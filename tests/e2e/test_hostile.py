@@ -63,6 +63,17 @@ def iteration(v: Visitor) -> int:
     return int(m.group(1)) if m else -1
 
 
+async def wait_gone(v: Visitor, text: str | re.Pattern[str], timeout: float = 30.0) -> None:
+    """Wait until the visitor's screen no longer holds `text` (or matches a pattern)."""
+    def there() -> bool:
+        return bool(text.search(v.text())) if isinstance(text, re.Pattern) else text in v.text()
+    for _ in range(int(timeout / 0.05)):
+        if not there():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{text!r} never went away; the screen was:\n{v.text()}")
+
+
 # ---- a single visitor cannot exhaust the machine ----------------------------------------------------
 
 async def test_1_terminal_size_is_capped_at_the_start_and_on_every_resize(server: Server) -> None:
@@ -156,30 +167,39 @@ async def test_4_a_login_without_a_session_is_closed_and_descriptor_exhaustion_i
 
 
 class Guesser(asyncssh.SSHClient):
-    """Answers every presenter-password prompt with another wrong guess, counting the prompts."""
+    """Answers every presenter-password prompt of its connection with another wrong guess, counting them."""
 
-    prompts = 0
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompts = 0
 
     def kbdint_auth_requested(self) -> str:
         return ""
 
     def kbdint_challenge_received(self, name, instructions, lang, prompts):  # type: ignore[no-untyped-def]
-        Guesser.prompts += 1
-        return [f"guess{Guesser.prompts}"] if prompts else []
+        self.prompts += 1
+        return [f"guess{self.prompts}"] if prompts else []
 
 
 async def test_5_presenter_password_guesses_are_limited_logged_and_locked_out(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--rate-limit", "1000", env={"KNOBTUI_PRESENTER_PASSWORD": "chalk"})
     try:
+        guessers: list[Guesser] = []
+
+        def guesser() -> Guesser:
+            guessers.append(Guesser())
+            return guessers[-1]
+
         async def guess() -> None:
             with pytest.raises((asyncssh.PermissionDenied, asyncssh.DisconnectError, ConnectionError)):
                 await asyncssh.connect("127.0.0.1", srv.port, username="teacher", known_hosts=None,
-                                       client_keys=None, agent_path=None, config=[], client_factory=Guesser,
+                                       client_keys=None, agent_path=None, config=[], client_factory=guesser,
                                        preferred_auth="keyboard-interactive")
 
-        await guess()
-        assert Guesser.prompts <= 3  # the connection is closed after 3 wrong guesses
-        await asyncio.gather(*(guess() for _ in range(4)))  # 15 failures from one address: locked out
+        await asyncio.gather(*(guess() for _ in range(5)))  # up to 15 wrong guesses from one address: locked out
+        assert len(guessers) == 5
+        prompts = [g.prompts for g in guessers]
+        assert all(1 <= n <= 3 for n in prompts), prompts  # each connection is closed after 3 wrong guesses
         assert srv.log_has("wrong presenter password from 127.0.0.1 user='teacher'")
         assert srv.log_has("presenter login locked for 127.0.0.1")
         with pytest.raises(asyncssh.PermissionDenied):  # even the right password waits out the lock
@@ -200,16 +220,23 @@ async def test_6_a_passive_follower_is_not_idle_while_the_presenter_works(
     try:
         teacher = await Visitor.open(srv.port, 80, 24, username="teacher", client_keys=[presenter_key])
         student = await Visitor.open(srv.port, 80, 24)
-        await teacher.wait_for("presenting to 1 follower")
-        for n in range(1, 13):  # ~6 s of teaching, three times the idle timeout; the student never types
+        loner = await Visitor.open(srv.port, 80, 24)  # plays alone, then types nothing: the clock of this test
+        await teacher.wait_for("presenting to 2 followers")
+        loner.press(b"d")
+        await loner.wait_for("playing alone")
+        n = 0
+        while loner.proc.exit_status is None:  # the presenter teaches until the idle timeout has ended the loner
+            n += 1
+            assert n <= 1000, "the loner, idle, was never closed"
             teacher.press(b" ")
-            await student.wait_for(f"iteration {n} ")
-            await asyncio.sleep(0.5)
+            await student.wait_for(f"iteration {n} ")  # the student never types
+        assert await loner.exit_status() == 0 and srv.log_has("(idle for 2 s)")
         assert student.proc.exit_status is None and "goodbye" not in student.text()
+        teacher.press(b" ")
+        await student.wait_for(f"iteration {n + 1} ")  # still following
         assert await student.exit_status(30) == 0  # once the presenter stops, the idle timeout applies
-        assert srv.log_has("(idle for 2 s)")
-        teacher.close()
-        student.close()
+        for v in (teacher, student, loner):
+            v.close()
     finally:
         srv.stop()
 
@@ -333,8 +360,10 @@ async def test_12_invalid_utf8_and_a_fast_palette_do_not_end_a_session(server: S
         rng = random.Random(12)
         v.press(bytes(rng.randrange(128, 256) for _ in range(64)))
         v.press(b"\x10\r\r")  # Ctrl+P, then two Enters in one packet
-        await asyncio.sleep(0.3)
-        v.press(b"\x1b")
+        # the palette opened; the Enters ran its first command (autoplay faster), or it is still open
+        await v.wait_for(re.compile(r"Search for commands|autoplay \d+/s"))
+        v.press(b"\x1b")  # closes the palette if it is open
+        await wait_gone(v, "Search for commands")
         v.press(b" ")
         await v.wait_for(re.compile(r"iteration [1-9]"))
         assert v.proc.exit_status is None
@@ -351,11 +380,7 @@ async def test_13_typed_markup_is_shown_as_text(server: Server) -> None:
         v.press(b"[/x][@click=app.suspend_process]ZZZ[/]\r")
         await v.wait_for("Refused: weight: '[/x][@click=app.suspend_process]")
         v.press(b"\x1b")  # close the editor, which kept the refused text for mending
-        editor = re.compile(r"│ +\S*ZZZ\[/\] +│")  # the editor's row, still holding the text
-        for _ in range(400):
-            if not editor.search(v.text()):
-                break
-            await asyncio.sleep(0.05)
+        await wait_gone(v, re.compile(r"│ +\S*ZZZ\[/\] +│"))  # the editor's row, still holding the text
         v.press(b" ")
         await v.wait_for(re.compile(r"iteration [1-9]"))
         assert v.proc.exit_status is None

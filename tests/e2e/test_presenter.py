@@ -69,16 +69,18 @@ async def test_a_detached_follower_is_unaffected_and_can_follow_again(
         await teacher.wait_for("presenting to 2 followers")
         await alone.wait_for("following the presenter")
         alone.press(b" ")  # keys that change the state do nothing while following
-        await asyncio.sleep(0.3)
-        assert iteration(alone) == 0
-        alone.press(b"d")
+        alone.press(b"d")  # (read after the space)
         await alone.wait_for("playing alone")
-        alone.press(b"m   ")  # hot and cold, three iterations of its own
+        alone.press(b"m")  # hot and cold
+        await alone.wait_for("hot and cold")  # every key before m has been read
+        assert iteration(alone) == 0  # the space pressed while following did nothing
+        alone.press(b"   ")  # three iterations of its own
         await alone.wait_for("iteration 3 ")
         teacher.press(b"f")  # the presenter fast-forwards to convergence
-        await other.wait_for("converged at iteration 39")
-        await asyncio.sleep(0.3)
-        assert "hot and cold" in alone.text() and iteration(alone) == 3  # untouched
+        await other.wait_for("converged at iteration 39")  # the relay has sent it to every follower
+        alone.press(b" ")
+        await alone.wait_for("iteration 4 ")  # its own next iteration: the presenter's state was not taken
+        assert "hot and cold" in alone.text() and "converged at iteration 39" not in alone.text()
         alone.press(b"F")
         await alone.wait_for("converged at iteration 39")
         await alone.wait_for("following the presenter")
@@ -101,12 +103,16 @@ async def test_a_stalled_follower_does_not_delay_the_presenter(
         for _ in range(n):
             before = iteration(teacher)
             teacher.press(b" ")
-            while iteration(teacher) != before + 1:  # each step reaches the presenter's screen
+            for _ in range(6000):  # each step reaches the presenter's screen (polled often, bounded)
+                if iteration(teacher) == before + 1:
+                    break
                 await asyncio.sleep(0.005)
+            else:
+                raise AssertionError(f"iteration {before + 1} never reached the presenter:\n{teacher.text()}")
 
     try:
         await steps(15)
-        stalled._reader.cancel()  # its client stops reading: its channel, then its child, back up
+        stalled.stop_reading()  # its client stops reading: its channel, then its child, back up
         relay_path = next(line.split("relay ")[1].strip() for line in presenting.lines if "relay " in line)
         raw = socket.socket(socket.AF_UNIX)
         raw.connect(relay_path)

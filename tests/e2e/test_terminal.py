@@ -22,6 +22,15 @@ def term(tmp_path: Path):  # type: ignore[no-untyped-def]
     t.close()
 
 
+def wait_gone(term: Tmux, text: str, timeout: float = 15.0) -> None:
+    """Wait until the screen no longer holds `text`."""
+    deadline = time.monotonic() + timeout
+    while text in term.screen():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} never went away; the screen was:\n{term.screen()}")
+        time.sleep(0.05)
+
+
 def test_book_numbers_appear_and_q_exits_0(term: Tmux) -> None:
     """Step gradient descent twice: the book's lines appear; q quits with status 0."""
     term.start(knobtui_command() + ["--preset", "gradient"])
@@ -49,7 +58,7 @@ def test_hot_cold_fast_forward_and_help(term: Tmux) -> None:
     term.keys("?")
     term.wait_for("How one weight learns")
     term.keys("Escape")
-    time.sleep(0.3)
+    wait_gone(term, "How one weight learns")  # help has closed: a q now is a key of its own, not Alt+q
     term.keys("q")
     assert term.exit_status() == 0
 

@@ -1,4 +1,4 @@
-"""Unit tests of the engine: knob validation, Session, status, fast-forward and the analysis."""
+"""Unit tests of knobtui/learning/session.py: Session, status, fast-forward vs run, following a recipe."""
 
 from __future__ import annotations
 
@@ -6,98 +6,14 @@ import math
 
 import pytest
 
-from knobtui.learning import (DEFAULT_TOLERANCE, KNOB_NAMES, KnobError, Knobs, Session, error_at,
-                              get_preset, goal_weight, gradient_step, hot_cold_step, parse_number,
-                              predicted_iterations, slope, stability)
-from knobtui.learning.rules import NonFinite
-
-
-def preset_session(name: str, **kw) -> Session:
-    p = get_preset(name)
-    return Session(p.knobs, p.method, **kw)
+from enginekit import preset_session
+from knobtui.learning import (DEFAULT_TOLERANCE, KnobError, Knobs, Session, get_preset, predicted_iterations,
+                              stability)
 
 
 def all_numbers(rec) -> list[float]:
     return [v for v in (rec.weight, rec.prediction, rec.error, rec.new_weight, rec.delta,
                         rec.weight_delta, rec.up_error, rec.down_error) if v is not None]
-
-
-# ---------------------------------------------------------------------------------------------
-# Knobs and parse_number
-# ---------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("knob", KNOB_NAMES)
-@pytest.mark.parametrize("text,value_shown,why", [
-    ("abc", "'abc'", "is not a number"),
-    ("", "''", "is empty"),
-    ("   ", "''", "is empty"),
-    ("nan", "nan", "is not a number (nan)"),
-    ("inf", "inf", "is infinite"),
-    ("-inf", "-inf", "is infinite"),
-    ("1e999", "1e999", "overflows"),
-    ("-1e999", "-1e999", "overflows"),
-])
-def test_parse_number_refuses(knob: str, text: str, value_shown: str, why: str) -> None:
-    with pytest.raises(KnobError) as info:
-        parse_number(knob, text)
-    msg = str(info.value)
-    label = knob.replace("_", " ")
-    assert msg.startswith(f"{label}: {value_shown} "), msg
-    assert why in msg
-    assert info.value.knob == knob
-    assert "\n" not in msg
-
-
-@pytest.mark.parametrize("text", ["0", "-0.1", "-5", "0.0", "-1e-300"])
-def test_parse_number_step_amount_must_be_positive(text: str) -> None:
-    with pytest.raises(KnobError) as info:
-        parse_number("step_amount", text)
-    msg = str(info.value)
-    assert msg.startswith("step amount: ")
-    assert "must be greater than 0" in msg
-    assert text.strip() in msg  # names the value as typed
-
-
-@pytest.mark.parametrize("text,value", [("0.5", 0.5), (" .5 ", 0.5), ("-100", -100.0), ("1e-300", 1e-300),
-                                        ("1.7e308", 1.7e308), ("0", 0.0)])
-def test_parse_number_accepts(text: str, value: float) -> None:
-    assert parse_number("weight", text) == value
-    assert isinstance(parse_number("input", text), float)
-
-
-def test_step_amount_zero_and_negative_accepted_elsewhere() -> None:
-    assert parse_number("alpha", "0") == 0.0
-    assert parse_number("alpha", "-0.1") == -0.1
-    assert parse_number("step_amount", "1e-300") == 1e-300
-
-
-@pytest.mark.parametrize("knob", KNOB_NAMES)
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), True, "0.5", None, 10 ** 400])
-def test_knobs_constructor_checks(knob: str, bad: object) -> None:
-    with pytest.raises(KnobError) as info:
-        Knobs(**{knob: bad})
-    assert str(info.value).startswith(knob.replace("_", " ") + ": ")
-
-
-@pytest.mark.parametrize("bad", [0, 0.0, -0.0, -0.1, -1e300])
-def test_knobs_step_amount_positive(bad: float) -> None:
-    with pytest.raises(KnobError, match="step amount: .* must be greater than 0"):
-        Knobs(step_amount=bad)
-
-
-def test_knobs_defaults_and_with_values() -> None:
-    k = Knobs()
-    assert k.as_dict() == {"weight": 0.5, "input": 0.5, "goal": 0.8, "alpha": 1.0, "step_amount": 0.001}
-    k2 = k.with_values(weight=2, alpha=0.1)
-    assert (k2.weight, k2.alpha) == (2.0, 0.1) and isinstance(k2.weight, float)
-    assert k.weight == 0.5  # frozen: a copy
-    with pytest.raises(KnobError):
-        k.with_values(step_amount=0)
-    with pytest.raises(KnobError, match="speed"):
-        k.with_values(speed=1.0)
-    from dataclasses import FrozenInstanceError
-    with pytest.raises(FrozenInstanceError):
-        k.weight = 3.0  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,16 +246,6 @@ def test_overflow_run_stops_too() -> None:
     assert (ff.steps, ff.stop) == (325, "overflow")
 
 
-def test_step_raises_nonfinite_in_rules_not_in_session() -> None:
-    with pytest.raises(NonFinite):
-        gradient_step(1, 1e200, 1e200, 0.0, 1.0)
-    with pytest.raises(NonFinite):
-        hot_cold_step(1, 1.7e308, 1.0, 0.0, 1.7e308)
-    s = Session(Knobs(weight=1.7e308, input=1.0, goal=0.0, step_amount=1.7e308), "hot-cold")
-    assert s.step() is None
-    assert s.status.kind == "overflow"
-
-
 # ---------------------------------------------------------------------------------------------
 # fast_forward vs run
 # ---------------------------------------------------------------------------------------------
@@ -413,107 +319,8 @@ def test_fast_forward_after_converging_then_moving_the_weight() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Analysis
+# Knob and method changes at a stretch's boundary, following a recipe
 # ---------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", ["gradient", "from-zero", "watch-four", "divergence", "alpha", "negative",
-                                  "scaling", "stopping"])
-def test_slope_is_twice_weight_delta(name: str) -> None:
-    s = preset_session(name)
-    s.run(8)
-    for rec in s.records():
-        k = s.knobs_at(rec.iteration)
-        assert slope(k, rec.weight) == 2 * rec.weight_delta
-        # the weight moves by alpha * weight_delta = alpha * slope / 2, against the slope
-        move = rec.weight - rec.new_weight
-        rounding = 4 * 2.2e-16 * max(abs(rec.weight), abs(rec.new_weight))
-        assert move == pytest.approx(k.alpha * slope(k, rec.weight) / 2, rel=1e-12, abs=rounding)
-
-
-def test_goal_weight_and_error_at() -> None:
-    k = Knobs(input=0.5, goal=0.8)
-    assert goal_weight(k) == 1.6
-    assert error_at(k, 1.6) == 0.0
-    assert error_at(k, 0.5) == 0.30250000000000005
-    assert goal_weight(Knobs(input=0.0)) is None
-    assert goal_weight(Knobs(input=1e-320, goal=1e300)) is None  # not finite
-    assert goal_weight(Knobs(input=-2.0, goal=1.0)) == -0.5
-    assert error_at(Knobs(input=1e200), 1e200) == math.inf
-    assert slope(Knobs(input=0.5, goal=0.8), 1.6) == 0.0
-
-
-@pytest.mark.parametrize("inp,alpha,product,factor,one,converges", [
-    (0.5, 1.0, 0.25, 0.75, 4.0, True),
-    (2.0, 1.0, 4.0, 3.0, 0.25, False),
-    (2.0, 0.1, 0.4, 0.6, 0.25, True),
-    (1.0, 2.0, 2.0, 1.0, 1.0, False),
-    (1.0, 1.0, 1.0, 0.0, 1.0, True),
-    (3.0, 0.0, 0.0, 1.0, 1 / 9, False),
-    (1.0, -0.5, -0.5, 1.5, 1.0, False),
-])
-def test_stability(inp, alpha, product, factor, one, converges) -> None:
-    st = stability(Knobs(input=inp, alpha=alpha))
-    assert st.product == pytest.approx(product)
-    assert st.factor == pytest.approx(factor)
-    assert st.one_step_alpha == pytest.approx(one)
-    assert st.converges is converges
-    assert st.error_growth == pytest.approx(factor * factor)
-
-
-def test_stability_edge_values() -> None:
-    assert stability(Knobs(input=0.0)).one_step_alpha is None
-    st = stability(Knobs(input=1e200, alpha=1e200))
-    assert st.product == math.inf and not st.converges
-    assert stability(Knobs(input=1e-200)).one_step_alpha is None  # 1/input^2 overflows
-
-
-def test_one_step_alpha_lands_in_one_step() -> None:
-    k = Knobs(weight=0.5, input=0.5, goal=0.8)
-    k = k.with_values(alpha=stability(k).one_step_alpha)
-    s = Session(k, "gradient")
-    s.step()
-    assert error_at(k, s.weight) == pytest.approx(0.0, abs=1e-30)
-    assert s.step().error <= DEFAULT_TOLERANCE
-
-
-@pytest.mark.parametrize("knobs", [
-    get_preset("gradient").knobs, get_preset("from-zero").knobs, get_preset("watch-four").knobs,
-    get_preset("alpha").knobs, get_preset("negative").knobs,
-    Knobs(weight=3.0, input=2.0, goal=-1.0, alpha=0.4),
-    Knobs(weight=-5.0, input=0.3, goal=2.0, alpha=5.0),
-    Knobs(weight=10.0, input=3.0, goal=1.0, alpha=0.2),
-    Knobs(weight=0.0, input=1.0, goal=1.0, alpha=1.0),
-    Knobs(weight=1.0, input=1.0, goal=0.0, alpha=0.01),
-])
-def test_predicted_iterations_gradient(knobs: Knobs) -> None:
-    s = Session(knobs, "gradient")
-    predicted = predicted_iterations(knobs, "gradient", knobs.weight, s.tolerance)
-    ff = s.fast_forward()
-    assert ff.stop == "converged"
-    assert predicted is not None
-    assert abs(predicted - s.converged_at) <= 1, (predicted, s.converged_at)
-
-
-def test_predicted_iterations_hot_cold() -> None:
-    k = get_preset("hot-cold").knobs
-    assert predicted_iterations(k, "hot-cold", k.weight, DEFAULT_TOLERANCE) == 1101
-    s = Session(k, "hot-cold")
-    s.fast_forward()
-    assert s.converged_at == 1101
-    # part way through, it counts what is left
-    s.go_to(100)
-    assert abs(predicted_iterations(k, "hot-cold", s.weight, DEFAULT_TOLERANCE) - 1001) <= 1
-
-
-def test_predicted_iterations_none() -> None:
-    assert predicted_iterations(get_preset("divergence").knobs, "gradient", 0.5, 1e-10) is None
-    assert predicted_iterations(get_preset("stopping").knobs, "gradient", 0.5, 1e-10) is None
-    assert predicted_iterations(Knobs(alpha=0.0), "gradient", 0.5, 1e-10) is None
-    # toes: a 0.1 step never lands within 1e-10 of the goal weight
-    toes = get_preset("toes").knobs
-    assert predicted_iterations(toes, "hot-cold", toes.weight, 1e-10) is None
-    assert predicted_iterations(Knobs(), "gradient", 1.6, 1e-10) == 1
-
 
 def test_weights_show_a_weight_knob_change_at_the_boundary() -> None:
     """The trail ends at the weight that holds now, also right after the weight knob was turned."""
@@ -552,17 +359,3 @@ def test_follow_back_to_where_a_new_stretch_begins_keeps_its_knobs() -> None:
     follower.follow(presenter.recipe())
     assert follower.knobs == presenter.knobs and follower.iteration == 5
     assert [s.knobs for s in follower.segments] == [s.knobs for s in presenter.segments]
-
-
-def test_plot_geometry_helpers() -> None:
-    """The curve's range, the tangent and the log10 series come from the pure package, and never raise."""
-    from knobtui.learning.analysis import fit_range, log10_errors, tangent, too_large_to_draw
-    lo, hi = fit_range([0.5, 1.6, 0.775])
-    assert lo < 0.5 and hi > 1.6
-    assert fit_range([2.0]) == (2.0 - 0.15 * 2.0, 2.0 + 0.15 * 2.0)
-    k = Knobs(0.5, 0.5, 0.8)
-    xs, ys = tangent(k, 0.5, 0.1, 1.0)
-    assert ys[1] - ys[0] == pytest.approx(slope(k, 0.5) * 0.2)
-    assert tangent(Knobs(0.5, 1e200, 0.8), 1e200, 1.0, 1.0) is None
-    assert too_large_to_draw(k, -1e120, 0.0, 0.1) and not too_large_to_draw(k, 0.0, 2.0, 0.3)
-    assert log10_errors((1, 2, 3), (100.0, 0.0, 1e-300)) == ([1, 3], [2.0, -40.0])
