@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
@@ -189,17 +191,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         total = get_preset(start.preset).book_steps if steps is None else steps
     out = sys.stdout
+    # Ctrl-C stops the run between chunks, so every record written is whole: the handler only raises a
+    # flag (a KeyboardInterrupt inside a write to a full pipe could cut a line). A second Ctrl-C, while
+    # the last chunk is still being written, interrupts at once.
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
     try:
         write_records(args.format, session, out, book_print=get_preset(start.preset).book_print,
-                      records=_advancing(session, total, args.until_converged))
+                      records=_advancing(session, total, args.until_converged, stop))
         out.flush()
     except BrokenPipeError:
         _quiet_stdout()
         return 0
-    except KeyboardInterrupt:  # Ctrl-C: what was written stays written; no traceback
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
         try:
             out.flush()
-        except (BrokenPipeError, OSError):
+        except OSError:
             pass
         print(f"knobtui run: interrupted after {session.iteration} iterations", file=sys.stderr)
         return 130
@@ -212,10 +228,11 @@ STREAM_CHUNK = 4096
 """Iterations taken between writes: records appear as the run goes, 10M steps or not."""
 
 
-def _advancing(session: Session, total: int, until_converged: bool) -> Iterator[Record]:
-    """Take up to `total` iterations a chunk at a time, yielding each chunk's records as it is taken."""
+def _advancing(session: Session, total: int, until_converged: bool, stop: threading.Event) -> Iterator[Record]:
+    """Take up to `total` iterations a chunk at a time, yielding each chunk's records as it is taken,
+    until `stop` is set."""
     done = 0
-    while done < total:
+    while done < total and not stop.is_set():
         chunk = min(STREAM_CHUNK, total - done)
         before = session.iteration
         took = session.fast_forward(chunk) if until_converged else session.run(chunk)

@@ -10,3 +10,4 @@ import pytest
 def presenter_key() -> asyncssh.SSHKey:
     """A fresh ed25519 key that a test's server lists as the presenter's."""
     return asyncssh.generate_private_key("ssh-ed25519")
+

@@ -37,7 +37,8 @@ class Tmux:
     def start(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         cmd = " ".join(_quote(a) for a in argv)
         shell = f"{cmd}; echo $? > {_quote(str(self.status_file))}; sleep 30"
-        full_env = {**os.environ, **(env or {})}
+        # Not the size of whatever terminal ran the tests (pytest-xdist's workers carry COLUMNS): the pane's.
+        full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in ("COLUMNS", "LINES", "ROWS")}
         for attempt in range(5):  # a tmux server that just exited can refuse a new session briefly
             r = subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-x", str(self.width), "-y",
                                 str(self.height), shell], capture_output=True, text=True, env=full_env, timeout=20)
