@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +14,8 @@ from hypothesis import strategies as st
 from knobtui.learning import KNOB_NAMES, PRESETS, Scene, Session, get_preset
 from knobtui.learning.view import make_view
 from knobtui.records import book_line
-from knobtui.tui.presenting import show_scene
 from knobtui.tui.app import SPEEDS, KnobApp
+from knobtui.tui.presenting import show_scene
 from knobtui.tui.widgets import IterationLog, KnobPanel
 
 from appkit import make_app
@@ -266,6 +269,17 @@ ACTIONS = st.one_of(st.sampled_from(KEYS), st.tuples(st.just("enter"), ENTRIES))
 async def test_fuzz_keys_and_entries_keep_screen_equal_to_engine(actions: list) -> None:  # type: ignore[type-arg]
     """Random keys and typed entries (any knob, any text) never raise; the screen always matches the engine."""
     app = make_app("gradient")
+    here = os.getcwd()
+    folder = tempfile.mkdtemp()  # `s` saves a screenshot to the current folder: not the repository's
+    os.chdir(folder)
+    try:
+        await _fuzz(app, actions)
+    finally:
+        os.chdir(here)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _fuzz(app: KnobApp, actions: list) -> None:  # type: ignore[type-arg]
     async with app.run_test(size=(80, 24)) as pilot:
         for action in actions:
             if isinstance(action, tuple):

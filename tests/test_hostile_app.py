@@ -28,10 +28,10 @@ from knobtui.learning import Scene, Session, get_preset
 from knobtui.lessons import load_lesson
 from knobtui.presenter.protocol import LinkConfig
 from knobtui.records import book_line
-from knobtui.tui.presenting import show_scene
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.crash import APOLOGY
 from knobtui.tui.limits import SERVED, Limits
+from knobtui.tui.presenting import show_scene
 from knobtui.tui.widgets import IterationLog, KnobPanel, LessonPanel
 
 SIZE = (100, 30)
