@@ -177,7 +177,7 @@ class WebDoor:
         self.hub = hub
         self.assets = _assets()
         self.page = string.Template((Path(str(files("knobtui.serve"))) / "page" / "index.html").read_text("utf-8"))
-        self.sockets: set[web.WebSocketResponse] = set()
+        self.sockets: set[web.WebSocketResponse] = set()  # open websockets, closed at shutdown
         self.runner: web.AppRunner | None = None
         self.site: web.TCPSite | None = None
 
@@ -201,9 +201,8 @@ class WebDoor:
         await self.runner.setup()
         self.site = web.TCPSite(self.runner, options.host, options.web_port)
         await self.site.start()
-        server = self.site._server  # the listening sockets: the port chosen when --web-port 0
-        sockets = getattr(server, "sockets", None) or []
-        host, port = sockets[0].getsockname()[:2] if sockets else (options.host, options.web_port)
+        addresses = self.runner.addresses  # where it listens: the port chosen when --web-port 0
+        host, port = addresses[0][:2] if addresses else (options.host, options.web_port)
         who = "; the presenter opens /presenter" if options.presenter_password else ""
         return f"browser door on http://{host}:{port}/ (anyone{who})"
 
@@ -289,8 +288,7 @@ class WebDoor:
             if visit is not None:
                 await visit.end(end)
             if channel is not None:
-                if visit is None or not visit.counted:
-                    channel.close(0)
+                channel.close(0)  # the page left or was turned away: its socket closes (once)
                 try:
                     await asyncio.wait_for(channel.task, 3.0)
                 except (asyncio.TimeoutError, asyncio.CancelledError):

@@ -34,9 +34,9 @@ class Predicting:
         self.show_tally()
 
     def show_tally(self) -> None:
-        shown = self.on or self.tally.asked
-        self.app.set_extra("predict", (str(self.tally) if self.tally.asked else "predict mode") if shown else "",
-                           TALLY_RANK)
+        """The tally in the status line once anything was asked; 'predict mode' before that, while on."""
+        text = str(self.tally) if self.tally.asked else "predict mode" if self.on else ""
+        self.app.set_extra("predict", text, TALLY_RANK)
 
     def ask_once(self, kind: str | None) -> None:
         """A lesson step marks the next single step with a question (`ask = "direction"`)."""
