@@ -90,6 +90,12 @@ def ask(session: Session, kind: Kind) -> Question | None:
                     "yes" if over else "no", why)
 
 
+def position(session: Session) -> dict[str, object]:
+    """Where a session is, as far as a question about its next iteration goes: the iteration, the method
+    and the knobs now (a room question is put to a follower playing alone only if they are there too)."""
+    return {"iteration": session.iteration, "method": session.method, **session.knobs.as_dict()}
+
+
 def hide_answer(view: View) -> View:
     """The view with the next iteration's new weight unknown (NaN, shown as '?'), while a question is open."""
     if view.next is None:

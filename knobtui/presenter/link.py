@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from ..learning.scene import Scene
 from .protocol import MAX_LINE, LinkConfig, encode, parse
+from .quiz import RoomQuestion
 
 
 class RelayLink:
@@ -28,7 +29,8 @@ class RelayLink:
     async def run(self, on_message: Callable[[dict[str, object]], None]) -> None:
         """Connect, say who we are, then hand every message to `on_message` until the relay goes."""
         reader, writer = await asyncio.open_unix_connection(self.config.path, limit=MAX_LINE)
-        hello = ({"role": "presenter", "token": self.config.token} if self.presenter else {"role": "follower"})
+        hello: dict[str, object] = ({"role": "presenter", "token": self.config.token} if self.presenter
+                                    else {"role": "follower", **({"voter": self.config.voter} if self.config.voter else {})})
         writer.write(encode(hello))
         if self.presenter:
             # The relay first sends the room's latest scene: a presenter who reconnects resumes from it
@@ -55,5 +57,16 @@ class RelayLink:
         if line == self._last_sent:
             return
         self._last_sent = line
+        self._write(line)
+
+    def send_quiz(self, quiz: RoomQuestion | None) -> None:
+        """The presenter asks the room, reveals the answer, or clears the question (None)."""
+        self._write(encode({"quiz": quiz.as_dict() if quiz is not None else None}))
+
+    def send_answer(self, qid: int, value: str) -> None:
+        """A follower's answer to the room's open question (again: a changed mind)."""
+        self._write(encode({"answer": {"id": qid, "value": value}}))
+
+    def _write(self, line: bytes) -> None:
         if self.writer is not None and not self.writer.is_closing():
             self.writer.write(line)

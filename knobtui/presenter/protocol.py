@@ -2,13 +2,14 @@
 
 One JSON object per line, over the relay's Unix socket:
 
-    simulator → relay     {"role": "presenter", "token": T}  or  {"role": "follower"}   (hello, first line)
+    simulator → relay     {"role": "presenter", "token": T}  or  {"role": "follower", "voter": V?}   (hello)
     relay → presenter     {"resume": SCENE | null}   (first line: the room's scene, to carry on from)
     presenter → relay     {"state": SCENE}           (after every change)
     relay → follower      {"state": SCENE}           (only the newest: a slow follower skips to it)
     relay → presenter     {"followers": N}           (when people come and go)
 
-SCENE is learning.scene.Scene.as_dict(). Every line is parsed as JSON, never matched as text.
+SCENE is learning.scene.Scene.as_dict(). A question for the room and its answers are quiz.py's. Every line
+is parsed as JSON, never matched as text.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ ROLE_ENV = "KNOBTUI_ROLE"  # "presenter" or "follower"
 TOKEN_ENV = "KNOBTUI_RELAY_TOKEN"  # a presenter's one-time token
 ROOM_ENV = "KNOBTUI_ROOM"  # "1": this follower's simulator is private; `F` returns to the shared view
 START_DETACHED_ENV = "KNOBTUI_START_DETACHED"  # "1": start from the room's scene, playing alone (`d`)
+VOTER_ENV = "KNOBTUI_VOTER"  # a follower's opaque voter id: its answers to room questions count once
 
 
 def encode(message: Mapping[str, object]) -> bytes:
@@ -61,6 +63,7 @@ class LinkConfig:
     path: str
     role: str = "follower"
     token: str = ""
+    voter: str = ""  # a follower who may answer the room's questions (a shared view's renderer may not)
 
     @property
     def presenter(self) -> bool:
@@ -71,10 +74,12 @@ class LinkConfig:
         path = env.get(RELAY_ENV)
         if not path:
             return None
-        return cls(path, env.get(ROLE_ENV, "follower"), env.get(TOKEN_ENV, ""))
+        return cls(path, env.get(ROLE_ENV, "follower"), env.get(TOKEN_ENV, ""), env.get(VOTER_ENV, ""))
 
     def env(self) -> dict[str, str]:
         out = {RELAY_ENV: self.path, ROLE_ENV: self.role}
         if self.token:
             out[TOKEN_ENV] = self.token
+        if self.voter:
+            out[VOTER_ENV] = self.voter
         return out

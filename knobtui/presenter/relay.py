@@ -17,8 +17,10 @@ import tempfile
 from collections.abc import Callable
 
 from .protocol import MAX_LINE, TOKEN_ENV, LinkConfig, encode, parse, scene_in
+from .quiz import Ballot, RoomQuestion, quiz_in
 
 PREFIX = "knobtui-relay-"
+COUNTS_EVERY = 0.05  # seconds: answers arriving together reach the presenter as one count
 
 
 def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) -> None:
@@ -46,16 +48,18 @@ def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) 
 
 
 class _Slot:
-    """The newest state not yet written to one follower, and the task that writes it."""
+    """The newest lines not yet written to one follower (a scene, a question, their own answer), and the
+    task that writes them, in the order they last changed."""
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
-        self.pending: bytes | None = None
+        self.pending: dict[str, bytes] = {}
         self.ready = asyncio.Event()
         self.task = asyncio.ensure_future(self._run())
 
-    def put(self, line: bytes) -> None:
-        self.pending = line  # older states are simply replaced: a slow follower skips to the newest
+    def put(self, kind: str, line: bytes) -> None:
+        self.pending.pop(kind, None)  # an older line of the same kind is replaced: a slow follower skips to the newest
+        self.pending[kind] = line
         self.ready.set()
 
     async def _run(self) -> None:
@@ -63,10 +67,10 @@ class _Slot:
             while True:
                 await self.ready.wait()
                 self.ready.clear()
-                line, self.pending = self.pending, None
-                if line is not None:
+                lines, self.pending = list(self.pending.values()), {}
+                for line in lines:
                     self.writer.write(line)
-                    await self.writer.drain()
+                await self.writer.drain()
         except (ConnectionError, asyncio.CancelledError):
             pass
 
@@ -78,6 +82,10 @@ class Relay:
     hello, the token is spent, so a copy read from that process's environment is worth nothing.
     A presenter who connects is sent the room's latest state first (`{"resume": ...}`), so a presenter
     who reconnects carries on from where the room is instead of resetting it.
+
+    A room question (quiz.py) travels like a scene: the newest one to every follower. Answers come from
+    followers' simulators (under the voter the server gave them) or from the server itself (`vote`, for
+    followers in a shared view); the presenters get the counts.
     """
 
     def __init__(self, folder: str | None = None) -> None:
@@ -90,6 +98,11 @@ class Relay:
         self.latest_state: object = None
         self.followers: dict[asyncio.StreamWriter, _Slot] = {}
         self.presenters: set[asyncio.StreamWriter] = set()
+        self.ballot = Ballot()
+        self.latest_quiz: bytes | None = None  # the room's newest question, as sent to followers
+        self._voters: dict[asyncio.StreamWriter, str] = {}
+        self._order: list[str] = []  # the kinds of line changed since the last broadcast, oldest first
+        self._counts_timer: asyncio.TimerHandle | None = None
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -100,6 +113,8 @@ class Relay:
             self._server.close()
         for slot in self.followers.values():
             slot.task.cancel()
+        if self._counts_timer is not None:
+            self._counts_timer.cancel()
         for writer in list(self.followers) + list(self.presenters):
             writer.close()
         if self._own:
@@ -134,11 +149,59 @@ class Relay:
     _held = False
 
     def _broadcast(self) -> None:
-        """The newest state to every follower (states that came while held are skipped: only the newest)."""
+        """The newest state and question to every follower, in the order they changed (those that came
+        while held are skipped: only the newest)."""
         self._held = False
-        if self.latest is not None:
-            for slot in self.followers.values():
-                slot.put(self.latest)
+        order, self._order = self._order, []
+        for kind in order:
+            line = self.latest if kind == "state" else self.latest_quiz
+            if line is not None:
+                for slot in self.followers.values():
+                    slot.put(kind, line)
+
+    def _changed(self, kind: str) -> None:
+        if kind in self._order:
+            self._order.remove(kind)
+        self._order.append(kind)
+        if self.hold is None:
+            self._broadcast()
+        elif not self._held:
+            self._held = True
+            self.hold(self._broadcast)
+
+    on_quiz: Callable[[bool], None] | None = None
+    """Called when the room's question changes, with True for a new one (the server shows shared views'
+    followers their own answer)."""
+
+    def set_quiz(self, quiz: RoomQuestion | None) -> None:
+        """The presenter asked, revealed or cleared the room's question."""
+        asked = quiz is not None and (self.ballot.quiz is None or quiz.id != self.ballot.quiz.id)
+        self.ballot.set(quiz)
+        self.latest_quiz = encode({"quiz": quiz.as_dict() if quiz is not None else None})
+        self._changed("quiz")
+        self._send_counts()
+        if self.on_quiz is not None:
+            self.on_quiz(asked)
+
+    def vote(self, voter: str, qid: object, value: object) -> bool:
+        """A follower's answer to the open question (again: their changed mind); True if it counted."""
+        if not self.ballot.vote(voter, qid, value):
+            return False
+        if self._counts_timer is None:
+            self._counts_timer = asyncio.get_running_loop().call_later(COUNTS_EVERY, self._send_counts)
+        return True
+
+    def _send_counts(self) -> None:
+        """How the room answered, to the presenters: counts only, never who."""
+        if self._counts_timer is not None:
+            self._counts_timer.cancel()
+            self._counts_timer = None
+        if self.ballot.quiz is None:
+            return
+        line = encode({"answers": self.ballot.counts()})
+        for writer in list(self.presenters):
+            if not writer.is_closing():
+                writer.write(line)
 
     audience: Callable[[], int] | None = None
     """How many people follow, when the server knows better than the relay's connections (shared views:
@@ -163,30 +226,47 @@ class Relay:
                 role = "presenter"
                 self.presenters.add(writer)
                 writer.write(encode({"resume": self.latest_state}))
+                if self.latest_quiz is not None and self.ballot.quiz is not None:
+                    writer.write(self.latest_quiz)  # a presenter who reconnects takes the question up again
+                    writer.write(encode({"answers": self.ballot.counts()}))
                 self._count_changed()
             else:
                 role = "follower"
+                voter = hello.get("voter")
+                if isinstance(voter, str) and 0 < len(voter) <= 64:
+                    self._voters[writer] = voter
                 slot = self.followers[writer] = _Slot(writer)
                 if self.latest is not None:
-                    slot.put(self.latest)
+                    slot.put("state", self.latest)
+                if self.latest_quiz is not None:
+                    slot.put("quiz", self.latest_quiz)
+                    answer = self.ballot.answer_of(self._voters.get(writer, ""))
+                    if answer is not None and self.ballot.quiz is not None:  # it survives their reconnecting
+                        slot.put("yours", encode({"yours": {"id": self.ballot.quiz.id, "value": answer}}))
                 self._count_changed()
             while True:
                 line = await reader.readline()
                 if not line:
                     break
-                if role != "presenter":
-                    continue  # followers only listen
                 message = parse(line)
-                scene = scene_in(message) if message is not None else None
+                if message is None:
+                    continue
+                if role != "presenter":
+                    answer = message.get("answer")  # a follower says one thing: their answer
+                    if isinstance(answer, dict) and writer in self._voters:
+                        self.vote(self._voters[writer], answer.get("id"), answer.get("value"))
+                    continue
+                if "quiz" in message:
+                    quiz = quiz_in(message)
+                    if quiz is not None or message["quiz"] is None:
+                        self.set_quiz(quiz)
+                    continue
+                scene = scene_in(message)
                 if scene is None:
                     continue
                 self.latest_state = scene.as_dict()
                 self.latest = encode({"state": self.latest_state})
-                if self.hold is None:
-                    self._broadcast()
-                elif not self._held:
-                    self._held = True
-                    self.hold(self._broadcast)
+                self._changed("state")
         except (ConnectionError, ValueError, RecursionError, asyncio.LimitOverrunError,
                 asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
@@ -195,5 +275,6 @@ class Relay:
                 self.presenters.discard(writer)
             elif writer in self.followers:
                 self.followers.pop(writer).task.cancel()
+                self._voters.pop(writer, None)
                 self._count_changed()
             writer.close()

@@ -25,6 +25,7 @@ from .keys import read_authorized_keys
 from ..presenter.protocol import ROOM_ENV
 from ..presenter.relay import Relay
 from .room import RENDERER_NICE, Room, ViewKey
+from .voters import Voters
 
 if TYPE_CHECKING:
     from .visit import Visit
@@ -101,6 +102,9 @@ class Hub:
         self._release_timers: list[asyncio.TimerHandle] = []
         self.room: Room | None = (Room(self.start_renderer, log, lambda member: member.view_lost())
                                   if self.relay is not None and options.shared_views else None)
+        self.voters = Voters()  # followers' answers to the room's questions count once each (voters.py)
+        if self.relay is not None and self.room is not None:
+            self.relay.on_quiz = self.room.quiz_changed  # followers in shared views see their own answer
 
     @property
     def closed(self) -> bool:

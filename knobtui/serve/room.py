@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .child import Child, read_pty
+from ..presenter.quiz import ANSWER_TITLE, ASKS_TITLE
+from .overlay import Escapes
 
+PANEL_TITLES = (ASKS_TITLE.encode(), ANSWER_TITLE.encode())  # the renderer drew a follower's question panel
 LADDER_COLS = (80, 100, 120, 160, 200)
 LADDER_ROWS = (24, 30, 40, 50, 60)
 RENDERER_NICE = 19  # renderers yield the CPU to the presenter's simulator (its screen is projected)
@@ -75,6 +78,9 @@ class Member(Protocol):
     def view_lost(self) -> None:
         """The view's renderer ended without being asked to: the follower joins a fresh one."""
 
+    def view_overlay(self, key: ViewKey) -> bytes:
+        """The follower's own line over the view (their answer to the room's question), or b"" (overlay.py)."""
+
 
 StartRenderer = Callable[[ViewKey], Awaitable[Child]]
 
@@ -88,6 +94,8 @@ class View:
         self.members: dict[Member, bool] = {}  # follower -> live (False while its channel is backed up)
         self.child: Child | None = None
         self.drawn = False  # the renderer has drawn its first screen
+        self.escapes = Escapes()  # where the renderer's output stands: a follower's own line goes in at rest
+        self.panel = False  # the renderer has drawn the room's question: followers' own lines go on it
         self._start, self._on_empty, self._log = start, on_empty, log
         self._starting: asyncio.Task[None] | None = asyncio.ensure_future(self._run())
         self._closing: asyncio.TimerHandle | None = None
@@ -127,6 +135,21 @@ class View:
         for member, live in list(self.members.items()):
             if live and not member.view_write(data):
                 self.members[member] = False  # backed up: skipped until it drains, then repainted
+        if not self.panel and any(title in data for title in PANEL_TITLES):
+            self.panel = True
+        if self.escapes.feed(data):
+            self.overlay()
+
+    def overlay(self, member: Member | None = None) -> None:
+        """Each follower's own line (or one follower's), if the renderer's output is at rest now (else it
+        comes after the renderer's next chunk)."""
+        if not self.escapes.at_rest or not self.panel:
+            return
+        for who in [member] if member is not None else list(self.members):
+            if self.members.get(who):
+                extra = who.view_overlay(self.key)
+                if extra and not who.view_write(extra):
+                    self.members[who] = False
 
     _on_lost: Callable[[Member], None] = staticmethod(lambda member: None)  # set by the room
 
@@ -220,6 +243,20 @@ class Room:
 
     def view_of(self, member: Member) -> View | None:
         return self._where.get(member)
+
+    def overlay(self, member: Member | None = None) -> None:
+        """One follower's own line again (they answered)."""
+        view = self._where.get(member) if member is not None else None
+        if view is not None:
+            view.overlay(member)
+
+    def quiz_changed(self, asked: bool) -> None:
+        """The room's question changed: a new one (`asked`) waits for the renderers to draw its panel before
+        followers' own lines go on it; a reveal rewrites them now; a cleared one takes the panel away."""
+        for view in list(self.views.values()):
+            if asked:
+                view.panel = False
+            view.overlay()
 
     def _forget(self, view: View) -> None:
         if self.views.get(view.key) is view:

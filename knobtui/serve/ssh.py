@@ -179,7 +179,8 @@ class KnobSession(asyncssh.SSHServerSession[bytes]):
         self.chan: asyncssh.SSHServerChannel[bytes] | None = None
         self.term: str | None = None
         self.visit = Visit(hub, self, address, username, presenter,
-                           holds_simulator=owner.holds_simulator if owner is not None else None)
+                           holds_simulator=owner.holds_simulator if owner is not None else None,
+                           identity=f"ssh:{username}@{address}")  # a reconnect keeps its answer (voters.py)
 
     # ---- Channel ---------------------------------------------------------------------------------
     # A channel the client already closed raises on write and exit: the visit ends on connection_lost.

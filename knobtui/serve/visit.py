@@ -22,12 +22,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from ..presenter.protocol import REJOIN_STATUS, START_DETACHED_ENV
+from ..presenter.protocol import REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
 from .child import Child, read_pty
 from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, terminal_type
 from .hub import Hub, log
+from .overlay import overlay, own_line
 from .room import ViewKey
 
+ANSWER_KEYS = ((b"\x1b[A", "up"), (b"\x1bOA", "up"), (b"\x1b[B", "down"), (b"\x1bOB", "down"),
+               (b"s", "s"), (b"y", "y"), (b"n", "n"))
+"""Keys that answer the room's question in a shared view (arrows in either cursor mode)."""
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
 VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
 RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
@@ -52,7 +56,7 @@ class Visit:
     """One visitor: a `knobtui` child on its own pty, or a seat in the room's shared view."""
 
     def __init__(self, hub: Hub, channel: Channel, address: str, username: str, presenter: bool = False,
-                 holds_simulator: Callable[[Visit], bool] | None = None) -> None:
+                 holds_simulator: Callable[[Visit], bool] | None = None, identity: str = "") -> None:
         self.hub = hub
         self.channel = channel
         self.presenter = presenter
@@ -75,6 +79,9 @@ class Visit:
         self._env: dict[str, str] = {}
         self._counted = False
         self._resize_timer: asyncio.TimerHandle | None = None
+        # Who answers the room's questions: what the door knows of the visitor (voters.py), or this visit.
+        self.identity = identity or f"visit:{id(self)}"
+        self.voter = ""
 
     @property
     def counted(self) -> bool:
@@ -131,6 +138,9 @@ class Visit:
         self._workdir = tempfile.mkdtemp(prefix="knobtui-visitor-")
         self._env = {**hub.child_env(usable, client_env, self.presenter), "HOME": self._workdir,
                      "XDG_CONFIG_HOME": self._workdir}  # a visitor's theme choice stays with the visitor
+        if hub.relay is not None and not self.presenter:
+            self.voter = hub.voters.seat(self.identity, self)
+            self._env[VOTER_ENV] = self.voter  # playing alone, their simulator answers as them
         self.asked_term = None if usable == term else clean(term)
         self.term = usable
         if hub.room is not None and not self.presenter:
@@ -189,15 +199,40 @@ class Visit:
         if self.watching and self._ending is None:
             self._watch()
 
+    def view_overlay(self, key: ViewKey) -> bytes:
+        """This follower's own line over the shared view: their answer to the room's question."""
+        relay = self.hub.relay
+        if relay is None or not self.voter:
+            return b""
+        text, tone = own_line(relay.ballot.quiz, relay.ballot.answer_of(self.voter))
+        return overlay(text, tone, key.cols, key.rows, colour=not key.no_color)
+
     def _view_keys(self, data: bytes) -> None:
-        """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone; the view belongs to the room."""
-        for byte in data:
+        """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone, a choice answers the room's open
+        question; the view belongs to the room."""
+        at = 0
+        while at < len(data):
+            byte = data[at]
             if byte in (ord("q"), 0x03):
                 asyncio.ensure_future(self.end(End(EndKind.QUIT)))
                 return
             if byte == ord("d"):
                 self._detach()
                 return
+            key = next(((seq, name) for seq, name in ANSWER_KEYS if data.startswith(seq, at)), None)
+            if key is not None:
+                self._answer(key[1])
+            at += len(key[0]) if key is not None else 1
+
+    def _answer(self, key: str) -> None:
+        """A key that may answer the room's open question, as this follower; their own line shows it."""
+        relay, room = self.hub.relay, self.hub.room
+        quiz = relay.ballot.quiz if relay is not None else None
+        choice = quiz.question.choice(key) if quiz is not None and not quiz.revealed else None
+        if relay is None or room is None or quiz is None or choice is None:
+            return
+        relay.vote(self.voter, quiz.id, choice.value)
+        room.overlay(self)
 
     def _detach(self) -> None:
         """A private simulator of one's own, from the presenter's state (`F` in it comes back)."""
@@ -360,6 +395,8 @@ class Visit:
                 status = 0  # a clean end the visitor did not choose is still a clean end
             if end.kind is not EndKind.LEFT:
                 self.channel.close(status if end.kind is not EndKind.FAILED else 1)
+            if self.voter:
+                self.hub.voters.leave(self.identity, self)
             if self._counted:
                 self.hub.sessions.discard(self)
                 self.hub.addresses.get(self.address).simulators -= 1

@@ -24,6 +24,7 @@ import asyncio
 import html
 import json
 import re
+import secrets
 import string
 from importlib.resources import files
 from pathlib import Path
@@ -44,6 +45,8 @@ TERM = "xterm-256color"  # what xterm.js is
 CLIENT_ENV = {"COLORTERM": "truecolor"}
 USERNAME = "(browser)"
 PASSWORD_LIMIT = 256
+VOTER_COOKIE = "knobtui_voter"  # a random id per browser: its answers to the room's questions count once
+VOTER_COOKIE_VALUE = re.compile(r"[0-9a-f]{32}")
 HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]{1,253}(:\d{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?")
 
 SECURITY_HEADERS = {
@@ -243,7 +246,12 @@ class WebDoor:
         font_size = int(font) if font.isdigit() and 8 <= int(font) <= 48 else 16
         body = self.page.substitute(title="knobtui", socket=html.escape(socket),
                                     font_size=font_size)
-        return web.Response(text=body, content_type="text/html", charset="utf-8")
+        response = web.Response(text=body, content_type="text/html", charset="utf-8")
+        if not VOTER_COOKIE_VALUE.fullmatch(request.cookies.get(VOTER_COOKIE, "")):
+            # Who this browser is, to the room's questions: a reload keeps its answer (serve/voters.py).
+            response.set_cookie(VOTER_COOKIE, secrets.token_hex(16), httponly=True, samesite="Strict",
+                                max_age=7 * 24 * 3600, path="/")
+        return response
 
     async def no_icon(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
@@ -278,7 +286,9 @@ class WebDoor:
                 if answer is None:
                     return ws
                 presenter = answer
-            visit = Visit(hub, channel, address, USERNAME, presenter)
+            cookie = request.cookies.get(VOTER_COOKIE, "")
+            visit = Visit(hub, channel, address, USERNAME, presenter,
+                          identity=f"web:{cookie}" if VOTER_COOKIE_VALUE.fullmatch(cookie) else "")
             channel.visit = visit
             visit.set_size(cols, rows)
             if not visit.start(TERM, dict(CLIENT_ENV)):

@@ -1,7 +1,7 @@
 """KnobApp: each key is one Session call, then `publish`: the new view flows down to the widgets.
 
 The rooms around it: keys.py (every key, once), layout.py (rows, widgets), autoplay.py (p, f), knob_controls.py,
-undo.py, lesson_player.py (n/N), predicting.py (a), presenting.py (presenter mode), exports.py (e/E/s),
+undo.py, lesson_player.py (n/N), predicting.py (a), presenting.py (presenter mode), room_quiz.py (a, presenting), exports.py (e/E/s),
 commands.py (the palette), themes.py (looks), main.py (running it). docs/architecture.md walks a key through.
 """
 
@@ -29,6 +29,7 @@ from .lesson_player import LessonPlayer
 from .limits import Limits
 from .predicting import Predicting
 from .presenting import Presenting
+from .room_quiz import RoomQuiz
 from .themes import DEFAULT_THEME, LooksMixin, use_knobtui_themes
 from .undo import Undo
 from .widgets import IterationLog, KnobPanel
@@ -78,6 +79,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.predicting, self._extras = Predicting(self), dict[str, tuple[str, int]]()
         self.lessons = LessonPlayer(self, lesson, tolerance, self.glyphs.sep) if lesson else None
         self.presenting = Presenting(self, link, os.environ) if link else None
+        self.room_quiz = RoomQuiz(self)
         self.undo = Undo(self)
         self._remember = remember
         self.theme = use_knobtui_themes(self, theme)
@@ -127,7 +129,8 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     # ---- the one way state reaches the screen ------------------------------------------------
     def publish(self, rebuild_log: bool = False) -> None:
         """A new view of the session, the log brought in line, the room told (presenter mode)."""
-        self.view = make_view(self.session, self.preset)
+        self.room_quiz.refresh()  # a follower: the room's question shown if it is about this state
+        self.view = self.room_quiz.view(make_view(self.session, self.preset))
         self.header()
         if self.presenting is not None:
             self.presenting.send(Scene(self.session.recipe(), self.preset, self.hidden, self.lesson_heading,
@@ -148,11 +151,18 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         return False
 
     def action_step(self) -> None:
-        if not (self.predicting.asking and self.predicting.step()):
+        if self.presenting is not None and self.presenting.presenter and self.predicting.once is not None:
+            kind, self.predicting.once = self.predicting.once, None  # a lesson's question goes to the room
+            self.room_quiz.ask(kind)
+        elif not (self.predicting.asking and self.predicting.step()):
             self.plain_step()
 
     def action_predict(self) -> None:
-        self.predicting.toggle()
+        """a: predict mode; a presenter asks the room instead."""
+        if self.presenting is not None and self.presenting.presenter:
+            self.room_quiz.ask()
+        else:
+            self.predicting.toggle()
 
     def plain_step(self) -> None:
         if not self.history_full() and self.session.step() is None:

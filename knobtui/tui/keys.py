@@ -48,8 +48,8 @@ KEYS: tuple[Key, ...] = (
     Key("u", "undo", "Undo", "undo a preset, reset or method switch: back to the run and its history", "u", "undo",
         rank=4),
     Key("r", "reset", "Reset", "reset to the preset", "r"),
-    Key("a", "predict", "Predict mode", "predict mode: space asks where the step will go before it runs; a again: off",
-        "a"),
+    Key("a", "predict", "Predict mode", "predict mode: space asks where the step will go before it runs; a again: off. "
+        "Presenting: ask the room", "a"),
     Key("up", "select(-1)", "", "select a knob", "up / down", "knob", "↑↓←→", rank=1),
     Key("down", "select(1)", "", ""),
     Key("left", "nudge(-1)", "", "nudge the knob by a tenth of its leading digit; shift+arrow or , . for a whole digit",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..learning.scene import Scene
 from ..presenter.link import RelayLink
 from ..presenter.protocol import REJOIN_STATUS, ROOM_ENV, START_DETACHED_ENV, LinkConfig, scene_in
+from ..presenter.quiz import Counts, quiz_in
 from .keys import FOLLOWER_ACTIONS
 
 if TYPE_CHECKING:
@@ -80,6 +81,19 @@ class Presenting:
         if "followers" in message:
             n = message["followers"]
             self.app.link_status = f"presenting to {n} follower{'s' if n != 1 else ''}"
+            if isinstance(n, int):
+                self.app.room_quiz.followers(n)
+        if "quiz" in message:  # the room's question: a follower's to answer; a presenter's to take up again
+            if self.presenter:
+                self.app.room_quiz.resume(quiz_in(message))
+            else:
+                self.app.room_quiz.on_quiz(message)
+        elif "yours" in message and not self.presenter:
+            self.app.room_quiz.on_yours(message)
+        elif "answers" in message and self.presenter:
+            counts = Counts.from_message(message)
+            if counts is not None:
+                self.app.room_quiz.counts(counts)
         scene = scene_in(message)
         if scene is None:
             return

@@ -1,0 +1,89 @@
+"""A follower's own line over a shared view: their answer to the room's question.
+
+A shared view's renderer draws one screen for many followers, so it cannot say "your answer: up". It
+leaves the last line inside the question's panel blank (tui/screens/room.py), and the server writes each
+follower's own words there, into that follower's stream only, right after a chunk of the renderer's
+output that ends between escape sequences (so the line never lands inside one). The cursor and the
+attributes are saved and restored around it (DECSC/DECRC), so the renderer's next bytes draw as before.
+When the question goes, the renderer's panel goes too, and Textual repaints the screen under it.
+"""
+
+from __future__ import annotations
+
+from ..presenter.quiz import RoomQuestion
+
+MAX_TAIL = 512  # an unfinished escape sequence longer than this is not one: the stream is taken as at rest
+
+
+class Escapes:
+    """Whether a terminal output stream is at rest: not inside an escape sequence or a UTF-8 character."""
+
+    def __init__(self) -> None:
+        self._tail = b""  # an escape sequence begun but not finished at the end of the last chunk
+
+    @property
+    def at_rest(self) -> bool:
+        return not self._tail
+
+    def feed(self, data: bytes) -> bool:
+        """Take the next chunk; True if it ends at rest."""
+        buf = self._tail + data if self._tail else data
+        self._tail = b""
+        at = buf.rfind(b"\x1b")
+        if at >= 0 and not _complete(buf, at):
+            tail = buf[at:]
+            self._tail = tail if len(tail) <= MAX_TAIL else b""
+            return not self._tail
+        return not _cut_character(buf)
+
+
+def _complete(buf: bytes, at: int) -> bool:
+    """Whether the escape sequence that starts at `at` (the last ESC in `buf`) ends within `buf`."""
+    rest = buf[at + 1:]
+    if not rest:
+        return False
+    kind = rest[0]
+    if kind == ord("["):  # CSI: parameters, then one final byte in @..~
+        return any(0x40 <= b <= 0x7E for b in rest[1:])
+    if kind in b"]P_^X":  # a string (OSC, DCS, ...): ends with BEL, or with ESC \ (whose ESC would be the last)
+        return 0x07 in rest[1:]
+    if kind in b"()*+-./#%":  # a charset or similar: one more byte
+        return len(rest) >= 2
+    return True  # ESC and one byte (ESC 7, ESC \ ...)
+
+
+def _cut_character(buf: bytes) -> bool:
+    """Whether `buf` ends inside a UTF-8 character."""
+    for back in range(1, min(4, len(buf)) + 1):
+        byte = buf[-back]
+        if byte < 0x80:
+            return False
+        if byte >= 0xC0:  # a lead byte: how many bytes its character needs
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back < need
+    return False
+
+
+def own_line(quiz: RoomQuestion | None, mine: str | None) -> tuple[str, str]:
+    """The words for one follower, and their tone ('', 'right', 'wrong'); ('', '') for none."""
+    if quiz is None:
+        return "", ""
+    if quiz.revealed:
+        if mine is None:
+            return "You did not answer.", ""
+        right = mine == quiz.question.answer
+        return f"You said {mine}: {'right' if right else 'not right'}.", "right" if right else "wrong"
+    if mine is None:
+        return "Press a key to answer (you may change it until the question closes).", ""
+    return f"Your answer: {mine}  (another key changes it)", ""
+
+
+def overlay(text: str, tone: str, cols: int, rows: int, colour: bool) -> bytes:
+    """`text` written on the question panel's last inside line of a `cols` x `rows` view, the cursor and
+    attributes kept. Plain ASCII (whatever the follower's locale), cut to the panel's width."""
+    if not text or cols < 10 or rows < 3:
+        return b""
+    width = cols - 4  # inside the panel's border and padding
+    words = text.encode("ascii", "replace").decode()[:width].ljust(width)
+    sgr = "1" + (";32" if colour and tone == "right" else ";33" if colour and tone == "wrong" else "")
+    return f"\x1b7\x1b[{rows - 1};3H\x1b[0;{sgr}m{words}\x1b[0m\x1b8".encode()

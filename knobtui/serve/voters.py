@@ -1,0 +1,38 @@
+"""Who answers the room's questions: an opaque voter id per follower, the same when they reconnect.
+
+A follower is known by what their door can tell: over SSH, the name they connected with and their
+address; in a browser, a random cookie the page was given. Two people who share both (a class behind
+one NAT, all typing `ssh guest@...`) are told apart by seat: each connection takes the first seat of
+that identity no open connection holds, so a reconnect takes its own seat back (and its answer with it)
+while two at once hold two seats. Voter ids are random: no name or address reaches the relay, the
+simulators or the presenter.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+
+class Voters:
+    """Seats per identity, and the voter id of each seat."""
+
+    def __init__(self) -> None:
+        self._seats: dict[str, list[object | None]] = {}  # identity -> who holds each seat now (None: free)
+        self._ids: dict[tuple[str, int], str] = {}
+
+    def seat(self, identity: str, holder: object) -> str:
+        """The voter id for `holder` (a visit), which connected as `identity`."""
+        seats = self._seats.setdefault(identity, [])
+        n = next((i for i, who in enumerate(seats) if who is None), len(seats))
+        if n == len(seats):
+            seats.append(holder)
+        else:
+            seats[n] = holder
+        return self._ids.setdefault((identity, n), secrets.token_hex(12))
+
+    def leave(self, identity: str, holder: object) -> None:
+        """`holder` is gone: its seat is free for whoever connects as `identity` next."""
+        seats = self._seats.get(identity, [])
+        for i, who in enumerate(seats):
+            if who is holder:
+                seats[i] = None

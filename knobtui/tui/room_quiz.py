@@ -1,0 +1,175 @@
+"""A question for the room (presenter mode): the presenter asks with `a`, the room answers with one key each,
+the presenter's screen shows the counts live, and closing the question steps once and shows everyone the
+answer. The wire is presenter/quiz.py; the screens are screens/room.py; the questions are the engine's
+(learning/predict.py), asked by the presenter's simulator, which alone knows the answer until the reveal.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from ..learning.predict import Kind, ask, fitting_kind, hide_answer, position
+from ..presenter.quiz import Counts, RoomQuestion, quiz_in
+
+if TYPE_CHECKING:
+    from ..learning.predict import Question
+    from ..learning.view import View
+    from .app import KnobApp
+    from .screens.room import RoomBarsScreen, RoomQuestionScreen
+
+
+class RoomQuiz:
+    """The app's side of the room's questions: the presenter's asking, or a follower's answering."""
+
+    def __init__(self, app: KnobApp) -> None:
+        self.app = app
+        self.quiz: RoomQuestion | None = None  # the room's question now (open or revealed)
+        self.question: Question | None = None  # the presenter's: with its answer, until the reveal
+        self.asked = 0  # the presenter's: questions put to the room (the kinds take turns)
+        self.room = 0  # the presenter's: how many follow
+        self.mine: str | None = None  # a follower's answer to the question now
+        self.seen = 0  # a follower's: the id of the question they were shown (its reveal is theirs too)
+        self._bars: RoomBarsScreen | None = None
+        self._asking: RoomQuestionScreen | None = None
+
+    @property
+    def hides_answer(self) -> bool:
+        """While a question is open, the next iteration's new weight is not on screen."""
+        return self.quiz is not None and not self.quiz.revealed and (self._bars is not None or self._asking is not None)
+
+    def view(self, view: View) -> View:
+        return hide_answer(view) if self.hides_answer else view
+
+    # ---- the presenter ----------------------------------------------------------------------------
+    def ask(self, kind: Kind | None = None) -> None:
+        """`a` (or a lesson step's question): put a question about the next step to the room."""
+        app = self.app
+        presenting = app.presenting
+        if presenting is None or not presenting.presenter or self._bars is not None:
+            return
+        app.autoplay.stop()
+        kind = kind or fitting_kind(app.session, self.asked,
+                                    overshoot=app.lessons is not None and app.lessons.taught_divergence)
+        question = ask(app.session, kind) or ask(app.session, "direction")
+        if question is None:
+            app.say("nothing to ask: the next step would leave the floats", title="Ask the room", severity="warning")
+            return
+        from .screens.room import RoomBarsScreen
+        self.asked += 1
+        self.question = question
+        self.quiz = RoomQuestion.ask(secrets.randbelow(2 ** 52) + 1, question, position(app.session))
+        self._bars = RoomBarsScreen(question, self.room)
+        app.push_screen(self._bars)
+        presenting.link.send_quiz(self.quiz)
+        app.publish()
+
+    def followers(self, n: int) -> None:
+        self.room = n
+        if self._bars is not None:
+            self._bars.show(self._bars.bars.counts if self._bars.is_mounted else {}, self._bars.answered, n)
+
+    def counts(self, counts: Counts) -> None:
+        """The relay's count of the room's answers."""
+        if self._bars is not None and self.quiz is not None and counts.id == self.quiz.id:
+            self._bars.show(counts.counts, counts.answered, self.room)
+
+    def close(self) -> None:
+        """Space on the bars: the answer to everyone, then the step."""
+        app, quiz, question = self.app, self.quiz, self.question
+        if app.presenting is None or quiz is None or question is None or self._bars is None:
+            return
+        self.quiz = quiz.reveal(question)
+        app.presenting.link.send_quiz(self.quiz)
+        self._bars.reveal(question)
+        app.plain_step()
+
+    def cancel(self) -> None:
+        """Escape before closing: the question is taken back; nobody's answer counted."""
+        self.clear()
+        self.app.say("question taken back", title="Ask the room")
+
+    def clear(self) -> None:
+        """The room's question is over (the presenter went on)."""
+        self.quiz, self.question, self._bars = None, None, None
+        if self.app.presenting is not None:
+            self.app.presenting.link.send_quiz(None)
+        self.app.publish()
+
+    def resume(self, quiz: RoomQuestion | None) -> None:
+        """A presenter who reconnects: the room's question is still out. It is asked again from here if
+        this simulator is where it was asked (it was just resumed there), else taken back."""
+        if quiz is None or self.app.presenting is None:
+            return
+        if not quiz.revealed and dict(quiz.at) == position(self.app.session):
+            question = ask(self.app.session, quiz.question.kind)
+            if question is not None and question.text == quiz.question.text:
+                from .screens.room import RoomBarsScreen
+                self.quiz, self.question = quiz, question
+                self._bars = RoomBarsScreen(question, self.room)
+                self.app.push_screen(self._bars)
+                self.app.publish()
+                return
+        self.app.presenting.link.send_quiz(None)
+
+    # ---- a follower ----------------------------------------------------------------------------
+    def on_quiz(self, message: dict[str, object]) -> None:
+        """The room's question changed (asked, revealed, cleared)."""
+        quiz = quiz_in(message)
+        if quiz is None or self.quiz is None or quiz.id != self.quiz.id:
+            self.mine = None
+        self.quiz = quiz
+        self.app.publish()
+
+    def on_yours(self, message: dict[str, object]) -> None:
+        """On (re)connecting: this follower's answer so far."""
+        yours = message.get("yours")
+        if isinstance(yours, dict) and self.quiz is not None and yours.get("id") == self.quiz.id:
+            value = yours.get("value")
+            self.mine = value if isinstance(value, str) and value in self.quiz.values else None
+            self.app.publish()
+
+    @property
+    def can_answer(self) -> bool:
+        presenting = self.app.presenting
+        return presenting is not None and bool(presenting.link.config.voter)
+
+    def answer(self, value: str) -> None:
+        """A key on the question: this follower's answer (again: their changed mind)."""
+        quiz, presenting = self.quiz, self.app.presenting
+        if quiz is None or quiz.revealed or presenting is None or not self.can_answer:
+            return
+        self.mine = value
+        presenting.link.send_answer(quiz.id, value)
+        self.app.publish()
+
+    def refresh(self) -> None:
+        """Show the question if it is for this follower now, hide it if not: an open question is theirs
+        if they are where it was asked (following, they are; alone, only if they are there too); its
+        reveal is theirs if they saw it open, or follow. KnobApp.publish calls it, before the view."""
+        app, quiz, presenting = self.app, self.quiz, self.app.presenting
+        if presenting is None or presenting.presenter:
+            return
+        show = False
+        if quiz is not None:
+            if not quiz.revealed:
+                show = dict(quiz.at) == position(app.session)
+                if show:
+                    self.seen = quiz.id
+            else:
+                show = self.seen == quiz.id or presenting.following
+        if not show:
+            if self._asking is not None:
+                screen, self._asking = self._asking, None
+                if screen.is_current:
+                    screen.dismiss(None)
+                else:
+                    screen.stale = True  # under another screen (help): it goes when it comes back
+            return
+        assert quiz is not None
+        if self._asking is None:
+            from .screens.room import RoomQuestionScreen
+            self._asking = RoomQuestionScreen(quiz.question, quiz.revealed, self.mine, self.can_answer)
+            app.push_screen(self._asking)
+        else:
+            self._asking.show(quiz.question, quiz.revealed, self.mine)

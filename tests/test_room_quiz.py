@@ -1,0 +1,272 @@
+"""A question for the room, on a real relay (a Unix socket): the wire (presenter/quiz.py), the relay's
+count (one answer per voter, the last one; counts, never names), and the simulators' sides: the
+presenter's bars and a follower's question, each driven by keys against raw sockets playing the other
+side. The whole room over SSH is tests/e2e/test_room_answers.py's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from appkit import start_at
+
+from knobtui.learning import Scene, Session, get_preset
+from knobtui.learning.predict import ask, position
+from knobtui.presenter.protocol import LinkConfig
+from knobtui.presenter.quiz import Ballot, Counts, RoomQuestion, quiz_in
+from knobtui.presenter.relay import Relay
+from knobtui.tui.app import KnobApp
+from knobtui.tui.screens.room import RoomBarsScreen, RoomQuestionScreen
+
+SIZE = (100, 30)
+
+
+def gradient_question(qid: int = 7) -> tuple[RoomQuestion, Session]:
+    session = Session(get_preset("gradient").knobs, "gradient")
+    question = ask(session, "direction")
+    assert question is not None
+    return RoomQuestion.ask(qid, question, position(session)), session
+
+
+# ---- the wire ------------------------------------------------------------------------------------------
+def test_an_open_question_does_not_carry_its_answer() -> None:
+    quiz, session = gradient_question()
+    wire = quiz.as_dict()
+    assert "answer" not in wire and "why" not in wire and wire["phase"] == "open"
+    assert quiz_in(json.loads(json.dumps({"quiz": wire}))) == quiz
+    full = ask(session, "direction")
+    assert full is not None
+    revealed = quiz.reveal(full).as_dict()
+    assert revealed["answer"] == full.answer == "up" and revealed["why"] == full.why
+
+
+@pytest.mark.parametrize("change", [
+    {"id": 0}, {"id": True}, {"id": "7"}, {"phase": "closed"}, {"kind": "weather"}, {"choices": []},
+    {"choices": [["up", "up", "up"]] * 2}, {"choices": [["x", "up", "up"], ["down", "down", "down"]]},
+    {"text": "x" * 5000}, {"at": "here"}, {"phase": "reveal", "answer": "sideways", "why": ""},
+])
+def test_a_question_a_presenter_would_not_send_is_refused(change: dict[str, object]) -> None:
+    quiz, _ = gradient_question()
+    assert quiz_in({"quiz": {**quiz.as_dict(), **change}}) is None
+
+
+def test_the_ballot_counts_each_voter_once_their_last_answer() -> None:
+    quiz, session = gradient_question()
+    ballot = Ballot()
+    ballot.set(quiz)
+    assert ballot.vote("a", 7, "up") and ballot.vote("b", 7, "down") and ballot.vote("a", 7, "down")
+    assert not ballot.vote("a", 7, "down")  # the same answer again changes nothing
+    assert not ballot.vote("c", 8, "up") and not ballot.vote("c", 7, "sideways") and not ballot.vote("", 7, "up")
+    assert ballot.counts() == {"id": 7, "counts": {"up": 0, "down": 2}, "answered": 2}
+    full = ask(session, "direction")
+    assert full is not None
+    ballot.set(quiz.reveal(full))
+    assert not ballot.vote("c", 7, "up")  # closed
+    assert ballot.answer_of("a") == "down"  # kept for the reveal
+    ballot.set(None)
+    assert ballot.answers == {}
+
+
+# ---- the relay -----------------------------------------------------------------------------------------
+@pytest.fixture
+async def relay(tmp_path: Path) -> AsyncIterator[Relay]:
+    (tmp_path / "relay").mkdir()
+    r = Relay(str(tmp_path / "relay"))
+    await r.start()
+    yield r
+    await r.close()
+
+
+class Line:
+    """A raw connection to the relay, reading JSON lines."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, relay: Relay, hello: dict[str, object]) -> Line:
+        reader, writer = await asyncio.open_unix_connection(relay.path)
+        writer.write(json.dumps(hello).encode() + b"\n")
+        return cls(reader, writer)
+
+    def send(self, message: dict[str, object]) -> None:
+        self.writer.write(json.dumps(message).encode() + b"\n")
+
+    async def until(self, key: str, test: object = None, timeout: float = 10.0) -> dict[str, object]:
+        """The next message with `key` (whose value passes `test`, when given)."""
+        async def read() -> dict[str, object]:
+            while True:
+                line = await self.reader.readline()
+                assert line, f"the relay closed before a {key!r} message"
+                message = json.loads(line)
+                if key in message and (test is None or test(message[key])):  # type: ignore[operator]
+                    return message  # type: ignore[no-any-return]
+        return await asyncio.wait_for(read(), timeout)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def presenter_line(relay: Relay) -> Line:
+    token = relay.child_env(presenter=True)["KNOBTUI_RELAY_TOKEN"]
+    line = await Line.open(relay, {"role": "presenter", "token": token})
+    await line.until("resume")
+    return line
+
+
+async def test_the_relay_counts_answers_once_per_voter_and_keeps_them_across_a_reconnect(relay: Relay) -> None:
+    teacher = await presenter_line(relay)
+    quiz, session = gradient_question()
+    teacher.send({"state": Scene(session.recipe(), "gradient").as_dict()})
+    students = {v: await Line.open(relay, {"role": "follower", "voter": v}) for v in ("a", "b", "c")}
+    renderer = await Line.open(relay, {"role": "follower"})  # a shared view's: it shows, it does not vote
+    await teacher.until("followers", lambda n: n == 4)
+    teacher.send({"quiz": quiz.as_dict()})
+    for line in [*students.values(), renderer]:
+        assert quiz_in(await line.until("quiz")) == quiz
+    for voter, value in (("a", "up"), ("b", "down"), ("c", "up"), ("a", "down")):
+        students[voter].send({"answer": {"id": quiz.id, "value": value}})
+    renderer.send({"answer": {"id": quiz.id, "value": "up"}})  # no voter: not counted
+    students["b"].send({"answer": {"id": quiz.id + 1, "value": "up"}})  # another question: not counted
+    students["c"].send({"answer": {"id": quiz.id, "value": "sideways"}})  # not a choice: not counted
+    students["c"].send({"quiz": None})  # a follower cannot clear the question
+    counts = await teacher.until("answers", lambda a: a["answered"] == 3 and a["counts"] == {"up": 1, "down": 2})
+    assert Counts.from_message(counts) == Counts(quiz.id, {"up": 1, "down": 2}, 3)
+
+    students["a"].close()  # a reconnects: their answer is still theirs, and still counted once
+    again = await Line.open(relay, {"role": "follower", "voter": "a"})
+    assert quiz_in(await again.until("quiz")) == quiz
+    assert (await again.until("yours"))["yours"] == {"id": quiz.id, "value": "down"}
+    again.send({"answer": {"id": quiz.id, "value": "up"}})
+    await teacher.until("answers", lambda a: a["answered"] == 3 and a["counts"] == {"up": 2, "down": 1})
+
+    full = ask(session, "direction")
+    assert full is not None
+    teacher.send({"quiz": quiz.reveal(full).as_dict()})
+    revealed = quiz_in(await students["b"].until("quiz", lambda q: q["phase"] == "reveal"))
+    assert revealed is not None and revealed.question.answer == "up"
+    students["b"].send({"answer": {"id": quiz.id, "value": "up"}})  # too late: closed
+    teacher.send({"quiz": None})
+    assert (await students["c"].until("quiz", lambda q: q is None))["quiz"] is None
+    assert relay.ballot.answers == {}
+    for line in [teacher, again, renderer, students["b"], students["c"]]:
+        line.close()
+
+
+async def test_a_follower_who_stops_reading_holds_back_neither_the_count_nor_the_others(relay: Relay) -> None:
+    teacher = await presenter_line(relay)
+    quiz, session = gradient_question()
+    stalled = await Line.open(relay, {"role": "follower", "voter": "stalled"})
+    stalled_sock = stalled.writer.get_extra_info("socket")
+    stalled_sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
+    others = [await Line.open(relay, {"role": "follower", "voter": f"v{n}"}) for n in range(3)]
+    stalled.send({"answer": {"id": quiz.id, "value": "up"}})  # too early: nothing is open yet
+    big = Scene(session.recipe(), "gradient", note="x" * 200_000)  # fills the stalled follower's socket
+    for n in range(5):
+        teacher.send({"state": {**big.as_dict(), "note": f"{n}" * 200_000}})
+    teacher.send({"quiz": quiz.as_dict()})
+    for n, line in enumerate(others):
+        await line.until("quiz")
+        line.send({"answer": {"id": quiz.id, "value": "down" if n else "up"}})
+    stalled.send({"answer": {"id": quiz.id, "value": "up"}})  # it still answers; it only stopped reading
+    await teacher.until("answers", lambda a: a["answered"] == 4 and a["counts"] == {"up": 2, "down": 2})
+    for line in [teacher, stalled, *others]:
+        line.close()
+
+
+# ---- the presenter's simulator -------------------------------------------------------------------------
+def text_of(app: KnobApp) -> str:
+    """What the top screen's widgets say (the bars panel's, the question's)."""
+    return "\n".join(str(w.render()) for w in app.screen.query("Static, Bars"))
+
+
+async def wait_until(pilot: object, test: object, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not test():  # type: ignore[operator]
+        assert loop.time() < end, "not seen in time"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+
+
+async def test_the_presenter_asks_sees_the_counts_closes_and_steps(relay: Relay) -> None:
+    env = relay.child_env(presenter=True)
+    app = KnobApp(start_at("gradient"), link=LinkConfig.from_env(env))
+    students = [await Line.open(relay, {"role": "follower", "voter": f"s{n}"}) for n in range(3)]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.link_status == "presenting to 3 followers")
+        await pilot.press("a")
+        assert isinstance(app.screen, RoomBarsScreen)
+        assert app.view is not None and app.view.next is not None and app.view.next.new_weight != app.view.next.new_weight
+        quizzes = [quiz_in(await s.until("quiz")) for s in students]
+        quiz = quizzes[0]
+        assert quiz is not None and all(q == quiz for q in quizzes) and quiz.question.kind == "direction"
+        assert "0 of 3 answered" in text_of(app)
+        students[0].send({"answer": {"id": quiz.id, "value": "up"}})
+        students[1].send({"answer": {"id": quiz.id, "value": "down"}})
+        await wait_until(pilot, lambda: "2 of 3 answered" in text_of(app))
+        bars = text_of(app)
+        assert "↑ up" in bars and "↓ down" in bars
+        await pilot.press("space")  # close: the reveal, then one step
+        revealed = quiz_in(await students[2].until("quiz", lambda q: q["phase"] == "reveal"))
+        assert revealed is not None and revealed.question.answer == "up"
+        state = await students[2].until("state", lambda s: s["recipe"]["iteration"] == 1)
+        assert state
+        assert app.session.iteration == 1 and isinstance(app.screen, RoomBarsScreen)
+        assert "✓ right" in text_of(app) and "1 of 2 right" in text_of(app)
+        await pilot.press("space")  # go on: the question is over for everyone
+        await students[0].until("quiz", lambda q: q is None)
+        assert not isinstance(app.screen, RoomBarsScreen) and app.session.iteration == 1
+        await pilot.press("a", "escape")  # asked and taken back: nothing stepped
+        await students[1].until("quiz", lambda q: q is None)
+        assert app.session.iteration == 1
+    for s in students:
+        s.close()
+
+
+# ---- a follower's simulator ----------------------------------------------------------------------------
+async def test_a_follower_answers_changes_their_mind_and_sees_whether_they_were_right(relay: Relay) -> None:
+    teacher = await presenter_line(relay)
+    quiz, session = gradient_question()
+    teacher.send({"state": Scene(session.recipe(), "gradient").as_dict()})
+    env = relay.child_env(presenter=False)
+    app = KnobApp(start_at("gradient"), link=LinkConfig(env["KNOBTUI_RELAY"], "follower", voter="me"))
+    async with app.run_test(size=SIZE) as pilot:
+        await teacher.until("followers", lambda n: n == 1)
+        teacher.send({"quiz": quiz.as_dict()})
+        await wait_until(pilot, lambda: isinstance(app.screen, RoomQuestionScreen))
+        assert "Press a key to answer" in text_of(app)
+        await pilot.press("down")
+        await teacher.until("answers", lambda a: a["counts"] == {"up": 0, "down": 1})
+        await pilot.press("up")  # a changed mind: still one answer
+        await teacher.until("answers", lambda a: a["counts"] == {"up": 1, "down": 0} and a["answered"] == 1)
+        assert "Your answer: up" in text_of(app)
+        full = ask(session, "direction")
+        assert full is not None
+        session.step()
+        teacher.send({"quiz": quiz.reveal(full).as_dict()})
+        teacher.send({"state": Scene(session.recipe(), "gradient").as_dict()})
+        await wait_until(pilot, lambda: "You said up: right" in text_of(app) and app.session.iteration == 1)
+        assert "The answer: up." in text_of(app)
+        teacher.send({"quiz": None})
+        await wait_until(pilot, lambda: not isinstance(app.screen, RoomQuestionScreen))
+    teacher.close()
+
+
+async def test_a_follower_playing_alone_elsewhere_is_not_asked(relay: Relay) -> None:
+    teacher = await presenter_line(relay)
+    quiz, session = gradient_question()
+    teacher.send({"state": Scene(session.recipe(), "gradient").as_dict()})
+    env = relay.child_env(presenter=False)
+    app = KnobApp(start_at("gradient"), link=LinkConfig(env["KNOBTUI_RELAY"], "follower", voter="me"))
+    async with app.run_test(size=SIZE) as pilot:
+        await teacher.until("followers", lambda n: n == 1)
+        await pilot.press("d", "space", "space")  # alone, two steps on
+        teacher.send({"quiz": quiz.as_dict()})
+        await wait_until(pilot, lambda: app.room_quiz.quiz is not None)
+        assert not isinstance(app.screen, RoomQuestionScreen)
+        await pilot.press("b", "b")  # back where the room is: now it is theirs
+        await wait_until(pilot, lambda: isinstance(app.screen, RoomQuestionScreen))
+    teacher.close()
