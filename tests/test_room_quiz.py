@@ -270,3 +270,40 @@ async def test_a_follower_playing_alone_elsewhere_is_not_asked(relay: Relay) -> 
         await pilot.press("b", "b")  # back where the room is: now it is theirs
         await wait_until(pilot, lambda: isinstance(app.screen, RoomQuestionScreen))
     teacher.close()
+
+
+async def test_a_lesson_steps_question_goes_to_the_room(relay: Relay) -> None:
+    from knobtui.lessons import load_lesson
+    env = relay.child_env(presenter=True)
+    app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"), link=LinkConfig.from_env(env))
+    student = await Line.open(relay, {"role": "follower", "voter": "s"})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.link_status == "presenting to 1 follower")
+        await pilot.press("n", "n")  # the third step asks "direction" (hot and cold)
+        await pilot.press("space")
+        assert isinstance(app.screen, RoomBarsScreen)
+        quiz = quiz_in(await student.until("quiz"))
+        assert quiz is not None and quiz.question.kind == "direction"
+        assert [c.value for c in quiz.question.choices] == ["up", "down", "stay"]  # hot and cold may stay
+    student.close()
+
+
+async def test_a_presenter_who_reconnects_takes_the_open_question_up_again(relay: Relay) -> None:
+    quiz, session = gradient_question()
+    first = await presenter_line(relay)  # a presenter asked, then lost the connection
+    first.send({"state": Scene(session.recipe(), "gradient").as_dict()})
+    first.send({"quiz": quiz.as_dict()})
+    student = await Line.open(relay, {"role": "follower", "voter": "s"})
+    await student.until("quiz")
+    student.send({"answer": {"id": quiz.id, "value": "down"}})
+    await first.until("answers", lambda a: a["answered"] == 1)
+    first.close()
+    env = relay.child_env(presenter=True)
+    app = KnobApp(start_at("gradient"), link=LinkConfig.from_env(env))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RoomBarsScreen))
+        await wait_until(pilot, lambda: "1 of 1 answered" in text_of(app))
+        await pilot.press("space")  # closes it: the reveal reaches the follower, with the engine's answer
+        revealed = quiz_in(await student.until("quiz", lambda q: q is not None and q["phase"] == "reveal"))
+        assert revealed is not None and revealed.id == quiz.id and revealed.question.answer == "up"
+    student.close()

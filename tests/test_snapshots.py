@@ -155,3 +155,73 @@ class TestPredict:
     def test_reveal(self, snap_compare, size: tuple[int, int]) -> None:
         assert snap_compare(make_app("gradient"), press=["space", "a", "space", "down"], terminal_size=size,
                             run_before=_settle)
+
+
+def _presenter():  # type: ignore[no-untyped-def]
+    """A presenter's simulator (its relay is not there: the room's messages are handed to it below)."""
+    from knobtui.presenter.protocol import LinkConfig
+    from knobtui.tui.app import KnobApp
+    from appkit import start_at
+    return KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
+
+
+def _room_answered(up: int, down: int, room: int):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        app = pilot.app
+        app.presenting.on_message({"followers": room})
+        await pilot.press("a")
+        quiz = app.room_quiz.quiz
+        app.presenting.on_message({"answers": {"id": quiz.id, "counts": {"up": up, "down": down},
+                                               "answered": up + down}})
+        await _settle(pilot)
+    return run_before
+
+
+def _follower_asked(press: tuple[str, ...] = (), reveal: bool = False):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        from knobtui.learning import Session, get_preset
+        from knobtui.learning.predict import ask, position
+        from knobtui.presenter.quiz import RoomQuestion
+        await _settle(pilot)
+        app = pilot.app
+        session = Session(get_preset("gradient").knobs, "gradient")
+        question = ask(session, "direction")
+        quiz = RoomQuestion.ask(7, question, position(session))
+        app.presenting.on_message({"quiz": quiz.as_dict()})
+        await _settle(pilot)
+        for key in press:
+            await pilot.press(key)
+        if reveal:
+            app.presenting.on_message({"quiz": quiz.reveal(question).as_dict()})
+        await _settle(pilot)
+    return run_before
+
+
+def _follower():  # type: ignore[no-untyped-def]
+    from knobtui.presenter.protocol import LinkConfig
+    from knobtui.tui.app import KnobApp
+    from appkit import start_at
+    return KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "follower", voter="v"))
+
+
+class TestRoom:
+    """A question for the room: the presenter's bars while the room answers and after the close (one step
+    taken, the right answer marked), and a follower's question and reveal."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_bars(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(_presenter(), terminal_size=size, run_before=_room_answered(12, 5, 20))
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_bars_revealed(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(_presenter(), press=["space"], terminal_size=size,
+                            run_before=_room_answered(12, 5, 20))
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_follower_answered(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(_follower(), terminal_size=size, run_before=_follower_asked(("down",)))
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_follower_revealed(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(_follower(), terminal_size=size, run_before=_follower_asked(("down",), reveal=True))

@@ -84,6 +84,7 @@ def overlay(text: str, tone: str, cols: int, rows: int, colour: bool) -> bytes:
     if not text or cols < 10 or rows < 3:
         return b""
     width = cols - 4  # inside the panel's border and padding
-    words = text.encode("ascii", "replace").decode()[:width].ljust(width)
+    plain = "".join(ch if " " <= ch <= "~" else "?" for ch in text)  # printable ASCII only: nothing a terminal obeys
+    words = plain[:width].ljust(width)
     sgr = "1" + (";32" if colour and tone == "right" else ";33" if colour and tone == "wrong" else "")
     return f"\x1b7\x1b[{rows - 1};3H\x1b[0;{sgr}m{words}\x1b[0m\x1b8".encode()

@@ -64,6 +64,7 @@ class Tab:
 
     def _on_socket(self, ws: WebSocket) -> None:
         self.socket = ws
+        self.screen.reset()  # a reload: a new socket, a new screen
         query = parse_qs(urlparse(ws.url).query)
         cols, rows = int(query.get("width", ["80"])[0]), int(query.get("height", ["24"])[0])
         self.screen.resize(rows, cols)

@@ -98,6 +98,39 @@ async def test_a_presenter_over_ssh_and_three_browser_followers(tmp_path: Path, 
         srv.stop()
 
 
+async def test_browser_followers_answer_the_room_and_a_reload_keeps_the_answer(
+        tmp_path: Path, presenter_key: asyncssh.SSHKey) -> None:
+    keys = tmp_path / "presenter_keys"
+    keys.write_bytes(presenter_key.export_public_key())
+    srv = Server(tmp_path, "--presenter-key", str(keys), "--web-port", "0", "--rate-limit", "100")
+    teacher = await Visitor.open(srv.port, 100, 30, username="teacher", client_keys=[presenter_key])
+    try:
+        async with chromium() as browser:
+            tabs = [await Tab.open(browser, srv.url) for _ in range(2)]
+            await teacher.wait_for("presenting to 2 followers")
+            for tab in tabs:
+                await tab.wait_for("following the presenter")
+            teacher.press(b"a")
+            for tab, key in zip(tabs, ("ArrowUp", "ArrowDown")):
+                await tab.wait_for("Press a key to answer")
+                await tab.page.focus(".xterm-helper-textarea")
+                await tab.press(key)
+            await tabs[0].wait_for("Your answer: up")
+            await tabs[1].wait_for("Your answer: down")
+            await teacher.wait_for("2 of 2 answered")
+            await tabs[0].page.reload()  # the same browser comes back: its cookie, its answer
+            await tabs[0].wait_for("Your answer: up")
+            await tabs[0].page.focus(".xterm-helper-textarea")
+            await tabs[0].press("ArrowDown")
+            await teacher.wait_for(re.compile(r"↑ up +░+ +0\b"))
+            assert "2 of 2 answered" in teacher.text()  # still two answers, not three
+            teacher.press(b" ")
+            await tabs[0].wait_for("You said down: not right.")
+    finally:
+        teacher.close()
+        srv.stop()
+
+
 async def test_the_presenter_password_is_asked_in_the_page(tmp_path: Path) -> None:
     srv = Server(tmp_path, "--no-ssh", "--web-port", "0", env={"KNOBTUI_PRESENTER_PASSWORD": "s3cret pw"})
     try:
