@@ -76,7 +76,7 @@ def build_parser() -> _Parser:
     run.add_argument("--tolerance", metavar="T", help=f"convergence tolerance (default {DEFAULT_TOLERANCE})")
     run.add_argument("--format", metavar="FORMAT", default="text", help=f"{', '.join(FORMATS)} (default text)")
     serve = sub.add_parser("serve", help="give every SSH (and browser) visitor their own simulator",
-                           description="An SSH server: `ssh -p 2222 anyone@host` gets a simulator of its own; "
+                           description="An SSH server: `ssh -p 2222 yourname@host` gets a simulator of its own; "
                                        "no account, no shell. With --web-port, a browser gets one too.")
     _add_knob_options(serve)
     _add_screen_options(serve)

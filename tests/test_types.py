@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_learning_is_strictly_typed() -> None:
-    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "knobtui/learning"],
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "knobtui/learning",
+                        "knobtui/presenter"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
 

@@ -240,9 +240,9 @@ class Relay:
                     slot.put("state", self.latest)
                 if self.latest_quiz is not None:
                     slot.put("quiz", self.latest_quiz)
-                    answer = self.ballot.answer_of(self._voters.get(writer, ""))
-                    if answer is not None and self.ballot.quiz is not None:  # it survives their reconnecting
-                        slot.put("yours", encode({"yours": {"id": self.ballot.quiz.id, "value": answer}}))
+                    theirs = self.ballot.answer_of(self._voters.get(writer, ""))
+                    if theirs is not None and self.ballot.quiz is not None:  # it survives their reconnecting
+                        slot.put("yours", encode({"yours": {"id": self.ballot.quiz.id, "value": theirs}}))
                 self._count_changed()
             while True:
                 line = await reader.readline()
@@ -252,9 +252,9 @@ class Relay:
                 if message is None:
                     continue
                 if role != "presenter":
-                    answer = message.get("answer")  # a follower says one thing: their answer
-                    if isinstance(answer, dict) and writer in self._voters:
-                        self.vote(self._voters[writer], answer.get("id"), answer.get("value"))
+                    said = message.get("answer")  # a follower says one thing: their answer
+                    if isinstance(said, dict) and writer in self._voters:
+                        self.vote(self._voters[writer], said.get("id"), said.get("value"))
                     continue
                 if "quiz" in message:
                     quiz = quiz_in(message)

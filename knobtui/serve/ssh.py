@@ -269,4 +269,4 @@ async def open_ssh_door(hub: Hub) -> tuple[asyncssh.SSHAcceptor, str]:
                                       "the presenter password" if options.presenter_password else "") if x)
         access += f"; the presenter logs in as {options.presenter_user!r} with {how}, everyone else follows"
     log(f"host key {key.get_fingerprint('sha256')} ({key_path})")
-    return server, f"listening on {host}:{port} ({access}); connect with: ssh -p {port} anyone@{host}"
+    return server, f"listening on {host}:{port} ({access}); connect with: ssh -p {port} yourname@{host}"

@@ -30,7 +30,7 @@ class Key:
     bar: str = ""  # the key bar's word (empty: not in the key bar)
     bar_key: str = ""  # the key as the key bar writes it (default: `shown`)
     rank: int = 9  # the key bar keeps low ranks longest when the line is short
-    when: str = ""  # the key bar shows it only: 'lesson', 'follower' (following), 'detached'
+    when: str = ""  # the key bar shows it only: 'lesson', 'follower' (following), 'detached', 'presenter'
     follower_ok: bool = False  # a follower may press it while following the presenter
 
 
@@ -49,7 +49,7 @@ KEYS: tuple[Key, ...] = (
         rank=4),
     Key("r", "reset", "Reset", "reset to the preset", "r"),
     Key("a", "predict", "Predict mode", "predict mode: space asks where the step will go before it runs; a again: off. "
-        "Presenting: ask the room", "a"),
+        "Presenting: ask the room", "a", "ask room", rank=1, when="presenter"),
     Key("up", "select(-1)", "", "select a knob", "up / down", "knob", "↑↓←→", rank=1),
     Key("down", "select(1)", "", ""),
     Key("left", "nudge(-1)", "", "nudge the knob by a tenth of its leading digit; shift+arrow or , . for a whole digit",

@@ -62,8 +62,8 @@ class Presenting:
         self.app.run_worker(self._run(), exclusive=True, group="relay")
 
     def key_situation(self) -> str | None:
-        """Which keys the key bar offers: a follower's, a detached follower's, or the presenter's (None)."""
-        return None if self.presenter else ("follower" if self.following else "detached")
+        """Which keys the key bar offers: a follower's, a detached follower's, or the presenter's."""
+        return "presenter" if self.presenter else ("follower" if self.following else "detached")
 
     async def _run(self) -> None:
         try:
