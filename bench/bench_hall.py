@@ -57,9 +57,7 @@ class Watcher:
 
     async def open(self, port: int, size: tuple[int, int], username: str = "student",
                    key: asyncssh.SSHKey | None = None) -> None:
-        self.conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
-                                           client_keys=[key] if key else None, agent_path=None, config=[])
-        self.proc = await self.conn.create_process(term_type="xterm-256color", term_size=size, encoding=None)
+        self.conn, self.proc = await servekit.open_ssh(port, size, username, key)
         asyncio.ensure_future(self._read())
 
     async def _read(self) -> None:

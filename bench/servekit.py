@@ -16,6 +16,15 @@ def knobtui_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "knobtui"]
 
 
+async def open_ssh(port: int, size: tuple[int, int], username: str, key: object = None):  # type: ignore[no-untyped-def]
+    """An asyncssh client on 127.0.0.1 with a pty of `size`: (connection, process), bytes in and out."""
+    import asyncssh
+    conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
+                                  client_keys=[key] if key else None, agent_path=None, config=[])
+    proc = await conn.create_process(term_type="xterm-256color", term_size=size, encoding=None)
+    return conn, proc
+
+
 class Server:
     """`knobtui serve --port 0` with the limits opened wide (a benchmark is one address with many visitors)."""
 

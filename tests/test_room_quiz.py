@@ -227,12 +227,19 @@ async def test_the_presenter_asks_sees_the_counts_closes_and_steps(relay: Relay)
 
 
 # ---- a follower's simulator ----------------------------------------------------------------------------
-async def test_a_follower_answers_changes_their_mind_and_sees_whether_they_were_right(relay: Relay) -> None:
+async def follower_room(relay: Relay) -> tuple[Line, RoomQuestion, Session, KnobApp]:
+    """A raw presenter at the gradient preset's start, its question (not asked yet), and a follower's
+    simulator with a vote."""
     teacher = await presenter_line(relay)
     quiz, session = gradient_question()
     teacher.send({"state": Scene(session.recipe(), "gradient").as_dict()})
     env = relay.child_env(presenter=False)
     app = KnobApp(start_at("gradient"), link=LinkConfig(env["KNOBTUI_RELAY"], "follower", voter="me"))
+    return teacher, quiz, session, app
+
+
+async def test_a_follower_answers_changes_their_mind_and_sees_whether_they_were_right(relay: Relay) -> None:
+    teacher, quiz, session, app = await follower_room(relay)
     async with app.run_test(size=SIZE) as pilot:
         await teacher.until("followers", lambda n: n == 1)
         teacher.send({"quiz": quiz.as_dict()})
@@ -256,11 +263,7 @@ async def test_a_follower_answers_changes_their_mind_and_sees_whether_they_were_
 
 
 async def test_a_follower_playing_alone_elsewhere_is_not_asked(relay: Relay) -> None:
-    teacher = await presenter_line(relay)
-    quiz, session = gradient_question()
-    teacher.send({"state": Scene(session.recipe(), "gradient").as_dict()})
-    env = relay.child_env(presenter=False)
-    app = KnobApp(start_at("gradient"), link=LinkConfig(env["KNOBTUI_RELAY"], "follower", voter="me"))
+    teacher, quiz, session, app = await follower_room(relay)
     async with app.run_test(size=SIZE) as pilot:
         await teacher.until("followers", lambda n: n == 1)
         await pilot.press("d", "space", "space")  # alone, two steps on

@@ -14,15 +14,6 @@ import pytest
 from harness import BOOK_LINE_1, AudienceClient, Server, Visitor
 
 
-@pytest.fixture
-def presenting(tmp_path: Path, presenter_key: asyncssh.SSHKey):  # type: ignore[no-untyped-def]
-    keys = tmp_path / "presenter_keys"
-    keys.write_bytes(presenter_key.export_public_key())
-    srv = Server(tmp_path, "--presenter-key", str(keys), "--rate-limit", "100")
-    yield srv
-    srv.stop()
-
-
 async def open_presenter(srv: Server, key: asyncssh.SSHKey, cols: int = 100, rows: int = 30) -> Visitor:
     return await Visitor.open(srv.port, cols, rows, username="teacher", client_keys=[key])
 

@@ -7,24 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 
 import asyncssh
-import pytest
 
 from harness import Server, Visitor
 
 UP, DOWN = b"\x1b[A", b"\x1b[B"
 STEPPED = re.compile(r"weight\s+0\.775\b")  # the gradient preset after one step (the book's 0.775)
-
-
-@pytest.fixture
-def presenting(tmp_path: Path, presenter_key: asyncssh.SSHKey):  # type: ignore[no-untyped-def]
-    keys = tmp_path / "presenter_keys"
-    keys.write_bytes(presenter_key.export_public_key())
-    srv = Server(tmp_path, "--presenter-key", str(keys), "--rate-limit", "200")
-    yield srv
-    srv.stop()
 
 
 def bars(v: Visitor) -> dict[str, int]:

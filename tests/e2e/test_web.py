@@ -15,6 +15,7 @@ import aiohttp
 import asyncssh
 import pytest
 from browser import Tab, chromium
+from conftest import presenter_server
 from harness import BOOK_LINE_1, Server, Visitor
 
 ITERATION_2 = re.compile(r"\b2\S?\s+0\.17015625000000004\s+0\.3875\b")  # the gradient preset's second row
@@ -59,9 +60,7 @@ async def test_a_page_steps_resizes_and_leaves_nothing_behind(web: Server) -> No
 
 
 async def test_a_presenter_over_ssh_and_three_browser_followers(tmp_path: Path, presenter_key: asyncssh.SSHKey) -> None:
-    keys = tmp_path / "presenter_keys"
-    keys.write_bytes(presenter_key.export_public_key())
-    srv = Server(tmp_path, "--presenter-key", str(keys), "--web-port", "0", "--rate-limit", "100")
+    srv = presenter_server(tmp_path, presenter_key, "--web-port", "0")
     teacher = await Visitor.open(srv.port, 100, 30, username="teacher", client_keys=[presenter_key])
     try:
         async with chromium() as browser:
@@ -100,9 +99,7 @@ async def test_a_presenter_over_ssh_and_three_browser_followers(tmp_path: Path, 
 
 async def test_browser_followers_answer_the_room_and_a_reload_keeps_the_answer(
         tmp_path: Path, presenter_key: asyncssh.SSHKey) -> None:
-    keys = tmp_path / "presenter_keys"
-    keys.write_bytes(presenter_key.export_public_key())
-    srv = Server(tmp_path, "--presenter-key", str(keys), "--web-port", "0", "--rate-limit", "100")
+    srv = presenter_server(tmp_path, presenter_key, "--web-port", "0")
     teacher = await Visitor.open(srv.port, 100, 30, username="teacher", client_keys=[presenter_key])
     try:
         async with chromium() as browser:
