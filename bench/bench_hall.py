@@ -45,34 +45,19 @@ class Server(servekit.Server):
         super().__init__(tmp, "--presenter-key", str(tmp / "keys"), *args)
 
 
-class Watcher:
+class Watcher(servekit.SSHClient):
     """One SSH client: records when each iteration first appears in what it receives."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.seen: dict[int, float] = {}
-        self.tail = b""
         self.want = b""  # what ready() waits for
-        self.conn: asyncssh.SSHClientConnection | None = None
-        self.proc: asyncssh.SSHClientProcess | None = None  # type: ignore[type-arg]
 
-    async def open(self, port: int, size: tuple[int, int], username: str = "student",
-                   key: asyncssh.SSHKey | None = None) -> None:
-        self.conn, self.proc = await servekit.open_ssh(port, size, username, key)
-        asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        assert self.proc is not None
-        while True:
-            data = await self.proc.stdout.read(65536)
-            if not data:
-                return
-            now = time.perf_counter()
-            window = self.tail[-64:] + data  # a match may straddle two reads
-            self.tail = window[-4096:]
-            if self.want and self.want in window:
-                self.want = b""
-            for m in re.finditer(rb"iteration (\d+) ", window):
-                self.seen.setdefault(int(m.group(1)), now)
+    def received(self, data: bytes, window: bytes, now: float) -> None:
+        if self.want and self.want in window:
+            self.want = b""
+        for m in re.finditer(rb"iteration (\d+) ", window):
+            self.seen.setdefault(int(m.group(1)), now)
 
     async def ready(self, text: bytes, timeout: float = 300) -> None:
         if text in self.tail:
@@ -81,11 +66,6 @@ class Watcher:
         deadline = time.perf_counter() + timeout
         while self.want and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-
 
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)

@@ -31,38 +31,24 @@ SIZES = [(80, 24), (90, 28), (100, 30), (110, 35), (120, 40), (132, 43), (150, 4
 UP, DOWN = b"\x1b[A", b"\x1b[B"
 
 
-class Client:
+class Client(servekit.SSHClient):
     """One SSH client; remembers when a marker first appears in what it receives, and bytes received."""
 
     def __init__(self, screen: tuple[int, int] | None = None) -> None:
-        self.tail = b""
-        self.received = 0
+        super().__init__()
+        self.received_bytes = 0
         self.seen: dict[bytes, float] = {}
         self.markers: list[bytes] = []
         self.screen = pyte.Screen(*screen) if screen else None
         self.stream = pyte.ByteStream(self.screen) if self.screen else None
-        self.conn: asyncssh.SSHClientConnection | None = None
-        self.proc: asyncssh.SSHClientProcess | None = None  # type: ignore[type-arg]
 
-    async def open(self, port: int, size: tuple[int, int], username: str, key: asyncssh.SSHKey | None = None) -> None:
-        self.conn, self.proc = await servekit.open_ssh(port, size, username, key)
-        asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        assert self.proc is not None
-        while True:
-            data = await self.proc.stdout.read(65536)
-            if not data:
-                return
-            now = time.perf_counter()
-            self.received += len(data)
-            window = self.tail[-64:] + data
-            self.tail = window[-4096:]
-            for marker in self.markers:
-                if marker not in self.seen and marker in window:
-                    self.seen[marker] = now
-            if self.stream is not None:
-                self.stream.feed(data)
+    def received(self, data: bytes, window: bytes, now: float) -> None:
+        self.received_bytes += len(data)
+        for marker in self.markers:
+            if marker not in self.seen and marker in window:
+                self.seen[marker] = now
+        if self.stream is not None:
+            self.stream.feed(data)
 
     def watch(self, marker: bytes) -> None:
         self.seen.pop(marker, None)
@@ -70,14 +56,6 @@ class Client:
 
     def text(self) -> str:
         return "\n".join(self.screen.display) if self.screen else ""
-
-    def press(self, keys: bytes) -> None:
-        assert self.proc is not None
-        self.proc.stdin.write(keys)
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -136,7 +114,7 @@ async def one_room(n: int) -> dict[str, object]:
             await asyncio.sleep(1)
 
             ups = sum(1 for i in range(n) if i % 5 < 3)
-            before = [f.received for f in followers]
+            before = [f.received_bytes for f in followers]
             for f in followers:
                 f.watch(b"Your answer: ")
             t0 = time.perf_counter()
@@ -147,7 +125,7 @@ async def one_room(n: int) -> dict[str, object]:
             counted = (time.perf_counter() - t0) * 1000
             answered = await timed(followers, b"Your answer: ", t0)
             await asyncio.sleep(1)
-            per_answer = sorted(f.received - b for f, b in zip(followers, before))
+            per_answer = sorted(f.received_bytes - b for f, b in zip(followers, before))
 
             for f in followers:
                 f.watch(b"You said")

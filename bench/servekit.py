@@ -16,13 +16,46 @@ def knobtui_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "knobtui"]
 
 
-async def open_ssh(port: int, size: tuple[int, int], username: str, key: object = None):  # type: ignore[no-untyped-def]
-    """An asyncssh client on 127.0.0.1 with a pty of `size`: (connection, process), bytes in and out."""
-    import asyncssh
-    conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
-                                  client_keys=[key] if key else None, agent_path=None, config=[])
-    proc = await conn.create_process(term_type="xterm-256color", term_size=size, encoding=None)
-    return conn, proc
+class SSHClient:
+    """An asyncssh client on 127.0.0.1 with a pty, handing each read to `received` with a window of the
+    stream's last bytes (so a match may straddle two reads) and when it came (perf_counter)."""
+
+    def __init__(self) -> None:
+        self.tail = b""
+        self.conn = None  # type: ignore[var-annotated]
+        self.proc = None  # type: ignore[var-annotated]
+
+    async def open(self, port: int, size: tuple[int, int], username: str = "student", key: object = None) -> None:
+        import asyncio
+
+        import asyncssh
+        self.conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=None,
+                                           client_keys=[key] if key else None, agent_path=None, config=[])
+        self.proc = await self.conn.create_process(term_type="xterm-256color", term_size=size, encoding=None)
+        asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        import time
+        assert self.proc is not None
+        while True:
+            data = await self.proc.stdout.read(65536)
+            if not data:
+                return
+            now = time.perf_counter()
+            window = self.tail[-64:] + data
+            self.tail = window[-4096:]
+            self.received(data, window, now)
+
+    def received(self, data: bytes, window: bytes, now: float) -> None:
+        """One read (`data`), the stream's last bytes up to it (`window`), and when it came."""
+
+    def press(self, keys: bytes) -> None:
+        assert self.proc is not None
+        self.proc.stdin.write(keys)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
 class Server:
