@@ -97,3 +97,14 @@ def test_kinds_take_turns_and_the_tally_counts() -> None:
     for right in (True, True, False, True, True, True):
         t.add(right)
     assert (t.asked, t.right, t.streak) == (6, 5, 3) and str(t) == "predicted 5/6, streak 3"
+
+
+def test_a_typed_new_weight_is_judged_against_the_engines() -> None:
+    from knobtui.learning.predict import weight_verdict
+    rec = Session(get_preset("gradient").knobs, "gradient").next_record()
+    assert rec is not None and rec.new_weight == 0.775
+    assert weight_verdict(0.775, rec.new_weight) == (True, "the new weight is 0.775; you said 0.775: exactly")
+    assert weight_verdict(0.77, rec.new_weight) == (
+        True, "the new weight is 0.775; you said 0.77: off by 0.005 (within 1%)")
+    assert weight_verdict(0.5, rec.new_weight) == (False, "the new weight is 0.775; you said 0.5: off by 0.275")
+    assert weight_verdict(1e-300, 0.0) == (False, "the new weight is 0.0; you said 1e-300: off by 1e-300")

@@ -156,6 +156,12 @@ class TestPredict:
         assert snap_compare(make_app("gradient"), press=["space", "a", "space", "down"], terminal_size=size,
                             run_before=_settle)
 
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_typed_weight_refused(self, snap_compare, size: tuple[int, int]) -> None:
+        """w types the new weight instead; a typo is named under it and kept for mending."""
+        assert snap_compare(make_app("gradient"), press=["space", "a", "space", "w", "0", "full_stop", "7", "x",
+                                                         "enter"], terminal_size=size, run_before=_settle)
+
 
 def _presenter():  # type: ignore[no-untyped-def]
     """A presenter's simulator (its relay is not there: the room's messages are handed to it below)."""

@@ -96,6 +96,19 @@ def position(session: Session) -> dict[str, object]:
     return {"iteration": session.iteration, "method": session.method, **session.knobs.as_dict()}
 
 
+CLOSE = 0.01
+"""A typed guess of the new weight counts as right within 1% of it."""
+
+
+def weight_verdict(guess: float, actual: float) -> tuple[bool, str]:
+    """A typed guess of the next new weight against the engine's: whether it is close, and one line that
+    gives both numbers in full and how far apart they are (shortened to 3 significant digits)."""
+    off = abs(guess - actual)
+    close = off <= abs(actual) * CLOSE
+    how = "exactly" if off == 0 else f"off by {off:.3g}" + (" (within 1%)" if close else "")
+    return close, f"the new weight is {actual!r}; you said {guess!r}: {how}"
+
+
 def hide_answer(view: View) -> View:
     """The view with the next iteration's new weight unknown (NaN, shown as '?'), while a question is open."""
     if view.next is None:

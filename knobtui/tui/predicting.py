@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..learning.predict import KINDS, Kind, Question, Tally, ask, fitting_kind, hide_answer
+from ..learning.predict import KINDS, Kind, Question, Tally, ask, fitting_kind, hide_answer, weight_verdict
 
 if TYPE_CHECKING:
     from .app import KnobApp
@@ -64,13 +64,20 @@ class Predicting:
         app.push_screen(QuestionScreen(question), self._answered)
         return True
 
-    def _answered(self, value: str | None) -> None:
+    def _answered(self, value: str | float | None) -> None:
         app, question, self.question = self.app, self.question, None
         if question is None or value is None:
             app.publish()  # skipped: the screen shows the next iteration again
             app.say("skipped (space asks again)", title="Predict")
             return
-        right, line = question.verdict(value)
+        if isinstance(value, float):  # a typed new weight: how close, against the engine's
+            rec = app.session.next_record()
+            if rec is None:
+                app.plain_step()
+                return
+            right, line = weight_verdict(value, rec.new_weight)
+        else:
+            right, line = question.verdict(value)
         self.tally.add(right)
         app.plain_step()
         app.say(line, severity="information" if right else "warning")
