@@ -58,7 +58,7 @@ def test_the_ballot_counts_each_voter_once_their_last_answer() -> None:
     ballot = Ballot()
     ballot.set(quiz)
     assert ballot.vote("a", 7, "up") and ballot.vote("b", 7, "down") and ballot.vote("a", 7, "down")
-    assert not ballot.vote("a", 7, "down")  # the same answer again changes nothing
+    assert ballot.vote("a", 7, "down")  # the same answer again: accepted, still one answer
     assert not ballot.vote("c", 8, "up") and not ballot.vote("c", 7, "sideways") and not ballot.vote("", 7, "up")
     assert ballot.counts() == {"id": 7, "counts": {"up": 0, "down": 2}, "answered": 2}
     full = ask(session, "direction")
@@ -85,6 +85,7 @@ class Line:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.read: list[dict[str, object]] = []  # every message read so far
 
     @classmethod
     async def open(cls, relay: Relay, hello: dict[str, object]) -> Line:
@@ -102,6 +103,7 @@ class Line:
                 line = await self.reader.readline()
                 assert line, f"the relay closed before a {key!r} message"
                 message = json.loads(line)
+                self.read.append(message)
                 if key in message and (test is None or test(message[key])):  # type: ignore[operator]
                     return message  # type: ignore[no-any-return]
         return await asyncio.wait_for(read(), timeout)
@@ -222,6 +224,8 @@ async def test_the_presenter_asks_sees_the_counts_closes_and_steps(relay: Relay)
         await pilot.press("a", "escape")  # asked and taken back: nothing stepped
         await students[1].until("quiz", lambda q: q is None)
         assert app.session.iteration == 1
+        await pilot.press("a", "ctrl+p")  # while the room answers, the state holds still: no palette either
+        assert isinstance(app.screen, RoomBarsScreen) and app.session.iteration == 1
     for s in students:
         s.close()
 
@@ -298,7 +302,8 @@ async def test_a_presenter_who_reconnects_takes_the_open_question_up_again(relay
     first.send({"quiz": quiz.as_dict()})
     student = await Line.open(relay, {"role": "follower", "voter": "s"})
     await student.until("quiz")
-    student.send({"answer": {"id": quiz.id, "value": "down"}})
+    student.send({"answer": {"id": quiz.id, "value": "up"}})
+    assert (await student.until("yours"))["yours"] == {"id": quiz.id, "value": "up"}  # counted: the relay says so
     await first.until("answers", lambda a: a["answered"] == 1)
     first.close()
     env = relay.child_env(presenter=True)
@@ -306,7 +311,55 @@ async def test_a_presenter_who_reconnects_takes_the_open_question_up_again(relay
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RoomBarsScreen))
         await wait_until(pilot, lambda: "1 of 1 answered" in text_of(app))
+        assert isinstance(app.screen, RoomBarsScreen) and app.screen.bars.counts == {"up": 1, "down": 0}
         await pilot.press("space")  # closes it: the reveal reaches the follower, with the engine's answer
+        await wait_until(pilot, lambda: "1 of 1 right" in text_of(app))
         revealed = quiz_in(await student.until("quiz", lambda q: q is not None and q["phase"] == "reveal"))
         assert revealed is not None and revealed.id == quiz.id and revealed.question.answer == "up"
+    student.close()
+
+
+async def test_a_question_cleared_under_help_goes_when_help_closes_and_a_new_one_is_drawn_whole(
+        relay: Relay) -> None:
+    teacher, quiz, session, app = await follower_room(relay)
+    async with app.run_test(size=SIZE) as pilot:
+        await teacher.until("followers", lambda n: n == 1)
+        teacher.send({"quiz": quiz.as_dict()})
+        await wait_until(pilot, lambda: isinstance(app.screen, RoomQuestionScreen))
+        first = app.screen
+        full = ask(session, "direction")
+        assert full is not None
+        second = RoomQuestion.ask(quiz.id + 1, full, quiz.at)
+        teacher.send({"quiz": second.as_dict()})  # taken back and asked again: a new screen, drawn whole
+        await wait_until(pilot, lambda: isinstance(app.screen, RoomQuestionScreen) and app.screen is not first)
+        assert app.screen.qid == second.id  # type: ignore[attr-defined]
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        teacher.send({"quiz": None})  # cleared while help is on top: help stays
+        await wait_until(pilot, lambda: app.room_quiz.quiz is None)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")  # help closes, and the stale question with it
+        await wait_until(pilot, lambda: not isinstance(app.screen, (RoomQuestionScreen,)) and
+                         type(app.screen).__name__ != "HelpScreen")
+        assert len(app.screen_stack) == 1
+    teacher.close()
+
+
+async def test_an_answer_after_the_reveal_is_not_counted_nor_confirmed(relay: Relay) -> None:
+    teacher = await presenter_line(relay)
+    quiz, session = gradient_question()
+    student = await Line.open(relay, {"role": "follower", "voter": "s"})
+    teacher.send({"quiz": quiz.as_dict()})
+    await student.until("quiz")
+    full = ask(session, "direction")
+    assert full is not None
+    teacher.send({"quiz": quiz.reveal(full).as_dict()})
+    await student.until("quiz", lambda q: q["phase"] == "reveal")
+    student.send({"answer": {"id": quiz.id, "value": "up"}})  # crossed the reveal
+    student.send({"answer": {"id": quiz.id + 1, "value": "up"}})
+    teacher.send({"quiz": None})
+    await student.until("quiz", lambda q: q is None)
+    assert not any("yours" in m for m in student.read) and relay.ballot.answers == {}
+    teacher.close()
     student.close()

@@ -198,6 +198,8 @@ def _follower_asked(press: tuple[str, ...] = (), reveal: bool = False):  # type:
         await _settle(pilot)
         for key in press:
             await pilot.press(key)
+        if app.room_quiz.mine is not None:  # the relay confirms it counted (no relay here: handed over)
+            app.presenting.on_message({"yours": {"id": 7, "value": app.room_quiz.mine}})
         if reveal:
             app.presenting.on_message({"quiz": quiz.reveal(question).as_dict()})
         await _settle(pilot)

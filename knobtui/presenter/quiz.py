@@ -127,9 +127,8 @@ class Ballot:
         quiz = self.quiz
         if not voter or quiz is None or quiz.revealed or qid != quiz.id or value not in quiz.values:
             return False
-        changed = self.answers.get(voter) != value
         self.answers[voter] = str(value)
-        return changed
+        return True
 
     def answer_of(self, voter: str) -> str | None:
         return self.answers.get(voter)

@@ -184,7 +184,7 @@ class Relay:
             self.on_quiz(asked)
 
     def vote(self, voter: str, qid: object, value: object) -> bool:
-        """A follower's answer to the open question (again: their changed mind); True if it counted."""
+        """A follower's answer to the open question (again: their changed mind); True if it counts."""
         if not self.ballot.vote(voter, qid, value):
             return False
         if self._counts_timer is None:
@@ -253,8 +253,9 @@ class Relay:
                     continue
                 if role != "presenter":
                     said = message.get("answer")  # a follower says one thing: their answer
-                    if isinstance(said, dict) and writer in self._voters:
-                        self.vote(self._voters[writer], said.get("id"), said.get("value"))
+                    if (isinstance(said, dict) and writer in self._voters
+                            and self.vote(self._voters[writer], said.get("id"), said.get("value"))):
+                        slot.put("yours", encode({"yours": {"id": said.get("id"), "value": said.get("value")}}))
                     continue
                 if "quiz" in message:
                     quiz = quiz_in(message)

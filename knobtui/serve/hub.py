@@ -103,8 +103,16 @@ class Hub:
         self.room: Room | None = (Room(self.start_renderer, log, lambda member: member.view_lost())
                                   if self.relay is not None and options.shared_views else None)
         self.voters = Voters()  # followers' answers to the room's questions count once each (voters.py)
-        if self.relay is not None and self.room is not None:
-            self.relay.on_quiz = self.room.quiz_changed  # followers in shared views see their own answer
+        if self.relay is not None:
+            self.relay.on_quiz = self._quiz_changed
+
+    def _quiz_changed(self, asked: bool) -> None:
+        """The room's question changed: shared views' followers see their own line; a question over (a new
+        one, or none) lets the server forget who answered the last."""
+        if self.room is not None:
+            self.room.quiz_changed(asked)
+        if asked or (self.relay is not None and self.relay.ballot.quiz is None):
+            self.voters.prune()
 
     @property
     def closed(self) -> bool:

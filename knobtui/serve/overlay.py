@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from ..presenter.quiz import RoomQuestion
 
-MAX_TAIL = 512  # an unfinished escape sequence longer than this is not one: the stream is taken as at rest
+MAX_TAIL = 512  # an unfinished CSI longer than this is not one; a long string keeps only its ends
 
 
 class Escapes:
-    """Whether a terminal output stream is at rest: not inside an escape sequence or a UTF-8 character."""
+    """Whether a terminal output stream is at rest: not inside an escape sequence, a string (OSC, DCS,
+    ...) or a UTF-8 character."""
 
     def __init__(self) -> None:
-        self._tail = b""  # an escape sequence begun but not finished at the end of the last chunk
+        self._tail = b""  # what began at the end of the last chunk and has not ended yet
 
     @property
     def at_rest(self) -> bool:
@@ -32,9 +33,16 @@ class Escapes:
         at = buf.rfind(b"\x1b")
         if at >= 0 and not _complete(buf, at):
             tail = buf[at:]
-            self._tail = tail if len(tail) <= MAX_TAIL else b""
+            if len(tail) > MAX_TAIL:
+                # A long string (OSC 52, OSC 8): its introducer and its last byte (an ESC may begin its
+                # ST) are all that matter; anything else this long was not an escape sequence.
+                tail = tail[:2] + tail[-1:] if tail[1:2] in (b"]", b"P", b"_", b"^", b"X") else b""
+            self._tail = tail
             return not self._tail
-        return not _cut_character(buf)
+        cut = _cut_character(buf)
+        if cut:
+            self._tail = buf[-cut:]
+        return not self._tail
 
 
 def _complete(buf: bytes, at: int) -> bool:
@@ -43,7 +51,7 @@ def _complete(buf: bytes, at: int) -> bool:
     if not rest:
         return False
     kind = rest[0]
-    if kind == ord("["):  # CSI: parameters, then one final byte in @..~
+    if kind == ord("["):  # CSI: parameters and intermediates, then one final byte in @..~
         return any(0x40 <= b <= 0x7E for b in rest[1:])
     if kind in b"]P_^X":  # a string (OSC, DCS, ...): ends with BEL, or with ESC \ (whose ESC would be the last)
         return 0x07 in rest[1:]
@@ -52,16 +60,16 @@ def _complete(buf: bytes, at: int) -> bool:
     return True  # ESC and one byte (ESC 7, ESC \ ...)
 
 
-def _cut_character(buf: bytes) -> bool:
-    """Whether `buf` ends inside a UTF-8 character."""
+def _cut_character(buf: bytes) -> int:
+    """How many bytes at the end of `buf` begin a UTF-8 character that has not ended (0: none)."""
     for back in range(1, min(4, len(buf)) + 1):
         byte = buf[-back]
         if byte < 0x80:
-            return False
+            return 0
         if byte >= 0xC0:  # a lead byte: how many bytes its character needs
             need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
-            return back < need
-    return False
+            return back if back < need else 0
+    return 0
 
 
 def own_line(quiz: RoomQuestion | None, mine: str | None) -> tuple[str, str]:

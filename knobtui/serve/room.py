@@ -31,6 +31,7 @@ from ..presenter.quiz import ANSWER_TITLE, ASKS_TITLE
 from .overlay import Escapes
 
 PANEL_TITLES = (ASKS_TITLE.encode(), ANSWER_TITLE.encode())  # the renderer drew a follower's question panel
+TITLE_OVERLAP = max(len(t) for t in PANEL_TITLES)
 LADDER_COLS = (80, 100, 120, 160, 200)
 LADDER_ROWS = (24, 30, 40, 50, 60)
 RENDERER_NICE = 19  # renderers yield the CPU to the presenter's simulator (its screen is projected)
@@ -96,6 +97,7 @@ class View:
         self.drawn = False  # the renderer has drawn its first screen
         self.escapes = Escapes()  # where the renderer's output stands: a follower's own line goes in at rest
         self.panel = False  # the renderer has drawn the room's question: followers' own lines go on it
+        self._last = b""  # the end of the renderer's last chunk (a title may straddle two reads)
         self._start, self._on_empty, self._log = start, on_empty, log
         self._starting: asyncio.Task[None] | None = asyncio.ensure_future(self._run())
         self._closing: asyncio.TimerHandle | None = None
@@ -135,8 +137,10 @@ class View:
         for member, live in list(self.members.items()):
             if live and not member.view_write(data):
                 self.members[member] = False  # backed up: skipped until it drains, then repainted
-        if not self.panel and any(title in data for title in PANEL_TITLES):
-            self.panel = True
+        if not self.panel:
+            seen = self._last + data
+            self.panel = any(title in seen for title in PANEL_TITLES)
+        self._last = data[-TITLE_OVERLAP:]
         if self.escapes.feed(data):
             self.overlay()
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import codecs
 import os
+import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -29,9 +31,29 @@ from .hub import Hub, log
 from .overlay import overlay, own_line
 from .room import ViewKey
 
-ANSWER_KEYS = ((b"\x1b[A", "up"), (b"\x1bOA", "up"), (b"\x1b[B", "down"), (b"\x1bOB", "down"),
-               (b"s", "s"), (b"y", "y"), (b"n", "n"))
-"""Keys that answer the room's question in a shared view (arrows in either cursor mode)."""
+ARROWS = {b"\x1b[A": "up", b"\x1bOA": "up", b"\x1b[B": "down", b"\x1bOB": "down"}  # either cursor mode
+CSI_OR_STRING = re.compile(rb"\x1b\[[\x20-\x3f]*[\x40-\x7e]?|\x1b[\]P_^X][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1bO.?|\x1b.?",
+                           re.DOTALL)
+
+
+def view_keys(data: bytes) -> list[str]:
+    """The keys in what a follower in a shared view typed: each escape sequence whole (an arrow is "up"
+    or "down"; anything else, a terminal's reply included, is no key), every other byte a key."""
+    keys: list[str] = []
+    at = 0
+    while at < len(data):
+        if data[at] == 0x1B:
+            m = CSI_OR_STRING.match(data, at)
+            end = m.end() if m else at + 1
+            arrow = ARROWS.get(data[at:end])
+            if arrow:
+                keys.append(arrow)
+            at = end
+        else:
+            keys.append(chr(data[at]))
+            at += 1
+    return keys
+
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
 VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
 RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
@@ -80,7 +102,7 @@ class Visit:
         self._counted = False
         self._resize_timer: asyncio.TimerHandle | None = None
         # Who answers the room's questions: what the door knows of the visitor (voters.py), or this visit.
-        self.identity = identity or f"visit:{id(self)}"
+        self.identity = identity or f"visit:{secrets.token_hex(8)}"
         self.voter = ""
 
     @property
@@ -209,20 +231,16 @@ class Visit:
 
     def _view_keys(self, data: bytes) -> None:
         """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone, a choice answers the room's open
-        question; the view belongs to the room."""
-        at = 0
-        while at < len(data):
-            byte = data[at]
-            if byte in (ord("q"), 0x03):
+        question; the view belongs to the room. Escape sequences are read whole: a terminal's reply to
+        the renderer's queries (`ESC [ ? 2026 ; 2 $ y`) is not a key."""
+        for key in view_keys(data):
+            if key in ("q", "\x03"):
                 asyncio.ensure_future(self.end(End(EndKind.QUIT)))
                 return
-            if byte == ord("d"):
+            if key == "d":
                 self._detach()
                 return
-            key = next(((seq, name) for seq, name in ANSWER_KEYS if data.startswith(seq, at)), None)
-            if key is not None:
-                self._answer(key[1])
-            at += len(key[0]) if key is not None else 1
+            self._answer(key)
 
     def _answer(self, key: str) -> None:
         """A key that may answer the room's open question, as this follower; their own line shows it."""

@@ -30,6 +30,15 @@ class Voters:
             seats[n] = holder
         return self._ids.setdefault((identity, n), secrets.token_hex(12))
 
+    def prune(self) -> None:
+        """Forget identities nobody holds now (called when a question is over: their answers no longer
+        matter, and names cannot pile up for the life of the server)."""
+        for identity, seats in list(self._seats.items()):
+            if all(who is None for who in seats):
+                del self._seats[identity]
+                for n in range(len(seats)):
+                    self._ids.pop((identity, n), None)
+
     def leave(self, identity: str, holder: object) -> None:
         """`holder` is gone: its seat is free for whoever connects as `identity` next."""
         seats = self._seats.get(identity, [])

@@ -138,6 +138,8 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.query_one(IterationLog).sync(self.session, rebuild_log)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.room_quiz.asking:
+            return action == "quit"  # the room's question holds the state still (the palette included)
         if self.presenting is not None:
             return self.presenting.allows(action)
         return action not in ("detach", "follow")

@@ -73,7 +73,9 @@ class Presenting:
         if self.presenter:
             self.app.link_status = "the relay has gone: nobody is following"
         else:
+            self.app.room_quiz.link_ended()
             self._set_following(False, "the presenter's relay has gone: playing alone")
+            self.app.publish()
 
     def on_message(self, message: dict[str, object]) -> None:
         """A message from the relay: the number of followers, or a scene (a follower becomes it while it

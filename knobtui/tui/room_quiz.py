@@ -28,7 +28,8 @@ class RoomQuiz:
         self.question: Question | None = None  # the presenter's: with its answer, until the reveal
         self.asked = 0  # the presenter's: questions put to the room (the kinds take turns)
         self.room = 0  # the presenter's: how many follow
-        self.mine: str | None = None  # a follower's answer to the question now
+        self.mine: str | None = None  # a follower's answer to the question now, as they pressed it
+        self.counted: str | None = None  # ... and as the relay confirmed it (the reveal judges this one)
         self.seen = 0  # a follower's: the id of the question they were shown (its reveal is theirs too)
         self._bars: RoomBarsScreen | None = None
         self._asking: RoomQuestionScreen | None = None
@@ -64,10 +65,15 @@ class RoomQuiz:
         presenting.link.send_quiz(self.quiz)
         app.publish()
 
+    @property
+    def asking(self) -> bool:
+        """The presenter's question is out (open or revealed): the room's state holds still until it ends."""
+        return self._bars is not None
+
     def followers(self, n: int) -> None:
         self.room = n
         if self._bars is not None:
-            self._bars.show(self._bars.bars.counts if self._bars.is_mounted else {}, self._bars.answered, n)
+            self._bars.show(self._bars.counts, self._bars.answered, n)
 
     def counts(self, counts: Counts) -> None:
         """The relay's count of the room's answers."""
@@ -117,17 +123,20 @@ class RoomQuiz:
         """The room's question changed (asked, revealed, cleared)."""
         quiz = quiz_in(message)
         if quiz is None or self.quiz is None or quiz.id != self.quiz.id:
-            self.mine = None
+            self.mine = self.counted = None
         self.quiz = quiz
         self.app.publish()
 
     def on_yours(self, message: dict[str, object]) -> None:
-        """On (re)connecting: this follower's answer so far."""
+        """The relay counted this follower's answer (or, on reconnecting, had it already)."""
         yours = message.get("yours")
         if isinstance(yours, dict) and self.quiz is not None and yours.get("id") == self.quiz.id:
             value = yours.get("value")
-            self.mine = value if isinstance(value, str) and value in self.quiz.values else None
-            self.app.publish()
+            if isinstance(value, str) and value in self.quiz.values:
+                self.counted = value
+                if self.mine is None or self.quiz.revealed:
+                    self.mine = value
+                self.app.publish()
 
     @property
     def can_answer(self) -> bool:
@@ -158,18 +167,28 @@ class RoomQuiz:
                     self.seen = quiz.id
             else:
                 show = self.seen == quiz.id or presenting.following
-        if not show:
-            if self._asking is not None:
-                screen, self._asking = self._asking, None
-                if screen.is_current:
-                    screen.dismiss(None)
-                else:
-                    screen.stale = True  # under another screen (help): it goes when it comes back
+        if self._asking is not None and (not show or quiz is None or self._asking.qid != quiz.id):
+            self._close_asking()  # gone, or another question (a new screen: its frame is drawn whole)
+        if not show or quiz is None:
             return
-        assert quiz is not None
+        mine = self.counted if quiz.revealed else self.mine  # the reveal judges what the room counted
         if self._asking is None:
             from .screens.room import RoomQuestionScreen
-            self._asking = RoomQuestionScreen(quiz.question, quiz.revealed, self.mine, self.can_answer)
+            self._asking = RoomQuestionScreen(quiz.id, quiz.question, quiz.revealed, mine, self.can_answer)
             app.push_screen(self._asking)
         else:
-            self._asking.show(quiz.question, quiz.revealed, self.mine)
+            self._asking.show(quiz.question, quiz.revealed, mine)
+
+    def _close_asking(self) -> None:
+        screen, self._asking = self._asking, None
+        if screen is None:
+            return
+        if self.app.screen is screen:
+            screen.dismiss(None)
+        else:
+            screen.stale = True  # under another screen (help): it goes when that one closes
+
+    def link_ended(self) -> None:
+        """The relay has gone: no question is open for this follower any more."""
+        if self.app.presenting is not None and not self.app.presenting.presenter:
+            self.quiz, self.mine, self.counted = None, None, None

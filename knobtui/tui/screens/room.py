@@ -105,12 +105,15 @@ class RoomBarsScreen(ModalScreen[None]):
         self.question = question
         self.room = room
         self.answered = 0
+        self.counts: Mapping[str, int] = {}  # kept here: counts may come before the screen is mounted
         self.revealed = False
 
     def compose(self) -> ComposeResult:
+        bars = Bars(self.question)
+        bars.show(self.counts, self.room)
         with _panel():
             yield Static(self._heading(), classes="heading")
-            yield Bars(self.question)
+            yield bars
             yield Static(self._footer(), classes="footer")
 
     def on_mount(self) -> None:
@@ -128,7 +131,7 @@ class RoomBarsScreen(ModalScreen[None]):
     def _footer(self) -> Text:
         if not self.revealed:
             return Text("space close and step   esc cancel", style="dim")
-        right = self.bars.counts.get(self.question.answer, 0)
+        right = self.counts.get(self.question.answer, 0)
         text = Text()
         text.append(f"{self.question.why}\n")
         text.append(f"{right} of {self.answered} right" if self.answered else "nobody answered")
@@ -141,15 +144,16 @@ class RoomBarsScreen(ModalScreen[None]):
 
     def show(self, counts: Mapping[str, int], answered: int, room: int) -> None:
         """New counts from the relay (or a new number of followers)."""
-        self.answered, self.room = answered, room
+        self.counts, self.answered, self.room = counts, answered, room
         if self.is_mounted:
             self.bars.show(counts, self.room, self.question.answer if self.revealed else "")
             self.query_one(".heading", Static).update(self._heading())
+            self.query_one(".footer", Static).update(self._footer())
 
     def reveal(self, question: Question) -> None:
         self.question, self.revealed = question, True
         self.query_one(".panel").border_title = "The room's answers"
-        self.bars.show(self.bars.counts, self.room, question.answer)
+        self.bars.show(self.counts, self.room, question.answer)
         self.query_one(".footer", Static).update(self._footer())
 
     def action_close(self) -> None:
@@ -176,13 +180,14 @@ class RoomQuestionScreen(Screen[None]):
     BINDINGS = [Binding(key, f"answer({key!r})", show=False) for key in ("up", "down", "s", "y", "n")]
     DEFAULT_CSS = PANEL_CSS.format(name="RoomQuestionScreen")
 
-    def __init__(self, question: Question, revealed: bool, mine: str | None, can_answer: bool) -> None:
+    def __init__(self, qid: int, question: Question, revealed: bool, mine: str | None, can_answer: bool) -> None:
         super().__init__()
+        self.qid = qid
         self.question, self.revealed, self.mine, self.can_answer = question, revealed, mine, can_answer
         self.stale = False  # the question went while another screen was over this one
 
     def on_screen_resume(self) -> None:
-        if self.stale:
+        if self.stale and self.app.screen is self:
             self.dismiss(None)
 
     def compose(self) -> ComposeResult:
