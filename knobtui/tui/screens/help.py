@@ -70,6 +70,11 @@ slow, raise it (preset `alpha`).
 prints the error of the weight it starts from, before its update: so with `alpha = 1 / input ** 2` the
 first update lands on the goal and knobtui says *converged at iteration 2*.
 
+**Predict first.** Press `a`, then space: before the step runs, say which way the weight will go (or
+whether the error will rise, or whether it will overshoot), or press `w` and type the new weight. The
+step itself is the answer. Presenting, `a` puts the question to the whole room and shows how it
+answered.
+
 **What you really need to know** (the book's summary): a neural network is a bunch of weights used to
 compute an error; for any error we can compute how each weight relates to it; so we can change each
 weight to bring the error down to zero.
