@@ -415,3 +415,15 @@ async def test_a_reset_while_scrolled_back_shows_the_new_lines() -> None:
         height = log.scrollable_content_region.height
         assert log.render_line(height - 1).text.lstrip().startswith("3")
         consistent(app)
+
+
+def test_a_followers_key_bar_offers_only_what_a_follower_may_press() -> None:
+    from knobtui.tui.keys import KEYS, bar_entries
+    shared = {word for _, word, _ in bar_entries({"follower", "shared"})}
+    assert shared == {"alone", "quit"}  # a shared view: the server takes d and q (and answers), no more
+    following = {word for _, word, _ in bar_entries({"follower"})}
+    assert "step" not in following and {"alone", "quit", "help", "view"} <= following
+    ok = {k.bar for k in KEYS if k.follower_ok and k.bar and k.when in ("", "follower")}
+    assert following == ok
+    assert "ask room" in {word for _, word, _ in bar_entries({"presenter"})}
+    assert "ask room" not in {word for _, word, _ in bar_entries(set())}

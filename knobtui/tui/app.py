@@ -108,8 +108,8 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     def show_keys(self) -> None:
         """The key bar for the situation now."""
         when = {"lesson"} if self.lessons is not None else set()
-        situation = self.presenting.key_situation() if self.presenting is not None else None
-        self.keys_shown = tuple(bar_entries(when | ({situation} if situation else set()), self.ascii))
+        situation = self.presenting.key_situation() if self.presenting is not None else set()
+        self.keys_shown = tuple(bar_entries(when | situation, self.ascii))
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit(event.size.width, event.size.height)

@@ -109,10 +109,20 @@ def help_rows() -> list[tuple[str, str]]:
     return rows
 
 
+SHARED_VIEW_ACTIONS = frozenset({"detach", "quit"})
+"""What a follower in a shared view of `knobtui serve` may press: the server reads their keys
+(serve/visit.py), and besides an answer to the room's question those are all it takes."""
+
+
 def bar_entries(when: set[str], ascii: bool = False) -> list[tuple[str, str, int]]:
-    """(key, word, rank) for the key bar, in the order shown, for the situation `when` names."""
+    """(key, word, rank) for the key bar, in the order shown, for the situation `when` names: a follower
+    is offered only what a follower may press ('shared': in a shared view, only d and q)."""
     out = []
     for k in KEYS:
+        if "shared" in when and k.action not in SHARED_VIEW_ACTIONS:
+            continue
+        if "follower" in when and not k.follower_ok:
+            continue
         if k.bar and (not k.when or k.when in when):
             key = k.bar_key or k.shown
             if ascii:

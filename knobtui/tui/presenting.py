@@ -61,9 +61,19 @@ class Presenting:
         self.app.link_status = "presenting" if self.presenter else FOLLOWING
         self.app.run_worker(self._run(), exclusive=True, group="relay")
 
-    def key_situation(self) -> str | None:
-        """Which keys the key bar offers: a follower's, a detached follower's, or the presenter's."""
-        return "presenter" if self.presenter else ("follower" if self.following else "detached")
+    def key_situation(self) -> set[str]:
+        """Which keys the key bar offers: a follower's (in a shared view: the server reads the keys, and
+        takes only d and q), a detached follower's, or the presenter's."""
+        if self.presenter:
+            return {"presenter"}
+        if not self.following:
+            return {"detached"}
+        return {"follower", "shared"} if self.shared_view else {"follower"}
+
+    @property
+    def shared_view(self) -> bool:
+        """This simulator draws a shared view of `knobtui serve` (a room's renderer: it has no voter)."""
+        return self._room and not self.link.config.voter
 
     async def _run(self) -> None:
         try:
