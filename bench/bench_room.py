@@ -81,6 +81,15 @@ async def timed(followers: list[Client], marker: bytes, start: float) -> tuple[f
     return pct(times, 0.5), pct(times, 0.95), len(followers) - len(times)
 
 
+async def presenter_key(teacher: Client, followers: list[Client], key: bytes, marker: bytes) -> tuple[float, float, int]:
+    """The presenter presses `key`: each follower's time until `marker` shows."""
+    for f in followers:
+        f.watch(marker)
+    t0 = time.perf_counter()
+    teacher.press(key)
+    return await timed(followers, marker, t0)
+
+
 async def one_room(n: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         key = asyncssh.generate_private_key("ssh-ed25519")
@@ -99,18 +108,9 @@ async def one_room(n: int) -> dict[str, object]:
             await until(lambda: f"presenting to {n} followers" in teacher.text())
             await asyncio.sleep(2)  # the renderers settle
 
-            for f in followers:
-                f.watch(b"iteration 1 ")
-            t0 = time.perf_counter()
-            teacher.press(b" ")
-            step = await timed(followers, b"iteration 1 ", t0)
+            step = await presenter_key(teacher, followers, b" ", b"iteration 1 ")
             await asyncio.sleep(1)
-
-            for f in followers:
-                f.watch(b"Press a key to answer")
-            t0 = time.perf_counter()
-            teacher.press(b"a")
-            asked = await timed(followers, b"Press a key to answer", t0)
+            asked = await presenter_key(teacher, followers, b"a", b"Press a key to answer")
             await asyncio.sleep(1)
 
             ups = sum(1 for i in range(n) if i % 5 < 3)
@@ -127,11 +127,7 @@ async def one_room(n: int) -> dict[str, object]:
             await asyncio.sleep(1)
             per_answer = sorted(f.received_bytes - b for f, b in zip(followers, before))
 
-            for f in followers:
-                f.watch(b"You said")
-            t0 = time.perf_counter()
-            teacher.press(b" ")
-            revealed = await timed(followers, b"You said", t0)
+            revealed = await presenter_key(teacher, followers, b" ", b"You said")
             return {"n": n, "step": step, "asked": asked, "answered": answered, "counted": counted,
                     "bytes": pct([float(b) for b in per_answer], 0.5), "revealed": revealed}
         finally:
