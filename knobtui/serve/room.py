@@ -26,8 +26,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .child import Child, read_pty
 from ..presenter.quiz import ANSWER_TITLE, ASKS_TITLE
+from .child import Child, read_pty
 from .overlay import Escapes
 
 PANEL_TITLES = (ASKS_TITLE.encode(), ANSWER_TITLE.encode())  # the renderer drew a follower's question panel

@@ -31,6 +31,10 @@ from .hub import Hub, log
 from .overlay import overlay, own_line
 from .room import ViewKey
 
+INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
+VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
+RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
+
 ARROWS = {b"\x1b[A": "up", b"\x1bOA": "up", b"\x1b[B": "down", b"\x1bOB": "down"}  # either cursor mode
 CSI_OR_STRING = re.compile(rb"\x1b\[[\x20-\x3f]*[\x40-\x7e]?|\x1b[\]P_^X][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1bO.?|\x1b.?",
                            re.DOTALL)
@@ -53,10 +57,6 @@ def view_keys(data: bytes) -> list[str]:
             keys.append(chr(data[at]))
             at += 1
     return keys
-
-INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
-VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
-RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
 
 
 class Channel(Protocol):
