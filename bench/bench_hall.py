@@ -67,11 +67,6 @@ class Watcher(servekit.SSHClient):
         while self.want and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
-
-
 async def audience(port: int, n: int, seconds: float) -> None:
     """Run as its own process (niced, like laptops that are not the server): N followers; prints, per
     follower, when each iteration first appeared (perf_counter is the system's monotonic clock)."""
@@ -135,7 +130,7 @@ async def hall(srv: Server, n: int, presses: int) -> dict[str, float]:
               sorted((max(f, default=-1), SIZES[j % len(SIZES)]) for j, f in enumerate(seen) if presses not in f),
               file=sys.stderr)
     presenter.close()
-    return {"p50": pct(lat, 0.5), "p95": pct(lat, 0.95), "behind": behind, "own": statistics.median(own),
+    return {"p50": servekit.pct(lat, 0.5), "p95": servekit.pct(lat, 0.95), "behind": behind, "own": statistics.median(own),
             "pss": pss, **d_and_f}
 
 

@@ -58,11 +58,6 @@ class Client(servekit.SSHClient):
         return "\n".join(self.screen.display) if self.screen else ""
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
-
-
 async def until(test, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
     deadline = time.perf_counter() + timeout
     while not test():
@@ -78,7 +73,7 @@ async def timed(followers: list[Client], marker: bytes, start: float) -> tuple[f
     except TimeoutError:
         pass
     times = [(f.seen[marker] - start) * 1000 for f in followers if marker in f.seen]
-    return pct(times, 0.5), pct(times, 0.95), len(followers) - len(times)
+    return servekit.pct(times, 0.5), servekit.pct(times, 0.95), len(followers) - len(times)
 
 
 async def presenter_key(teacher: Client, followers: list[Client], key: bytes, marker: bytes) -> tuple[float, float, int]:
@@ -129,7 +124,7 @@ async def one_room(n: int) -> dict[str, object]:
 
             revealed = await presenter_key(teacher, followers, b" ", b"You said")
             return {"n": n, "step": step, "asked": asked, "answered": answered, "counted": counted,
-                    "bytes": pct([float(b) for b in per_answer], 0.5), "revealed": revealed}
+                    "bytes": servekit.pct([float(b) for b in per_answer], 0.5), "revealed": revealed}
         finally:
             for c in [teacher, *followers]:
                 c.close()

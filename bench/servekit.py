@@ -16,6 +16,12 @@ def knobtui_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "knobtui"]
 
 
+def pct(values: list[float], q: float) -> float:
+    """The `q` quantile of `values` (nearest rank), NaN for none."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
+
+
 class SSHClient:
     """An asyncssh client on 127.0.0.1 with a pty, handing each read to `received` with a window of the
     stream's last bytes (so a match may straddle two reads) and when it came (perf_counter)."""

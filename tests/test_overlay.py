@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from knobtui.learning import Session, get_preset
 from knobtui.learning.predict import ask, position
-from knobtui.presenter.quiz import RoomQuestion
-from knobtui.serve.overlay import Escapes, overlay, own_line
+from knobtui.presenter.quiz import RoomQuestion, own_line
+from knobtui.serve.overlay import Escapes, overlay
 from knobtui.serve.visit import view_keys
 from knobtui.serve.voters import Voters
 

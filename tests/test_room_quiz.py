@@ -332,7 +332,7 @@ async def test_a_question_cleared_under_help_goes_when_help_closes_and_a_new_one
         second = RoomQuestion.ask(quiz.id + 1, full, quiz.at)
         teacher.send({"quiz": second.as_dict()})  # taken back and asked again: a new screen, drawn whole
         await wait_until(pilot, lambda: isinstance(app.screen, RoomQuestionScreen) and app.screen is not first)
-        assert app.screen.qid == second.id  # type: ignore[attr-defined]
+        assert app.screen.quiz.id == second.id  # type: ignore[attr-defined]
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
         teacher.send({"quiz": None})  # cleared while help is on top: help stays

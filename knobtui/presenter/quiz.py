@@ -104,6 +104,22 @@ def quiz_in(message: Mapping[str, object]) -> RoomQuestion | None:
         return None
 
 
+def own_line(quiz: RoomQuestion | None, mine: str | None) -> tuple[str, str]:
+    """A follower's own line under the room's question, and its tone ('', 'right', 'wrong'); ('', '') for
+    none. The follower's simulator shows it (tui/screens/room.py); in a shared view the server writes it
+    (serve/overlay.py): the same words either way."""
+    if quiz is None:
+        return "", ""
+    if quiz.revealed:
+        if mine is None:
+            return "You did not answer.", ""
+        right = mine == quiz.question.answer
+        return f"You said {mine}: {'right' if right else 'not right'}.", "right" if right else "wrong"
+    if mine is None:
+        return "Press a key to answer (you may change it until the question closes).", ""
+    return f"Your answer: {mine}  (another key changes it)", ""
+
+
 class Ballot:
     """The room's answers to its newest question: one per voter, the last one given, counted by choice."""
 

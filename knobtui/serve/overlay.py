@@ -10,7 +10,6 @@ When the question goes, the renderer's panel goes too, and Textual repaints the 
 
 from __future__ import annotations
 
-from ..presenter.quiz import RoomQuestion
 
 MAX_TAIL = 512  # an unfinished CSI longer than this is not one; a long string keeps only its ends
 
@@ -70,20 +69,6 @@ def _cut_character(buf: bytes) -> int:
             need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
             return back if back < need else 0
     return 0
-
-
-def own_line(quiz: RoomQuestion | None, mine: str | None) -> tuple[str, str]:
-    """The words for one follower, and their tone ('', 'right', 'wrong'); ('', '') for none."""
-    if quiz is None:
-        return "", ""
-    if quiz.revealed:
-        if mine is None:
-            return "You did not answer.", ""
-        right = mine == quiz.question.answer
-        return f"You said {mine}: {'right' if right else 'not right'}.", "right" if right else "wrong"
-    if mine is None:
-        return "Press a key to answer (you may change it until the question closes).", ""
-    return f"Your answer: {mine}  (another key changes it)", ""
 
 
 def overlay(text: str, tone: str, cols: int, rows: int, colour: bool) -> bytes:

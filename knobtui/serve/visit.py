@@ -25,10 +25,11 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from ..presenter.protocol import REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
+from ..presenter.quiz import own_line
 from .child import Child, read_pty
 from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, terminal_type
 from .hub import Hub, log
-from .overlay import overlay, own_line
+from .overlay import overlay
 from .room import ViewKey
 
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped

@@ -16,6 +16,7 @@ from textual.reactive import var
 
 from ..learning import DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, Scene, Session, Start, check_method, get_preset
 from ..learning.lesson import Lesson
+from ..learning.predict import hide_answer
 from ..learning.view import View, make_view
 from ..presenter.protocol import LinkConfig
 from .autoplay import SPEEDS, Autoplay
@@ -130,7 +131,9 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     def publish(self, rebuild_log: bool = False) -> None:
         """A new view of the session, the log brought in line, the room told (presenter mode)."""
         self.room_quiz.refresh()  # a follower: the room's question shown if it is about this state
-        self.view = self.room_quiz.view(make_view(self.session, self.preset))
+        view = make_view(self.session, self.preset)
+        # While a question is open (predict mode's, or the room's), its answer is not on the screen.
+        self.view = hide_answer(view) if self.predicting.hides_answer or self.room_quiz.hides_answer else view
         self.header()
         if self.presenting is not None:
             self.presenting.send(Scene(self.session.recipe(), self.preset, self.hidden, self.lesson_heading,

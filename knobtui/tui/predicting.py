@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..learning.predict import KINDS, Kind, Question, Tally, ask, fitting_kind, hide_answer, weight_verdict
+from ..learning.predict import KINDS, Kind, Question, Tally, ask, fitting_kind, weight_verdict
 
 if TYPE_CHECKING:
     from .app import KnobApp
@@ -59,10 +59,14 @@ class Predicting:
             return False
         from .screens.question import QuestionScreen
         self.question = question
-        if app.view is not None:
-            app.view = hide_answer(app.view)  # the new weight and the curve's next point wait for the answer
         app.push_screen(QuestionScreen(question), self._answered)
+        app.publish()  # the new weight and the curve's next point wait for the answer (hides_answer)
         return True
+
+    @property
+    def hides_answer(self) -> bool:
+        """A question is open: the next iteration's new weight is not on screen."""
+        return self.question is not None
 
     def _answered(self, value: str | float | None) -> None:
         app, question, self.question = self.app, self.question, None

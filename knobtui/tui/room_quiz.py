@@ -9,12 +9,11 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from ..learning.predict import Kind, ask, fitting_kind, hide_answer, position
+from ..learning.predict import Kind, ask, fitting_kind, position
 from ..presenter.quiz import Counts, RoomQuestion, quiz_in
 
 if TYPE_CHECKING:
     from ..learning.predict import Question
-    from ..learning.view import View
     from .app import KnobApp
     from .screens.room import RoomBarsScreen, RoomQuestionScreen
 
@@ -38,9 +37,6 @@ class RoomQuiz:
     def hides_answer(self) -> bool:
         """While a question is open, the next iteration's new weight is not on screen."""
         return self.quiz is not None and not self.quiz.revealed and (self._bars is not None or self._asking is not None)
-
-    def view(self, view: View) -> View:
-        return hide_answer(view) if self.hides_answer else view
 
     # ---- the presenter ----------------------------------------------------------------------------
     def ask(self, kind: Kind | None = None) -> None:
@@ -167,17 +163,17 @@ class RoomQuiz:
                     self.seen = quiz.id
             else:
                 show = self.seen == quiz.id or presenting.following
-        if self._asking is not None and (not show or quiz is None or self._asking.qid != quiz.id):
+        if self._asking is not None and (not show or quiz is None or self._asking.quiz.id != quiz.id):
             self._close_asking()  # gone, or another question (a new screen: its frame is drawn whole)
         if not show or quiz is None:
             return
         mine = self.counted if quiz.revealed else self.mine  # the reveal judges what the room counted
         if self._asking is None:
             from .screens.room import RoomQuestionScreen
-            self._asking = RoomQuestionScreen(quiz.id, quiz.question, quiz.revealed, mine, self.can_answer)
+            self._asking = RoomQuestionScreen(quiz, mine, self.can_answer)
             app.push_screen(self._asking)
         else:
-            self._asking.show(quiz.question, quiz.revealed, mine)
+            self._asking.show(quiz, mine)
 
     def _close_asking(self) -> None:
         screen, self._asking = self._asking, None

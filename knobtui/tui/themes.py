@@ -117,6 +117,16 @@ def use_knobtui_themes(app: App[Any], theme: str | None) -> str:
     return theme if theme is not None and theme in app.available_themes else DEFAULT_THEME
 
 
+def theme_rgb(app: App[Any], name: str) -> tuple[int, int, int]:
+    """A theme variable's colour as RGB, for what draws outside Textual's CSS (plotext, Rich text); a value
+    that does not parse stays readable grey."""
+    from textual.color import Color
+    try:
+        return Color.parse(app.theme_variables.get(name, "white")).rgb
+    except Exception:  # a theme with an unparsable value
+        return (200, 200, 200)
+
+
 def header_titles(preset: str, method: Method, theme: str, sep: str, width: int, ascii: bool) -> tuple[str, str]:
     """The header's title and subtitle (on tall terminals): the preset and what it shows, the method and
     the theme; what the preset shows gives way first when the line is short (Textual would cut the end

@@ -7,7 +7,6 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -15,6 +14,7 @@ from textual_plotext import PlotextPlot
 
 from .. import plotting  # noqa: F401  (deterministic plotext)
 from ..glyphs import BOX_TO_ASCII
+from ..themes import theme_rgb
 
 from ...learning import METHOD_NAMES, Knobs
 from ...learning.analysis import log10_errors
@@ -103,8 +103,7 @@ class CompareScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         plot = self.query_one(ComparePlot)
         plt = plot.plt
-        variables = self.app.theme_variables
-        colours = [Color.parse(variables.get(name, "white")).rgb for name in ("knob-trail", "knob-curve")]
+        colours = [theme_rgb(self.app, name) for name in ("knob-trail", "knob-curve")]
         markers = ASCII_MARKERS if plot.ascii else ("braille", "braille")
         for run, colour, marker in zip(self.runs, colours, markers):
             xs, ys = log10_errors(*run.series)

@@ -18,6 +18,22 @@ KEY_NAMES = {"up": "↑", "down": "↓"}
 ASCII_KEY_NAMES = {"up": "up", "down": "down"}
 
 
+def key_name(key: str, ascii: bool) -> str:
+    """How a choice's key is written: `↑` (`up` in ASCII), or the key itself."""
+    return (ASCII_KEY_NAMES if ascii else KEY_NAMES).get(key, key)
+
+
+def choices_text(question: Question, ascii: bool) -> Text:
+    """The choices and their keys, on one line: `↑ up   ↓ down` (`up up   down down` in ASCII)."""
+    text = Text()
+    for n, choice in enumerate(question.choices):
+        if n:
+            text.append("   ")
+        text.append(key_name(choice.key, ascii), style="bold")
+        text.append(f" {choice.label}")
+    return text
+
+
 class QuestionScreen(ModalScreen[str | float | None]):
     """One question; dismissed with the chosen value, a typed new weight (a float), or None (Escape)."""
 
@@ -42,16 +58,10 @@ class QuestionScreen(ModalScreen[str | float | None]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        ascii = getattr(self.app, "ascii", False)
-        names = ASCII_KEY_NAMES if ascii else KEY_NAMES
         text = Text()
         text.append("Predict: ", style="bold")
         text.append(self.question.text + "\n")
-        for n, choice in enumerate(self.question.choices):
-            if n:
-                text.append("   ")
-            text.append(names.get(choice.key, choice.key), style="bold")
-            text.append(f" {choice.label}")
+        text.append_text(choices_text(self.question, getattr(self.app, "ascii", False)))
         text.append("   w", style="bold")
         text.append(" type the new weight")
         text.append("   esc skip", style="dim")

@@ -5,26 +5,27 @@ arithmetic stay in view.
   choice (counts, never names); space closes it and steps, and the bars stay with the answer marked
   until the presenter goes on.
 - RoomQuestionScreen, a follower's: the question and its keys; their answer (they may change it until
-  the presenter closes); then the answer, why, and whether theirs was right. In a shared view the
-  renderer cannot know whose screen it is: it leaves the last line blank and the server writes each
-  follower's own answer there (serve/overlay.py).
+  the presenter closes); then the answer, why, and whether theirs was right, in presenter/quiz.py's
+  `own_line` words. In a shared view the renderer cannot know whose screen it is: it leaves that line
+  blank and the server writes each follower's own there (serve/overlay.py), in the same words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import App, ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
 from ...learning.predict import Question
-from ...presenter.quiz import ANSWER_TITLE, ASKS_TITLE
-from .question import ASCII_KEY_NAMES, KEY_NAMES
+from ...presenter.quiz import ANSWER_TITLE, ASKS_TITLE, RoomQuestion, own_line
+from ..themes import theme_rgb
+from .question import choices_text, key_name
 
 if TYPE_CHECKING:
     from ..app import KnobApp
@@ -36,15 +37,10 @@ App.-ascii {name} > .panel {{ border: ascii $accent; }}
 """
 
 
-def _colour(app: object, name: str) -> str:
+def _colour(app: App[Any], name: str) -> str:
     """A theme colour, for Rich text (which knows no $variables)."""
-    variables = getattr(app, "theme_variables", {})
-    return str(variables.get(name, "green" if name == "success" else "yellow" if name == "warning" else "blue"))
-
-
-def _key_name(app: object, key: str) -> str:
-    names = ASCII_KEY_NAMES if getattr(app, "ascii", False) else KEY_NAMES
-    return names.get(key, key)
+    r, g, b = theme_rgb(app, name)
+    return f"rgb({r},{g},{b})"
 
 
 class Bars(Widget):
@@ -69,7 +65,7 @@ class Bars(Widget):
     def render(self) -> RenderResult:
         ascii = getattr(self.app, "ascii", False)
         full, empty, mark = ("#", ".", "<- right") if ascii else ("█", "░", "✓ right")
-        labels = [f"{_key_name(self.app, c.key)} {c.label}" for c in self.question.choices]
+        labels = [f"{key_name(c.key, ascii)} {c.label}" for c in self.question.choices]
         label_w = max(len(s) for s in labels)
         counts = [self.counts.get(c.value, 0) for c in self.question.choices]
         count_w = max(len(str(n)) for n in counts + [self.room])
@@ -180,10 +176,9 @@ class RoomQuestionScreen(Screen[None]):
     BINDINGS = [Binding(key, f"answer({key!r})", show=False) for key in ("up", "down", "s", "y", "n")]
     DEFAULT_CSS = PANEL_CSS.format(name="RoomQuestionScreen")
 
-    def __init__(self, qid: int, question: Question, revealed: bool, mine: str | None, can_answer: bool) -> None:
+    def __init__(self, quiz: RoomQuestion, mine: str | None, can_answer: bool) -> None:
         super().__init__()
-        self.qid = qid
-        self.question, self.revealed, self.mine, self.can_answer = question, revealed, mine, can_answer
+        self.quiz, self.mine, self.can_answer = quiz, mine, can_answer
         self.stale = False  # the question went while another screen was over this one
 
     def on_screen_resume(self) -> None:
@@ -198,49 +193,37 @@ class RoomQuestionScreen(Screen[None]):
         self._title()
 
     def _title(self) -> None:
-        self.query_one(".panel").border_title = ANSWER_TITLE if self.revealed else ASKS_TITLE
+        self.query_one(".panel").border_title = ANSWER_TITLE if self.quiz.revealed else ASKS_TITLE
 
-    def show(self, question: Question, revealed: bool, mine: str | None) -> None:
-        self.question, self.revealed, self.mine = question, revealed, mine
+    def show(self, quiz: RoomQuestion, mine: str | None) -> None:
+        """The same question again (now revealed, perhaps), and this follower's answer."""
+        self.quiz, self.mine = quiz, mine
         if self.is_mounted:
             self._title()
             self.query_one(Static).update(self._text())
 
     def _text(self) -> Text:
-        q, text = self.question, Text()
+        q, text = self.quiz.question, Text()
         text.append(q.text + "\n", style="bold")
-        if self.revealed:
+        if self.quiz.revealed:
             label = next((c.label for c in q.choices if c.value == q.answer), q.answer)
             text.append(f"The answer: {label}. ", style="bold")
             text.append(q.why + "\n")
         else:
-            for n, choice in enumerate(q.choices):
-                if n:
-                    text.append("   ")
-                text.append(_key_name(self.app, choice.key), style="bold")
-                text.append(f" {choice.label}")
+            text.append_text(choices_text(q, getattr(self.app, "ascii", False)))
             text.append("\n")
         if not self.can_answer:
             text.append(" ")  # a shared view: the server writes each follower's own line here
-        elif self.revealed:
-            if self.mine is None:
-                text.append("You did not answer.", style="dim")
-            else:
-                right, _ = q.verdict(self.mine)
-                text.append(f"You said {self.mine}: ", style="bold")
-                text.append("right" if right else "not right",
-                            style=f"bold {_colour(self.app, 'success' if right else 'warning')}")
-        elif self.mine is None:
-            text.append("Press a key to answer (you may change it until the question closes).", style="dim")
-        else:
-            text.append("Your answer: ")
-            text.append(self.mine, style="bold")
-            text.append("  (another key changes it)", style="dim")
+            return text
+        words, tone = own_line(self.quiz, self.mine)
+        style = (f"bold {_colour(self.app, 'success' if tone == 'right' else 'warning')}" if tone
+                 else "bold" if self.mine is not None else "dim")
+        text.append(words, style=style)
         return text
 
     def action_answer(self, key: str) -> None:
-        choice = self.question.choice(key)
-        if choice is not None and not self.revealed and self.can_answer:
+        choice = self.quiz.question.choice(key)
+        if choice is not None and not self.quiz.revealed and self.can_answer:
             app: KnobApp = self.app  # type: ignore[assignment]
             app.room_quiz.answer(choice.value)
 

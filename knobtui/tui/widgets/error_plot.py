@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 from rich.text import Text
-from textual.color import Color
 from textual.reactive import var
 from textual_plotext import PlotextPlot
 
@@ -21,6 +20,7 @@ from ...learning.analysis import (bowl_range, curve, error_at, log10_errors, nic
 from ...learning.view import View
 from ..glyphs import BOX_TO_ASCII, Glyphs, glyphs
 from ..numbers import fit
+from ..themes import theme_rgb
 from .lines import LineMixin
 
 TRAIL_POINTS = 12
@@ -96,11 +96,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             return Text(f"(cannot draw this: {exc})")
 
     def _rgb(self, name: str) -> tuple[int, int, int]:
-        value = self.app.theme_variables.get(name, "white")
-        try:
-            return Color.parse(value).rgb
-        except Exception:  # a theme with an unparsable value: stay readable
-            return (200, 200, 200)
+        return theme_rgb(self.app, name)
 
     def _style(self, name: str) -> str:
         r, g, b = self._rgb(name)
