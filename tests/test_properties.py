@@ -66,11 +66,16 @@ def check_all_finite(s: Session) -> None:
 
 
 def check_converged_at(s: Session) -> None:
-    """converged_at is the first iteration since the knobs last changed whose error is within the tolerance."""
+    """converged_at describes the state now: the first of the iterations since the knobs last changed that
+    are all within the tolerance up to the last one (None when the last one is not)."""
     seg = s.segments[-1]
     errors = [r.error for r in s.records(seg.start + 1)]
-    within = [seg.start + 1 + i for i, e in enumerate(errors) if e <= s.tolerance]
-    assert s.converged_at == (within[0] if within else None)
+    start = None
+    for i in range(len(errors) - 1, -1, -1):
+        if errors[i] > s.tolerance:
+            break
+        start = seg.start + 1 + i
+    assert s.converged_at == start
 
 
 # ---------------------------------------------------------------------------------------------

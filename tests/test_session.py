@@ -290,10 +290,16 @@ def test_run_and_step_agree() -> None:
 
 
 def test_hot_cold_after_converging_keeps_bouncing_with_run() -> None:
+    """Converged is the state now: hot and cold bounces out of the tolerance after 1101, and says so."""
     s = preset_session("hot-cold")
-    s.run(1110)
-    assert s.converged_at == 1101
-    assert s.status.kind == "converged"
+    s.run(1101)
+    assert (s.converged_at, s.status.kind) == (1101, "converged")
+    s.run(9)
+    assert s.converged_at is None
+    assert s.status.kind == "oscillating"
+    s.back(9)
+    assert (s.converged_at, s.status.text) == (1101, "converged at iteration 1101")  # going back finds it again
+    s.run(9)
     dirs = [r.direction for r in s.records(1102)]
     assert all(d != 0 for d in dirs)
     assert all(a == -b for a, b in zip(dirs, dirs[1:]))

@@ -106,8 +106,9 @@ def run_gradient(weights: array[float], input: float, goal: float, alpha: float,
     """Append up to `limit` gradient-descent weights to `weights` (which ends with the start weight).
 
     The same arithmetic as `gradient_step`, in one tight loop for fast-forward and headless runs.
-    Returns why it stopped and the 1-based index, among the steps taken, of the first whose error
-    was within `tolerance` (0 if none).
+    Returns why it stopped and the 1-based index, among the steps taken, of the first step of the
+    stretch within `tolerance` that the run ends in (0 if its last step was outside: a dip within the
+    tolerance that grew again is not convergence).
     """
     w = weights[-1]
     append = weights.append
@@ -123,10 +124,13 @@ def run_gradient(weights: array[float], input: float, goal: float, alpha: float,
             return "overflow", first
         append(new_w)
         w = new_w
-        if err <= tolerance and not first:
-            first = k
-            if stop_on_converged:
-                return "converged", first
+        if err <= tolerance:
+            if not first:
+                first = k
+                if stop_on_converged:
+                    return "converged", first
+        elif first:
+            first = 0
     return "limit", first
 
 
@@ -134,7 +138,7 @@ def run_hot_cold(weights: array[float], input: float, goal: float, step_amount: 
                  tolerance: float, stop_on_converged: bool) -> tuple[Stop, int]:
     """Append up to `limit` hot-and-cold weights to `weights`; the tight-loop twin of `hot_cold_step`.
 
-    Also stops when the weight bounces back (oscillating) or cannot move (a tie: stuck), when asked
+    `first` as in `run_gradient`. Also stops when the weight bounces back (oscillating) or cannot move (a tie: stuck), when asked
     to stop on convergence, since nothing new can happen after either.
     """
     w = weights[-1]
@@ -164,10 +168,13 @@ def run_hot_cold(weights: array[float], input: float, goal: float, step_amount: 
             return "overflow", first
         append(new_w)
         w = new_w
-        if err <= tolerance and not first:
-            first = k
-            if stop_on_converged:
-                return "converged", first
+        if err <= tolerance:
+            if not first:
+                first = k
+                if stop_on_converged:
+                    return "converged", first
+        elif first:
+            first = 0
         if stop_on_converged:
             if direction == 0:
                 return "stuck", first

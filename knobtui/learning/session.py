@@ -30,7 +30,7 @@ class Segment:
     knobs: Knobs
     method: Method
     weights: array[float]
-    converged_at: int | None = None  # the first iteration of this stretch within the tolerance
+    converged_at: int | None = None  # where the run of iterations within the tolerance that ends now began
 
     @property
     def steps(self) -> int:
@@ -107,7 +107,9 @@ class Session:
 
     @property
     def converged_at(self) -> int | None:
-        """The first iteration since the knobs last changed whose error was within the tolerance, if any."""
+        """Converged describes the state now: the first of the iterations, since the knobs last changed,
+        that are all within the tolerance up to the last one; None when the last one is not (a dip within
+        the tolerance that grew again is not convergence)."""
         return self._segments[-1].converged_at
 
     @property
@@ -250,7 +252,9 @@ class Session:
             self._halt = Halt(i, f"overflow at iteration {i}: {exc}{_why(seg.method, k)}")
             return None
         seg.weights.append(rec.new_weight)
-        if seg.converged_at is None and rec.error <= self.tolerance:
+        if rec.error > self.tolerance:
+            seg.converged_at = None
+        elif seg.converged_at is None:
             seg.converged_at = i
         return rec
 
@@ -264,9 +268,19 @@ class Session:
             self._segments.pop()
         seg = self._segments[-1]
         del seg.weights[iteration - seg.start + 1:]
-        if seg.converged_at is not None and seg.converged_at > iteration:
-            seg.converged_at = None
+        if seg.converged_at is None or seg.converged_at > iteration:
+            seg.converged_at = self._streak_start(seg)
         self._halt = None
+
+    def _streak_start(self, seg: Segment) -> int | None:
+        """Where the run of iterations within the tolerance that ends at `seg`'s last one began (None if
+        the last one is outside it), found by walking back: only going back needs it."""
+        start = None
+        for i in range(seg.end, seg.start, -1):
+            if self.record(i).error > self.tolerance:
+                break
+            start = i
+        return start
 
     def back(self, steps: int = 1) -> bool:
         """Step back `steps` iterations; False if already at the start."""
@@ -281,7 +295,7 @@ class Session:
 
     def fast_forward(self, limit: int = DEFAULT_FAST_FORWARD_LIMIT) -> FastForward:
         """Step until converged, oscillating, stuck, overflow, or `limit` iterations."""
-        if self.converged_at is not None:
+        if self.status.kind == "converged":
             return FastForward(0, "already")
         return self._advance(limit, stop_early=True)
 
@@ -303,13 +317,18 @@ class Session:
             else:
                 early = None
         if seg.method == "gradient":
+            # A rule that diverges passes through the tolerance (if at all) on its way out: no stop there.
+            settles = stop_early and not _diverges(k)
             stop, first = rules.run_gradient(seg.weights, k.input, k.goal, k.alpha, limit,
-                                             self.tolerance, stop_early)
+                                             self.tolerance, settles)
         else:
             stop, first = rules.run_hot_cold(seg.weights, k.input, k.goal, k.step_amount, limit,
                                              self.tolerance, stop_early)
-        if first and seg.converged_at is None:
-            seg.converged_at = before + first
+        if self.iteration > before:
+            if not first:
+                seg.converged_at = None
+            elif first > 1 or seg.converged_at is None:
+                seg.converged_at = before + first
         if stop == "overflow":
             self.step()  # recompute the failing iteration to name the number and record the halt
         elif stop == "limit" and stop_early and early is not None and self.iteration > before:
@@ -372,10 +391,10 @@ class Session:
         """Learning, converged at N, oscillating, diverging (with its growth per step), stuck, or overflow."""
         if self._halt is not None:
             return Status("overflow", self._halt.reason, self._halt.iteration)
-        if self.converged_at is not None:
-            return Status("converged", f"converged at iteration {self.converged_at}", self.converged_at)
         seg = self._segments[-1]
         k = seg.knobs
+        if self.converged_at is not None and not (seg.method == "gradient" and _diverges(k)):
+            return Status("converged", f"converged at iteration {self.converged_at}", self.converged_at)
         if k.input == 0:
             return Status("stuck", "stuck: input is 0, so there is nothing to learn")
         if seg.method == "gradient":
@@ -387,7 +406,8 @@ class Session:
             st = stability(k)
             if st.product > 2 or st.product < 0:
                 g = st.error_growth
-                return Status("diverging", f"diverging: error x{_short(g)} per step", growth=g)
+                now = " (within the tolerance for now)" if self.converged_at is not None else ""
+                return Status("diverging", f"diverging: error x{_short(g)} per step{now}", growth=g)
             if st.product == 2:
                 return Status("oscillating", "oscillating: alpha*input**2 = 2, the error never shrinks")
             return Status("learning", "learning")
@@ -434,6 +454,12 @@ def _float(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"{value!r} is not a number")
     return float(value)
+
+
+def _diverges(knobs: Knobs) -> bool:
+    """Gradient descent with these knobs moves away from the goal weight: alpha*input**2 outside [0, 2]."""
+    product = stability(knobs).product
+    return product < 0 or product > 2
 
 
 def _why(method: Method, knobs: Knobs) -> str:
