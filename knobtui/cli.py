@@ -19,6 +19,8 @@ from pathlib import Path
 
 from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Record, Session, Start,
                        check_method, get_preset, knob_name, parse_number, parse_tolerance, stability)
+from .learning.narrator import book_shape_note, divergence_note
+from .learning.presets import book_print_for
 from .records import FORMATS, write_records
 
 UNTIL_CONVERGED_LIMIT = 1_000_000
@@ -191,6 +193,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         total = get_preset(start.preset).book_steps if steps is None else steps
     out = sys.stdout
+    preset = get_preset(start.preset)
+    if args.format == "book" and book_print_for(preset, start.method) != preset.book_print:
+        print(f"knobtui run: {book_shape_note(preset.name, preset.method, start.method)}", file=sys.stderr)
     # Ctrl-C stops the run between chunks, so every record written is whole: the handler only raises a
     # flag (a KeyboardInterrupt inside a write to a full pipe could cut a line). A second Ctrl-C, while
     # the last chunk is still being written, interrupts at once.
@@ -202,7 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, interrupted)
     try:
-        write_records(args.format, session, out, book_print=get_preset(start.preset).book_print,
+        write_records(args.format, session, out, book_print=book_print_for(preset, start.method),
                       records=_advancing(session, total, args.until_converged, stop))
         out.flush()
     except BrokenPipeError:
@@ -342,11 +347,8 @@ def run_notes(session: Session) -> list[str]:
     knobs = session.knobs
     diverges = session.method == "gradient" and not stability(knobs).converges
     first_growth = _first_growth(session) if diverges else None  # the scan is only worth it when diverging
-    if diverges and first_growth is not None:
-        st = stability(knobs)
-        notes.append(f"diverged: the error grew from iteration {first_growth} on, x{st.error_growth:.4g} per step, "
-                     f"because {st.why} "
-                     f"(try alpha between 0 and {2 / (knobs.input * knobs.input):.4g})" if knobs.input else "")
+    if diverges and first_growth is not None and knobs.input:
+        notes.append(divergence_note(knobs, first_growth))
     if status.kind == "overflow":
         notes.append(f"stopped: {status.text}; every number written is finite")
     return [n for n in notes if n]

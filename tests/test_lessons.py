@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from appkit import start_at
+from knobtui.learning import stability
 from knobtui.learning.lesson import LessonError, lesson_state, parse_lesson
 from knobtui.lessons import load_lesson, shipped_lessons
 from knobtui.tui.app import KnobApp
@@ -20,7 +21,7 @@ def test_chapter4_ships_parses_and_runs_to_the_end() -> None:
     lesson = load_lesson("chapter4")
     assert len(lesson.steps) >= 10
     end = lesson_state(lesson, len(lesson.steps) - 1)
-    assert end.session.status.kind == "ready"  # "your turn" starts where trying alpha shows something
+    assert end.session.status.kind == "converged"  # the closing summary, over a run that learned
     seen = {lesson_state(lesson, k).session.status.kind for k in range(len(lesson.steps))}
     assert {"converged", "oscillating", "stuck", "diverging", "overflow"} <= seen  # the whole chapter
 
@@ -94,14 +95,24 @@ class TestLessonPanel:
 
     @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
     def test_your_turn(self, snap_compare, size: tuple[int, int]) -> None:
-        """The last step: alpha shown, not converged, the note's values to try, alpha*input**2 in the status."""
-        app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))
-        assert snap_compare(app, press=["n"] * 18, terminal_size=size)
+        """Your turn: alpha shown, not converged, the note's values to try, alpha*input**2 in the status."""
+        lesson = load_lesson("chapter4")
+        k = next(k for k, step in enumerate(lesson.steps) if step.note.startswith("Your turn"))
+        app = KnobApp(start_at("gradient"), lesson=lesson)
+        assert snap_compare(app, press=["n"] * k, terminal_size=size)
 
-    def test_lesson_panel_80x24(self, snap_compare) -> None:
-        """The divergence step at 80x24."""
+
+STEPS = len(load_lesson("chapter4").steps)
+
+
+class TestLessonWalk:
+    """Every step of the chapter at 80x24, as a learner reads it: one snapshot a step."""
+
+    @pytest.mark.parametrize("k", range(STEPS), ids=lambda k: f"step{k + 1:02d}")
+    def test_step_80x24(self, snap_compare, k: int) -> None:
+        """Step k+1 of chapter4 at 80x24: its note, nothing cut, nothing used before it is taught."""
         app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"))
-        assert snap_compare(app, press=["n"] * 15, terminal_size=(80, 24))
+        assert snap_compare(app, press=["n"] * k, terminal_size=(80, 24))
 
 
 def test_snapshots_rebuild_the_same_state_as_a_replay() -> None:
@@ -140,27 +151,65 @@ class TestChapterLesson:
         assert "colder" not in " ".join(notes)
 
     def test_the_claims_of_the_notes(self) -> None:
+        """Each number and verdict a note states is the engine's at that step (found by its words, so
+        a new step in between does not move the check)."""
         lesson = load_lesson("chapter4")
-        hot = lesson_state(lesson, 4)
-        assert hot.session.converged_at == 1101
-        toes = lesson_state(lesson, 5)
+
+        def at(words: str):  # the lesson's state at the step whose note holds `words`
+            k = next(k for k, step in enumerate(lesson.steps) if words in step.note)
+            return lesson_state(lesson, k), lesson.steps[k].note
+
+        squared, note = at("squared is 0.3025")
+        rec = squared.session.next_record()
+        assert rec is not None and round(abs(rec.prediction - 0.8), 12) == 0.55
+        assert f"{rec.error:.4g}" == "0.3025" and rec.error < 0.55  # a miss below 1 shrinks when squared
+        hot, note = at("1101 iterations")
+        s = hot.session
+        assert s.converged_at == s.iteration == 1101 and s.status.kind == "converged"
+        assert f"{s.record(1101).error:.3g}" == "1.08e-27" and f"{s.weight:.4g}" == "1.601" and s.weight > 1.6
+        toes, _ = at("toes")
         assert toes.preset == "toes" and toes.session.status.kind == "oscillating"
-        for k, want in ((9, (49.2, 4920.0)), (10, (-50.8, 5080.0)), (11, (24999.2, 1249960000.0))):
-            rec = lesson_state(lesson, k).session.next_record()
-            assert rec is not None and (rec.delta, rec.weight_delta) == want
-        start = lesson_state(lesson, 12).session
+        for words, want in (("Input 100:", (49.2, 4920.0)), ("Input -100: the prediction", (-50.8, 5080.0)),
+                            ("Input 50000", (24999.2, 1249960000.0))):
+            rec = at(words)[0].session.next_record()
+            assert rec is not None and (rec.delta, rec.weight_delta) == want and rec.new_weight < rec.weight
+        for words, prediction, wd in (("Weight 0.75, input 100", 75.0, 7420.0), ("prediction -75.0", -75.0, 7580.0)):
+            state = at(words)[0]
+            rec = state.session.next_record()
+            assert rec is not None and (rec.weight, rec.prediction, rec.weight_delta) == (0.75, prediction, wd)
+            assert rec.new_weight < rec.weight  # the weight goes down both times
+            after = state.session.knobs.input * rec.new_weight
+            assert abs(after - 0.8) < abs(rec.prediction - 0.8) or (after > 0.8) != (rec.prediction > 0.8)
+        start = at("ten steps")[0].session
         errors = [r.error for r in start.records()]
         assert len(errors) == 10 and all(b < a for a, b in zip(errors, errors[1:]))
-        div = lesson_state(lesson, 15).session
+        rods, note = at("Rods in a box")
+        from knobtui.learning import slope
+        from knobtui.tui.numbers import fit
+        assert fit(slope(rods.session.knobs, rods.session.weight), 9) in note
+        div = at("Divergence:")[0].session
         assert div.status.kind == "diverging" and div.record(1).error < 0.05
+        tamed, note = at("Alpha shrinks")
+        assert tamed.session.status.kind == "converged" and "alpha" not in tamed.hidden
+        assert f"{stability(tamed.session.knobs).product:.3g}" == "0.4"
+        last, _ = at("What you really need to know")
+        assert last.session.status.kind == "converged"
+        from knobtui.learning.view import make_view
+        from knobtui.tui.widgets.status_bar import status_parts
+        for k in range(len(lesson.steps)):  # nothing about alpha on the status line before it is shown
+            state = lesson_state(lesson, k)
+            parts = status_parts(make_view(state.session, state.preset), hidden=state.hidden)
+            said = " ".join(p[0] for p in parts)
+            assert ("alpha" in said) == (state.session.method == "gradient" and "alpha" not in state.hidden), (k, said)
 
     @pytest.mark.parametrize("alpha,kind", [(0.5, "oscillating"), (0.6, "diverging"), (0.25, "converged"),
                                             (0.1, "learning")])
     def test_your_turn_shows_each_alpha(self, alpha: float, kind: str) -> None:
         """The last step starts unconverged, and each alpha the note suggests does what it says."""
         lesson = load_lesson("chapter4")
-        s = lesson_state(lesson, len(lesson.steps) - 1).session
-        assert s.iteration == 0 and s.status.kind == "ready" and "alpha" in lesson.steps[-1].note
+        k = next(k for k, step in enumerate(lesson.steps) if step.note.startswith("Your turn"))
+        s = lesson_state(lesson, k).session
+        assert s.iteration == 0 and s.status.kind == "ready" and "alpha" in lesson.steps[k].note
         s.set_knobs(alpha=alpha)
         s.run(3)
         assert s.status.kind == kind

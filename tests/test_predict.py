@@ -68,7 +68,7 @@ def test_the_why_names_the_numbers_on_screen() -> None:
     session = Session(get_preset("gradient").knobs, "gradient")
     q = ask(session, "direction")
     assert isinstance(q, Question) and q.answer == "up"
-    assert q.why == "weight_delta -0.275 < 0, so it goes up"
+    assert q.why == "weight_delta -0.275 < 0, and the weight moves against it: it goes up"
     e = ask(session, "error")
     assert e is not None and e.answer == "fall" and "0.30250000000000005" in e.why
     hc = ask(Session(get_preset("hot-cold").knobs, "hot-cold"), "direction")

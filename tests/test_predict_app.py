@@ -7,6 +7,7 @@ import math
 
 from appkit import make_app
 
+from knobtui.learning.narrator import HIDDEN
 from knobtui.tui.screens.question import QuestionScreen
 
 SIZE = (100, 30)
@@ -17,11 +18,11 @@ async def test_a_wrong_choice_says_why_and_counts() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a", "space")
         assert isinstance(app.screen, QuestionScreen) and app.session.iteration == 0
-        assert app.view is not None and app.view.next is not None and math.isnan(app.view.next.new_weight)
+        assert app.view is not None and app.view.next_weight is HIDDEN and app.view.next_move is HIDDEN
         await pilot.press("down")
         await pilot.pause()
         assert app.session.iteration == 1
-        assert app.note == ("not down: weight_delta -0.275 < 0, so it goes up", "warning")
+        assert app.note == ("not down: weight_delta -0.275 < 0, and the weight moves against it: it goes up", "warning")
         assert app.predicting.tally.asked == 1 and app.predicting.tally.right == 0
 
 

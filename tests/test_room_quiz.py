@@ -14,6 +14,7 @@ import pytest
 from appkit import start_at
 
 from knobtui.learning import Scene, Session, get_preset
+from knobtui.learning.narrator import HIDDEN
 from knobtui.learning.predict import ask, position
 from knobtui.presenter.protocol import LinkConfig
 from knobtui.presenter.quiz import Ballot, Counts, RoomQuestion, quiz_in
@@ -201,7 +202,7 @@ async def test_the_presenter_asks_sees_the_counts_closes_and_steps(relay: Relay)
         await wait_until(pilot, lambda: app.link_status == "presenting to 3 followers")
         await pilot.press("a")
         assert isinstance(app.screen, RoomBarsScreen)
-        assert app.view is not None and app.view.next is not None and app.view.next.new_weight != app.view.next.new_weight
+        assert app.view is not None and app.view.next_weight is HIDDEN and app.view.next_move is HIDDEN
         quizzes = [quiz_in(await s.until("quiz")) for s in students]
         quiz = quizzes[0]
         assert quiz is not None and all(q == quiz for q in quizzes) and quiz.question.kind == "direction"

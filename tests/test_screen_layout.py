@@ -139,7 +139,10 @@ class TestNumbersNeverLie:
             return
         rec, k = view.next, view.knobs
         truth = [k.weight, k.input, k.goal, k.alpha, rec.prediction, rec.error, rec.delta, rec.weight_delta,
-                 rec.new_weight, view.slope, 2.0, 0.0, 0.001, *(view.sensitivity or ())]
+                 rec.new_weight, view.slope, 2.0, 0.0, 0.001, 0.002]
+        if view.sensitivity is not None:
+            sens = view.sensitivity
+            truth += [sens.change, sens.ratio, sens.slope]
         lines = arithmetic_lines(view, rows, width)
         assert len(lines) <= rows
         for head, body in lines:

@@ -29,17 +29,8 @@ def slope(knobs: Knobs, weight: float) -> float:
 
 
 SENSITIVITY_NUDGE = 0.001
-"""How far the weight is nudged to show the error's sensitivity (the book's rods in the box)."""
-
-
-def sensitivity(knobs: Knobs, weight: float, nudge: float = SENSITIVITY_NUDGE) -> tuple[float, float] | None:
-    """Nudge the weight by `nudge`: how much the error moves, and that change divided by the nudge (close to
-    the slope: exactly slope + input**2 * nudge). None where the numbers leave the floats."""
-    before, after = error_at(knobs, weight), error_at(knobs, weight + nudge)
-    change = after - before
-    if not math.isfinite(change):
-        return None
-    return change, change / nudge
+"""How far the weight is nudged each way to show the error's sensitivity (the book's rods in the box;
+the claim is learning/narrator.py's Sensitivity)."""
 
 
 def goal_weight(knobs: Knobs) -> float | None:

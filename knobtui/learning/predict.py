@@ -7,12 +7,13 @@ numbers on the screen (the slope, the two errors hot and cold tried, the goal we
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from .analysis import error_at, goal_weight
+from .narrator import move
 from .session import Session
-from .view import View
+from .view import View, hide_next
 
 Kind = Literal["direction", "error", "overshoot"]
 KINDS: tuple[Kind, ...] = ("direction", "error", "overshoot")
@@ -41,6 +42,7 @@ class Question:
     choices: tuple[Choice, ...]
     answer: str  # the value of the right choice
     why: str  # one line, naming numbers on the screen
+    brief: str = ""  # the same in fewer words, for a short line ('' : the why is short already)
 
     def choice(self, key: str) -> Choice | None:
         return next((c for c in self.choices if c.key == key), None)
@@ -49,6 +51,10 @@ class Question:
         """Whether `value` was right, and the line that says so and why."""
         right = value == self.answer
         return right, f"{'right' if right else f'not {value}'}: {self.why}"
+
+    def verdict_brief(self, value: str) -> str:
+        """The verdict in fewer words (the brief why), for a short line."""
+        return f"{'right' if value == self.answer else f'not {value}'}: {self.brief or self.why}"
 
 
 def _way(before: float, after: float, up: str, down: str, same: str) -> str:
@@ -64,30 +70,27 @@ def ask(session: Session, kind: Kind) -> Question | None:
         return None
     knobs, w, nw = session.knobs, rec.weight, rec.new_weight
     if kind == "direction":
-        answer = _way(w, nw, "up", "down", "stay")
+        claim = move(rec, knobs.alpha)
         if rec.method == "gradient":
-            wd = rec.weight_delta or 0.0
-            why = (f"weight_delta {wd!r} {'<' if wd < 0 else '>'} 0, so it goes {answer}"
-                   if answer != "stay" else f"alpha * weight_delta is 0 ({knobs.alpha!r} * {wd!r}): it stays")
-            choices: tuple[Choice, ...] = (UP, DOWN) if answer != "stay" else (UP, DOWN, STAY)
+            choices: tuple[Choice, ...] = (UP, DOWN) if claim.way != "stay" else (UP, DOWN, STAY)
         else:
-            why = (f"error up {rec.up_error!r}, down {rec.down_error!r}: "
-                   + (f"it goes {answer}" if answer != "stay" else "a tie, so it stays"))
             choices = (UP, DOWN, STAY)
-        return Question(kind, "Will the weight go up or down?", choices, answer, why)
+        return Question(kind, "Will the weight go up or down?", choices, claim.way, claim.why, claim.brief)
     if kind == "error":
         after = error_at(knobs, nw)
         answer = _way(rec.error, after, "rise", "fall", "stay")
         why = f"the error goes from {rec.error!r} to {after!r}"
+        brief = f"error {rec.error!r} -> {after!r}"
         choices = (RISE, FALL) if answer != "stay" else (RISE, FALL, STAY)
-        return Question(kind, "Will the error rise or fall?", choices, answer, why)
+        return Question(kind, "Will the error rise or fall?", choices, answer, why, brief)
     target = goal_weight(knobs)
     if target is None or rec.method != "gradient" or w == target:
         return None
     over = (w < target < nw) or (nw < target < w)
-    why = f"the weight goes from {w!r} to {nw!r}, " + ("past" if over else "not past") + f" the goal weight {target!r}"
+    past = "past" if over else "not past"
+    why = f"the weight goes from {w!r} to {nw!r}, {past} the goal weight {target!r}"
     return Question(kind, f"Will the weight overshoot the goal weight {target!r}?", (YES, NO),
-                    "yes" if over else "no", why)
+                    "yes" if over else "no", why, f"{w!r} -> {nw!r}, {past} {target!r}")
 
 
 def position(session: Session) -> dict[str, object]:
@@ -110,10 +113,8 @@ def weight_verdict(guess: float, actual: float) -> tuple[bool, str]:
 
 
 def hide_answer(view: View) -> View:
-    """The view with the next iteration's new weight unknown (NaN, shown as '?'), while a question is open."""
-    if view.next is None:
-        return view
-    return replace(view, next=replace(view.next, new_weight=float("nan")))
+    """The view with the next iteration's outcome kept back (narrator.HIDDEN), while a question is open."""
+    return hide_next(view)
 
 
 def fitting_kind(session: Session, asked: int, overshoot: bool = False) -> Kind:

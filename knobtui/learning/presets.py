@@ -32,6 +32,18 @@ BookPrint = Literal["comparison", "error-prediction", "error-prediction-weight",
 """
 
 
+BOOK_PRINT_METHODS: dict[BookPrint, tuple[Method, ...]] = {
+    "comparison": ("hot-cold",), "error-prediction": ("hot-cold", "gradient"),
+    "error-prediction-weight": ("hot-cold", "gradient"), "four-steps": ("gradient",), "calculation": ("gradient",),
+}
+"""The methods whose numbers each print shape uses (the comparison prints hot and cold's probes)."""
+
+
+def book_print_for(preset: Preset, method: Method) -> BookPrint:
+    """The preset's print shape when it fits `method`; else the book's loop line, `Error: ... Prediction: ...`."""
+    return preset.book_print if method in BOOK_PRINT_METHODS[preset.book_print] else "error-prediction"
+
+
 def _p(name: str, method: Method, weight: float, input: float, goal: float, alpha: float,
        step_amount: float, book_steps: int, shows: str, book_print: BookPrint = "error-prediction") -> Preset:
     return Preset(name, method, Knobs(weight, input, goal, alpha, step_amount), book_steps, shows, book_print)
@@ -39,7 +51,8 @@ def _p(name: str, method: Method, weight: float, input: float, goal: float, alph
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     _p("toes", "hot-cold", 0.1, 8.5, 1.0, 0.1, 0.1, 1,
-       "the first comparison, with the book's 0.01 slip", "comparison"),
+       "the first comparison: a step of 0.1 up and down (the book's code steps down 0.01: --format book)",
+       "comparison"),
     _p("hot-cold", "hot-cold", 0.5, 0.5, 0.8, 1.0, 0.001, 1101, "1101 iterations to the goal"),
     _p("gradient", "gradient", 0.5, 0.5, 0.8, 1.0, 0.001, 20, "direction and amount"),
     _p("from-zero", "gradient", 0.0, 0.5, 0.8, 1.0, 0.001, 10, "learning is reducing error", "error-prediction-weight"),

@@ -47,6 +47,7 @@ class Halt:
 
     iteration: int
     reason: str
+    cause: str = ""  # the end of `reason` that says why in alpha's terms (a lesson may not have shown alpha yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,11 @@ class Status:
     text: str
     iteration: int | None = None
     growth: float | None = None
+    cause: str = ""  # the end of `text` that explains it with alpha*input**2 ('' if none)
+
+    def said(self, alpha_shown: bool = True) -> str:
+        """The sentence, without its alpha*input**2 ending while alpha is hidden (a lesson before alpha)."""
+        return self.text if alpha_shown or not self.cause else self.text.removesuffix(self.cause)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +255,8 @@ class Session:
         try:
             rec = rules.step(seg.method, i, seg.weights[-1], k.input, k.goal, k.alpha, k.step_amount)
         except NonFinite as exc:
-            self._halt = Halt(i, f"overflow at iteration {i}: {exc}{_why(seg.method, k)}")
+            cause = _why(seg.method, k)
+            self._halt = Halt(i, f"overflow at iteration {i}: {exc}{cause}", cause)
             return None
         seg.weights.append(rec.new_weight)
         if rec.error > self.tolerance:
@@ -390,7 +397,7 @@ class Session:
     def status(self) -> Status:
         """Learning, converged at N, oscillating, diverging (with its growth per step), stuck, or overflow."""
         if self._halt is not None:
-            return Status("overflow", self._halt.reason, self._halt.iteration)
+            return Status("overflow", self._halt.reason, self._halt.iteration, cause=self._halt.cause)
         seg = self._segments[-1]
         k = seg.knobs
         if self.converged_at is not None and not (seg.method == "gradient" and _diverges(k)):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from .analysis import Stability, error_at, goal_weight, predicted_iterations, sensitivity, slope, stability
+from .analysis import Stability, error_at, goal_weight, predicted_iterations, slope, stability
 from .knobs import Knobs, Method
+from .narrator import HIDDEN, Hidden, Move, Sensitivity, move, sensitivity, shrink
 from .rules import Record
 from .session import Session, Status
 
@@ -36,7 +37,23 @@ class View:
     start_weight: float  # where this stretch of knobs began: the run the curve's range holds still for
     series: tuple[tuple[int, ...], tuple[float, ...]]  # sampled (iteration, error) over the whole history
     rising: bool  # the last iteration's error was above the one before it
-    sensitivity: tuple[float, float] | None  # nudge the weight by analysis.SENSITIVITY_NUDGE: (error change, change / nudge)
+    sensitivity: Sensitivity | None  # the rods in the box: nudge the weight, watch the error (narrator)
+    hidden: bool = False  # a question keeps the next iteration's outcome back (predict mode, the room)
+
+    @property
+    def next_weight(self) -> float | Hidden | None:
+        """Where the next iteration puts the weight: HIDDEN while a question keeps it back, None if it
+        would overflow. Panels read this, never next.new_weight."""
+        if self.next is None:
+            return None
+        return HIDDEN if self.hidden else self.next.new_weight
+
+    @property
+    def next_move(self) -> Move | Hidden | None:
+        """The narrator's claim about the next iteration's move (HIDDEN while a question keeps it back)."""
+        if self.next is None:
+            return None
+        return HIDDEN if self.hidden else move(self.next, self.knobs.alpha)
 
 
 def make_view(session: Session, preset: str) -> View:
@@ -65,6 +82,11 @@ def make_view(session: Session, preset: str) -> View:
         rising=bool(last and prev and last.error > prev.error),
         sensitivity=sensitivity(knobs, knobs.weight),
     )
+
+
+def hide_next(view: View) -> View:
+    """The view with the next iteration's outcome kept back (a question about it is open)."""
+    return replace(view, hidden=True) if view.next is not None else view
 
 
 def error_series(session: Session, points: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
@@ -138,13 +160,13 @@ def compare_verdict(knobs: Knobs, hot_cold: MethodRun, gradient: MethodRun) -> s
         return f"Only gradient descent converged (at iteration {g}); hot and cold: {brief(hot_cold)}."
     if g is None:
         return f"Only hot and cold converged (at iteration {h}); gradient descent: {brief(gradient)}."
-    shrink = f"removes {1 - stability(knobs).factor:.3g} of the remaining miss each step"
+    shrink_words = shrink(knobs).words
     if g < h:
         return (f"Gradient descent needed {h / g:.3g}x fewer iterations ({g} against {h}): its step follows the "
-                f"miss (it {shrink}), while hot and cold moves {knobs.step_amount!r} at a time.")
+                f"miss (it {shrink_words}), while hot and cold moves {knobs.step_amount!r} at a time.")
     if h < g:
         distance = abs((goal_weight(knobs) or knobs.weight) - knobs.weight)
         return (f"Hot and cold needed {g / h:.3g}x fewer iterations here ({h} against {g}): steps of "
                 f"{knobs.step_amount!r} cover the {distance:.3g} to the goal weight in about "
-                f"{round(distance / knobs.step_amount)}, while gradient descent {shrink}.")
+                f"{round(distance / knobs.step_amount)}, while gradient descent {shrink_words}.")
     return f"Both needed {h} iterations."

@@ -46,11 +46,11 @@ class RoomQuestion:
 
     @classmethod
     def ask(cls, qid: int, question: Question, at: Mapping[str, object]) -> RoomQuestion:
-        return cls(qid, replace(question, answer="", why=""), dict(at))
+        return cls(qid, replace(question, answer="", why="", brief=""), dict(at))  # nothing of the answer
 
     def reveal(self, question: Question) -> RoomQuestion:
         """The same question with its answer (the presenter's engine knows it)."""
-        return replace(self, question=question, revealed=True)
+        return replace(self, question=replace(question, brief=""), revealed=True)  # as the wire carries it
 
     @property
     def values(self) -> tuple[str, ...]:

@@ -59,6 +59,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     per_iteration: var[bool] = var(False)  # the plot shows error per iteration instead of the curve
     arithmetic_rows: var[int] = var(7)  # the lines the layout gives the arithmetic (tui/layout.py)
     note: var[tuple[str, str]] = var(("", ""))  # the last message and its severity, until the next key
+    note_brief: var[str] = var("")  # the same message in fewer words (a claim's brief form), or nothing
     status_extra: var[tuple[tuple[str, int], ...]] = var(())  # the status line's extras: the autoplay speed
     keys_shown: var[tuple[tuple[str, str, int], ...]] = var(())  # the key bar for the situation now
     hidden: var[frozenset[str]] = var(frozenset())  # knobs a lesson (or --hide) keeps off the panel
@@ -278,7 +279,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     # ---- messages --------------------------------------------------------------------
     async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
                          namespaces: Mapping[str, DOMNode] | None = None) -> bool:
-        self.note = ("", "")  # a message lasts until the next key
+        self.note, self.note_brief = ("", ""), ""  # a message lasts until the next key
         return await super().run_action(action, default_namespace, namespaces)
 
     def set_extra(self, name: str, text: str, rank: int) -> None:
@@ -286,10 +287,12 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self._extras = {**self._extras, name: (text, rank)} if text else {k: v for k, v in self._extras.items() if k != name}
         self.status_extra = tuple(self._extras.values())
 
-    def say(self, message: str, title: str = "", severity: str = "information") -> None:
+    def say(self, message: str, title: str = "", severity: str = "information", brief: str = "") -> None:
         """A message at the front of the status line until the next key: never over the curve or the log,
-        one at a time, and never markup (messages quote what people typed)."""
+        one at a time, and never markup (messages quote what people typed). A claim of the narrator's
+        comes with its `brief` form too: it is shown whole, in the words that fit, never cut."""
         self.note = (f"{title}: {message}" if title else message, severity)
+        self.note_brief = (f"{title}: {brief}" if title else brief) if brief else ""
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:

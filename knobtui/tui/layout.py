@@ -132,8 +132,9 @@ def simulator_widgets(app: KnobApp) -> Iterator[Widget]:
             yield _plain(ErrorPlot(id="plot"), app.ascii).data_bind(A.view, A.per_iteration)
         yield Arithmetic(id="arithmetic").data_bind(A.view, rows=A.arithmetic_rows)
         yield IterationLog(id="log", glyphs=app.glyphs)
-        yield _plain(StatusBar(id="status"), app.ascii).data_bind(A.view, A.playing, link=A.link_status,
-                                                                  extra=A.status_extra, note=A.note)
+        yield _plain(StatusBar(id="status"), app.ascii).data_bind(A.view, A.playing, A.hidden, link=A.link_status,
+                                                                  extra=A.status_extra, note=A.note,
+                                                                  note_brief=A.note_brief)
     yield Static(id="too-small")
     yield KeyBar(id="keys").data_bind(entries=A.keys_shown)
 

@@ -9,6 +9,7 @@ full repr.
 from __future__ import annotations
 
 import math
+import re
 
 SHORTEST = 8
 """Room every fitted number may need at worst: '-1e+308' and a sign, '-0.0001' ..."""
@@ -35,3 +36,22 @@ def digits_shown(text: str) -> int:
     """How many significant digits a number written as `text` carries (for the round-trip check)."""
     mantissa = text.lower().lstrip("+-").split("e")[0].replace(".", "").lstrip("0")
     return max(1, len(mantissa))
+
+
+NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?:e[+-]?\d+)?(?![\w.])|(?<![\w.])-?\d+e[+-]?\d+(?![\w.])")
+"""A decimal number written in a sentence (0.30250000000000005, -1.2e+21); whole numbers are left alone."""
+
+
+def shorten_numbers(text: str, digits: int | None) -> str:
+    """`text` with every decimal number of more than `digits` significant digits shortened to `digits`
+    (exponent kept): a sentence made to fit without a number in it becoming a different number.
+    None keeps every digit."""
+    if digits is None:
+        return text
+    def short(match: re.Match[str]) -> str:
+        written = match.group(0)
+        if digits_shown(written) <= digits:
+            return written
+        shorter = f"{float(written):.{digits}g}"
+        return shorter if len(shorter) < len(written) else written
+    return NUMBER.sub(short, text)

@@ -80,9 +80,11 @@ class Predicting:
                 app.plain_step()
                 return
             right, line = weight_verdict(value, rec.new_weight)
+            brief = line
         else:
             right, line = question.verdict(value)
+            brief = question.verdict_brief(value)
         self.tally.add(right)
         app.plain_step()
-        app.say(line, severity="information" if right else "warning")
+        app.say(line, severity="information" if right else "warning", brief=brief)
         self.show_tally()

@@ -15,13 +15,14 @@ from rich.text import Text
 from textual.reactive import var
 from textual.widget import Widget
 
-from ...learning.analysis import SENSITIVITY_NUDGE
+from ...learning.narrator import HALT_HELP, WHY_HOT_COLD, WHY_INPUT, Hidden
 from ...learning.view import View
 from ..numbers import digits_shown
 from .lines import LineMixin
 
-Part = str | float
-"""A piece of a formula row: text, or a number shown in repr digits (or fewer if the row is too wide)."""
+Part = str | float | Hidden
+"""A piece of a formula row: text, or a number shown in repr digits (or fewer if the row is too wide), or a
+value a question keeps back (shown as its placeholder, "?")."""
 Row = tuple[str, Sequence[Part], Sequence[Part] | None] | tuple[str, Sequence[Part], Sequence[Part], Sequence[Part]]
 """(heading, then its forms, richest first: the row with names, ..., the row with numbers only or None)."""
 
@@ -31,10 +32,10 @@ DIGITS = (None, 15, 12, 10, 8, 6, 5, 4, 3, 2)
 """Significant digits tried in turn on a row that is too wide (None: Python's repr)."""
 
 
-def _num(x: float, digits: int | None) -> str:
+def _num(x: float | Hidden, digits: int | None) -> str:
     """repr(x), or x to `digits` significant digits when repr carries more (1.0 stays 1.0)."""
-    if x != x:  # NaN: a number kept back (predict mode asks for it)
-        return "?"
+    if isinstance(x, Hidden):  # kept back while a question about it is open
+        return str(x)
     text = repr(x)
     if digits is None or digits_shown(text) <= digits:
         return text
@@ -80,7 +81,9 @@ def gradient_rows(view: View, rows: int) -> list[Row]:
     k, rec = view.knobs, view.next
     assert rec is not None
     w, i, g, a = k.weight, k.input, k.goal, k.alpha
-    p, d, wd, nw = rec.prediction, rec.delta, rec.weight_delta, rec.new_weight
+    p, d, wd = rec.prediction, rec.delta, rec.weight_delta
+    nw = view.next_weight
+    assert nw is not None
     predict, compare = predict_compare(view)
     if rows <= 3:
         return [predict, compare,
@@ -98,40 +101,42 @@ def gradient_rows(view: View, rows: int) -> list[Row]:
                      ("delta = ", d, ", weight_delta = ", wd))
         return [predict, compare, both, update]
     out = [predict, compare, delta, weight_delta, update]
+    why: Row = ("WHY", (WHY_INPUT[0],), (WHY_INPUT[1],))
     if rows >= 7:
-        out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
-                 ("* input: 0 stops, negative reverses, big scales",)),
-                sensitivity_row(view)]
+        out += [why, sensitivity_row(view)]
     elif rows == 6:
-        out += [("WHY", ("* input: an input of 0 stops learning, a negative one reverses it, a big one scales it",),
-                 ("* input: 0 stops, negative reverses, big scales",))]
+        out.append(why)
     return out
 
 
 def sensitivity_row(view: View) -> Row:
-    """The rods in the box: nudge the weight, watch the error move; their ratio is (nearly) the slope.
-    The nudge's numbers illustrate, so they are shown to 6 significant digits."""
-    slope_form = ("slope of the error = 2 * input * delta = ", view.slope, " (twice weight_delta, the book's derivative)")
+    """The rods in the box (the narrator's Sensitivity): nudge the weight both ways, watch the error move;
+    the measured rate and the derivative side by side, each named."""
+    slope_form = ("derivative (slope) = 2 * input * delta = ", view.slope, " (twice weight_delta)")
     if view.sensitivity is None:
         return ("", slope_form, slope_form[:2])
-    change, ratio = view.sensitivity
-    return ("", (f"weight + {SENSITIVITY_NUDGE} moves the error by {change:.6g}: / {SENSITIVITY_NUDGE} = {ratio:.6g}, "
-                 "near the slope 2 * input * delta = ", view.slope), slope_form, slope_form[:2])
+    rich, plain, short = view.sensitivity.forms
+    return ("", rich, plain, short)
 
 
 def hot_cold_rows(view: View, rows: int) -> list[Row]:
     k, rec = view.knobs, view.next
     assert rec is not None
     w, i, s = k.weight, k.input, k.step_amount
-    p, e, up, down, nw = rec.prediction, rec.error, rec.up_error, rec.down_error, rec.new_weight
-    if rec.direction > 0:
-        verdict: Row = ("LEARN", ("up is warmer (lower error): weight = weight + step_amount = ", w, " + ", s, " = ", nw),
-                        ("up is warmer: weight = ", w, " + ", s, " = ", nw))
-    elif rec.direction < 0:
-        verdict = ("LEARN", ("down is warmer (lower error): weight = weight - step_amount = ", w, " - ", s, " = ", nw),
-                   ("down is warmer: weight = ", w, " - ", s, " = ", nw))
+    p, e, up, down = rec.prediction, rec.error, rec.up_error, rec.down_error
+    claim = view.next_move
+    assert claim is not None
+    if isinstance(claim, Hidden):  # a question about it is open: neither the way nor the weight is shown
+        verdict: Row = ("LEARN", ("keep the warmer (lower error) of up and down: weight = ", claim),
+                        ("the warmer: weight = ", claim))
+    elif claim.way != "stay":
+        sign = " + " if claim.way == "up" else " - "
+        long, short = claim.verdict
+        verdict = ("LEARN", (f"{long}: weight = weight{sign}step_amount = ", w, sign, s, " = ", claim.new_weight),
+                   (f"{short}: weight = ", w, sign, s, " = ", claim.new_weight))
     else:
-        verdict = ("LEARN", ("up and down tie: the weight stays ", nw), ("a tie: weight stays ", nw))
+        long, short = claim.verdict
+        verdict = ("LEARN", (f"{long} ", claim.new_weight), (f"{short} ", claim.new_weight))
     if rows <= 3:
         return [("PREDICT", ("prediction = ", i, " * ", w, " = ", p, ", error = ", e),
                  ("prediction = ", i, " * ", w, " = ", p, ", error = ", e)),
@@ -146,8 +151,7 @@ def hot_cold_rows(view: View, rows: int) -> list[Row]:
            ("", ("down_error = (goal - input * (weight - step_amount)) ** 2 = ", down), ("down_error = ", down)),
            verdict]
     if rows >= 6:
-        out.append(("WHY", ("hot and cold learns the direction, never the amount: every step is step_amount",),
-                    ("the direction, never the amount: every step is step_amount",)))
+        out.append(("WHY", (WHY_HOT_COLD[0],), (WHY_HOT_COLD[1],)))
     return out
 
 
@@ -158,8 +162,7 @@ def arithmetic_lines(view: View, rows: int, width: int) -> list[tuple[str, str]]
     if rec is None:
         halt = textwrap.wrap(view.status.text, body) or [""]
         lines = [("HALT" if n == 0 else "", t) for n, t in enumerate(halt[: max(1, rows - 1)])]
-        return lines + [("", fit_row([("step back (b), undo (u), change a knob, or reset (r)",), ("b back, u undo, r reset",)],
-                                     body))]
+        return lines + [("", fit_row([(HALT_HELP[0],), (HALT_HELP[1],)], body))]
     table = gradient_rows(view, rows) if rec.method == "gradient" else hot_cold_rows(view, rows)
     return [(row[0], fit_row(row[1:], body)) for row in table]
 
@@ -190,7 +193,7 @@ class Arithmetic(LineMixin, Widget):
             if n:
                 out.append("\n")
             out.append(f"{head:<{HEAD}}", style="bold")
-            out.append(body, style="italic" if head == "WHY" or body.startswith("slope") or body.startswith("the slope")
+            out.append(body, style="italic" if head == "WHY" or body.startswith(("slope", "derivative", "weight -/+"))
                        else "")
         return out
 

@@ -143,8 +143,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             return
         g = glyphs(self.ascii)
         centre = view.goal_weight
-        points = [view.start_weight, *view.trail[-TRAIL_POINTS:],
-                  *([view.next.new_weight] if view.next is not None else [])]
+        nw = view.next_weight
+        points = [view.start_weight, *view.trail[-TRAIL_POINTS:], *([nw] if isinstance(nw, float) else [])]
         self._range = lo, hi = bowl_range(centre, points, self._range)
         if (self.per_iteration and view.iteration) or too_large_to_draw(view.knobs, lo, hi, view.error):
             self._draw_series(view, g)
@@ -165,9 +165,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             plt.plot(*line, marker=g.tangent, color=self._rgb("knob-tangent"))
         if centre is not None and lo <= centre <= hi:
             plt.vline(centre, color=self._rgb("knob-goal"))
-        nw = view.next.new_weight if view.next is not None else w
-        ghost = nw == nw and nw != w  # NaN: kept back while predict mode asks where it goes
-        if ghost:
+        ghost = isinstance(nw, float) and nw != w  # HIDDEN: kept back while a question asks where it goes
+        if isinstance(nw, float) and ghost:
             plt.scatter([nw], [error_at(view.knobs, nw)], marker=g.ghost, color=self._rgb("knob-ghost"))
         plt.scatter([w], [view.error], marker=g.current, color=self._rgb("knob-current"))
         plt.xlim(lo, hi)
