@@ -174,6 +174,7 @@ class TestChapterLesson:
             rec = at(words)[0].session.next_record()
             assert rec is not None and (rec.delta, rec.weight_delta) == want and rec.new_weight < rec.weight
         for words, prediction, wd in (("Weight 0.75, input 100", 75.0, 7420.0), ("prediction -75.0", -75.0, 7580.0)):
+            assert f"{repr(wd)}" in at(words)[1]
             state = at(words)[0]
             rec = state.session.next_record()
             assert rec is not None and (rec.weight, rec.prediction, rec.weight_delta) == (0.75, prediction, wd)

@@ -94,26 +94,3 @@ class TestMessages:
         proc = subprocess.run([sys.executable, "-m", "knobtui", "run", "--preset", "divergence", "--steps", "5"],
                               capture_output=True, text=True, timeout=60)
         assert "try alpha between 0 and 0.5" in proc.stderr
-
-
-class TestSensitivity:
-    """The rods in the box: the error's change for a nudge of the weight, over the nudge, is the slope
-    (plus input ** 2 * nudge, the curve's bend)."""
-
-    @pytest.mark.parametrize("name", ["gradient", "watch-four", "divergence", "negative"])
-    def test_ratio_is_the_slope(self, name: str) -> None:
-        from knobtui.learning import slope
-        from knobtui.learning.analysis import SENSITIVITY_NUDGE, sensitivity
-        k = get_preset(name).knobs
-        change, ratio = sensitivity(k, k.weight)  # type: ignore[misc]
-        bend = k.input ** 2 * SENSITIVITY_NUDGE
-        assert ratio == pytest.approx(slope(k, k.weight) + bend, rel=1e-6, abs=1e-9)
-        assert (change > 0) == (slope(k, k.weight) + bend > 0)
-
-    def test_shown_in_the_arithmetic(self) -> None:
-        from knobtui.learning.view import make_view
-        from knobtui.tui.widgets.arithmetic import arithmetic_lines
-        view = make_view(Session(get_preset("gradient").knobs, "gradient"), "gradient")
-        text = " ".join(body for _, body in arithmetic_lines(view, 7, 150))
-        assert "weight + 0.001 moves the error by -0.00054975: / 0.001 = -0.54975" in text
-        assert "near the slope 2 * input * delta = -0.55" in text

@@ -29,6 +29,7 @@ class Predicting:
 
     def toggle(self) -> None:
         self.on = not self.on
+        self.app.publish()  # the next outcome hides (or shows again) with predict mode
         self.app.say("predict mode: space asks first, then steps (a: off)" if self.on else "predict mode off",
                      title="Predict")
         self.show_tally()
@@ -65,8 +66,9 @@ class Predicting:
 
     @property
     def hides_answer(self) -> bool:
-        """A question is open: the next iteration's new weight is not on screen."""
-        return self.question is not None
+        """A question is open, or the next space will ask one (predict mode, a lesson step's question): the
+        next iteration's outcome is not on screen, so the question is never answered before it is asked."""
+        return self.question is not None or self.asking
 
     def _answered(self, value: str | float | None) -> None:
         app, question, self.question = self.app, self.question, None

@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from ...learning.narrator import HALT_HELP, WHY_HOT_COLD, WHY_INPUT, Hidden
 from ...learning.view import View
-from ..numbers import digits_shown
+from ..numbers import digits_shown, shorten_numbers
 from .lines import LineMixin
 
 Part = str | float | Hidden
@@ -159,9 +159,13 @@ def arithmetic_lines(view: View, rows: int, width: int) -> list[tuple[str, str]]
     """(heading, text) lines for the next iteration in at most `rows` lines of `width` columns."""
     body = max(1, width - HEAD)
     rec = view.next
-    if rec is None:
-        halt = textwrap.wrap(view.status.text, body) or [""]
-        lines = [("HALT" if n == 0 else "", t) for n, t in enumerate(halt[: max(1, rows - 1)])]
+    if rec is None:  # the halt's sentence whole: without its cause, or with shorter numbers, if it must
+        room = max(1, rows - 1)
+        forms = [view.status.text, view.status.said(alpha_shown=False)]
+        tries = [shorten_numbers(form, digits) for form in forms for digits in (None, 6, 4)]
+        halt = next((w for w in (textwrap.wrap(t, body) for t in tries) if len(w) <= room), None) \
+            or textwrap.wrap(tries[-1], body)[:room]
+        lines = [("HALT" if n == 0 else "", t) for n, t in enumerate(halt)]
         return lines + [("", fit_row([(HALT_HELP[0],), (HALT_HELP[1],)], body))]
     table = gradient_rows(view, rows) if rec.method == "gradient" else hot_cold_rows(view, rows)
     return [(row[0], fit_row(row[1:], body)) for row in table]
