@@ -127,15 +127,15 @@ async def test_a_lesson_drives_the_followers(tmp_path: Path, presenter_key: asyn
     try:
         teacher = await open_presenter(srv, presenter_key)
         student = await Visitor.open(srv.port, 80, 24)
-        await teacher.wait_for("step 1 of 19")
-        await student.wait_for("step 1 of 19")
+        await teacher.wait_for("step 1 of 23")
+        await student.wait_for("step 1 of 23")
         teacher.press(b"nnnn")
-        await student.wait_for("step 5 of 19")
+        await student.wait_for("step 5 of 23")
         await student.wait_for("converged at iteration 1101")
         student.press(b"n")  # a follower cannot drive the lesson
         teacher.press(b" ")  # a barrier both can see: the presenter's next iteration
         await student.wait_for("iteration 1102 ")
-        assert "step 5 of 19" in student.text()
+        assert "step 5 of 23" in student.text()
         for v in (teacher, student):
             v.close()
     finally:
