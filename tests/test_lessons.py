@@ -241,3 +241,36 @@ async def test_the_lesson_asks_before_the_step_it_marks() -> None:
         await pilot.press("space")  # asked once: the next space steps
         await pilot.pause()
         assert app.session.iteration == before + 2 and type(app.screen).__name__ != "QuestionScreen"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_walk_cuts_nothing(size: tuple[int, int]) -> None:
+    """Walked at three sizes, answering each question a step asks (wrongly, the longer verdict): no line of
+    the status, the lesson panel or the arithmetic is cut."""
+    lesson = load_lesson("chapter4")
+    app = KnobApp(start_at("gradient"), lesson=lesson)
+    async with app.run_test(size=size) as pilot:
+        for k, step in enumerate(lesson.steps):
+            if k:
+                await pilot.press("n")
+            await pilot.pause()
+            if step.ask:
+                await pilot.press("space")
+                await pilot.pause()
+                question = app.predicting.question
+                assert question is not None, k
+                wrong = next(c for c in question.choices if c.value != question.answer)
+                await pilot.press(wrong.key)
+                await pilot.pause()
+                assert app.note[0].startswith(f"not {wrong.value}: "), (k, app.note)
+            for selector in ("#status", "#arithmetic", "LessonPanel"):
+                widget = app.query_one(selector)
+                lines = [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+                assert not any("…" in line for line in lines), (k, selector, lines)
+            status = app.query_one("#status").render_line(0).text
+            if step.ask:  # the verdict is whole: one of its forms, numbers shortened by digits at most
+                from knobtui.tui.numbers import shorten_numbers
+                from knobtui.tui.widgets.status_bar import NOTE_DIGITS
+                said = status.strip().split(" · ")[0]
+                forms = {shorten_numbers(form, d) for form in (app.note[0], app.note_brief) for d in NOTE_DIGITS}
+                assert said in forms, (k, said, forms)
