@@ -126,7 +126,7 @@ class Server:
             if m:
                 self.port = int(m.group(1))
                 self._doors -= 1
-            m = re.search(r"browser door on http://[\d.]+:(\d+)/", line)
+            m = re.search(r"browser door on [\d.:\[\]]+:(\d+) \(http", line)
             if m:
                 self.web_port = int(m.group(1))
                 self._doors -= 1
