@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pyte
@@ -28,12 +29,14 @@ if os.geteuid() == 0:
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Debian's chromium (apt install chromium); Playwright never downloads a browser here."""
+async def chromium(home: Path | None = None) -> AsyncIterator[Browser]:
+    """Debian's chromium (apt install chromium); Playwright never downloads a browser here. With `home`,
+    chromium runs with that HOME: the certificates it trusts are in HOME/.pki/nssdb."""
     if not os.path.exists(CHROMIUM):
         raise RuntimeError("the browser tests need Debian's chromium: apt-get install chromium (.ci/run does)")
+    env = {**os.environ, "HOME": str(home)} if home is not None else None
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, env=env)
         try:
             yield browser
         finally:
