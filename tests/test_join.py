@@ -84,6 +84,9 @@ class TestJoinScreenParts:
         assert ascii[0].cell_len == 2 * len(ascii)
         assert set("".join(t.plain for t in ascii)) <= {"#", " "}
         assert set("".join(t.plain for t in blocks)) <= set(" ▀▄█")
+        large = qr_lines("http://10.1.2.3:8095/", large=True)
+        assert [t.cell_len for t in large] == [t.cell_len for t in ascii] and len(large) == len(ascii)
+        assert set("".join(t.plain for t in large)) <= {"█", " "}
 
 
 class TestJoinKey:

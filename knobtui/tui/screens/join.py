@@ -5,9 +5,10 @@ rows tall, a QR code of the URL that a phone's camera reads, and how many follow
 simulator stays behind it: followers keep following, and j or Escape goes back.
 
 The QR code is black on white whatever the theme: a camera needs dark modules on a light quiet zone, and
-a theme's colours are not that. Each cell holds two modules, one above the other (half blocks), so the
-code is square on a terminal's tall cells; in ASCII mode a module is `##` or two spaces on a row of its
-own, black or white behind.
+a theme's colours are not that. It is drawn as large as the screen allows: a module two cells wide and
+a row tall (`██`), or, when that does not fit, two modules a cell, one above the other (half blocks);
+either way square on a terminal's tall cells. In ASCII mode a module is `##` or two spaces, black or
+white behind.
 """
 
 from __future__ import annotations
@@ -94,16 +95,18 @@ def address_of(info: JoinInfo) -> str:
     return ""
 
 
-def qr_lines(text: str, ascii: bool = False) -> list[Text]:
-    """`text` as a QR code, one Text per terminal row, with its quiet zone."""
+def qr_lines(text: str, ascii: bool = False, large: bool = False) -> list[Text]:
+    """`text` as a QR code, one Text per terminal row, with its quiet zone: two modules a cell, one above
+    the other (half blocks), or `large` (always in ASCII), a module two cells wide and a row tall."""
     code = segno.make(text, micro=False)
     matrix = [[bool(module) for module in row] for row in code.matrix_iter(scale=1, border=BORDER)]
     lines: list[Text] = []
-    if ascii:
+    if ascii or large:
+        dark_cells = "##" if ascii else "██"
         for row in matrix:
             line = Text(style=PAPER)
             for dark in row:
-                line.append("##" if dark else "  ", style=DARK if dark else None)
+                line.append(dark_cells if dark else "  ", style=DARK if dark else None)
             lines.append(line)
         return lines
     if len(matrix) % 2:
@@ -115,18 +118,35 @@ def qr_lines(text: str, ascii: bool = False) -> list[Text]:
 
 
 class QrCode(Widget):
-    """A QR code, at its own size (the screen hides it when there is no room)."""
+    """A QR code, as large as the room it is given allows (`fit`); hidden when even the smallest does not fit."""
 
     DEFAULT_CSS = "QrCode { width: auto; height: auto; }"
 
     def __init__(self, text: str, ascii: bool = False) -> None:
         super().__init__(id="join-qr")
-        self.lines = qr_lines(text, ascii)
+        # Largest first. ASCII has no half blocks: its code is the large one only.
+        self.sizes = [qr_lines(text, ascii, large=True)] + ([] if ascii else [qr_lines(text)])
+        self.lines = self.sizes[-1]
+
+    @staticmethod
+    def cells_of(lines: list[Text]) -> tuple[int, int]:
+        return lines[0].cell_len, len(lines)
 
     @property
     def cells(self) -> tuple[int, int]:
-        """(columns, rows) it needs."""
-        return self.lines[0].cell_len, len(self.lines)
+        """(columns, rows) it needs now."""
+        return self.cells_of(self.lines)
+
+    def fit(self, width: int, height: int) -> bool:
+        """Take the largest size within `width` x `height`; False (and the smallest) if none fits."""
+        for lines in self.sizes:
+            cols, rows = self.cells_of(lines)
+            if cols <= width and rows <= height:
+                self.lines = lines
+                self.refresh(layout=True)
+                return True
+        self.lines = self.sizes[-1]
+        return False
 
     def get_content_width(self, container: object, viewport: object) -> int:
         return self.cells[0]
@@ -144,10 +164,10 @@ class JoinScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     JoinScreen { align: center middle; background: $background; }
     JoinScreen > Horizontal { width: 100%; height: 100%; border: round $accent; background: $surface;
-                              padding: 0 1; }
+                              padding: 0 1; align: center middle; }
     App.-ascii JoinScreen > Horizontal { border: ascii $accent; }
     JoinScreen #join-qr { margin: 0 2 0 0; }
-    JoinScreen > Horizontal > Vertical { width: 1fr; height: auto; }
+    JoinScreen > Horizontal > Vertical { width: 1fr; max-width: 64; height: auto; }
     JoinScreen Static { width: 100%; }
     JoinScreen #join-title { text-style: bold; color: $accent; }
     JoinScreen #join-big { color: $text; margin: 1 0; }
@@ -195,15 +215,16 @@ class JoinScreen(ModalScreen[None]):
         self.query_one("#join-count", Static).update(f"{n} following" if n != 1 else "1 following")
 
     def on_resize(self, event: Resize) -> None:
-        """The code gives way to the text when both do not fit (ASCII's needs twice the rows)."""
+        """The code as large as the screen allows beside the text; when none fits, a note says how much
+        room it needs (ASCII's needs twice the rows of half blocks)."""
         codes = self.query(QrCode)
         if not codes:
             return
         code = codes.first()
-        cols, rows = code.cells
         width, height = event.size
-        fits = cols + 2 + INFO_WIDTH + 4 <= width and rows + 2 <= height
+        fits = code.fit(width - INFO_WIDTH - 6, height - 2)
         code.display = fits
+        cols, rows = code.cells
         note = "" if fits else (f"The QR code needs {cols + INFO_WIDTH + 6} x {rows + 2}: "
                                 f"enlarge the window (it is {width} x {height}).")
         self.query_one("#join-room", Static).update(note)

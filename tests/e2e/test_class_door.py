@@ -293,14 +293,15 @@ async def test_only_the_named_proxy_is_believed(tmp_path: Path) -> None:
 
 
 # ---- the join screen's QR code, read back ---------------------------------------------------------------
-@pytest.mark.parametrize("ascii", [False, True], ids=["blocks", "ascii"])
+@pytest.mark.parametrize("ascii, size", [(False, (100, 30)), (False, (120, 40)), (True, (120, 40))],
+                         ids=["half-blocks", "full-blocks", "ascii"])
 async def test_the_join_screen_qr_code_reads_back_as_the_url(tmp_path: Path, presenter_key: asyncssh.SSHKey,
-                                                             ascii: bool) -> None:
+                                                             ascii: bool, size: tuple[int, int]) -> None:
     keys = tmp_path / "presenter_keys"
     keys.write_bytes(presenter_key.export_public_key())
     srv = Server(tmp_path, "--presenter-key", str(keys), "--web-port", "0", "--rate-limit", "100",
                  *(("--ascii",) if ascii else ()))
-    teacher = await Visitor.open(srv.port, 120, 40, username="teacher", client_keys=[presenter_key])
+    teacher = await Visitor.open(srv.port, *size, username="teacher", client_keys=[presenter_key])
     follower = None
     try:
         url = f"http://127.0.0.1:{srv.web_port}/"
@@ -311,6 +312,8 @@ async def test_the_join_screen_qr_code_reads_back_as_the_url(tmp_path: Path, pre
         assert url in teacher.text() and f"ssh -p {srv.port} yourname@127.0.0.1" in teacher.text()
         follower = await Visitor.open(srv.port, 80, 24)
         await teacher.wait_for("1 following")  # live
+        glyphs = set("".join(teacher.screen.display))
+        assert ("#" in glyphs) if ascii else ("▀" in glyphs if size == (100, 30) else "▀" not in glyphs)
         assert read_qr(teacher.screen) == url
         teacher.press(b" ")  # the presenter's keys wait while the join screen is up
         teacher.press(b"\x1b")
