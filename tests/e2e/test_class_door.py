@@ -19,6 +19,7 @@ import pytest
 import trustme
 from aiohttp import web
 from browser import Tab, chromium
+from conftest import presenter_server
 from harness import BOOK_LINE_1, Server, Visitor
 from netns import ADDRESS, in_netns, needs_netns, netns_server, nsenter
 from qrread import read_qr
@@ -325,4 +326,36 @@ async def test_the_join_screen_qr_code_reads_back_as_the_url(tmp_path: Path, pre
         teacher.close()
         if follower is not None:
             follower.close()
+        srv.stop()
+
+
+# ---- a phone's browser -------------------------------------------------------------------------------
+async def test_a_phone_shows_the_shared_view_sideways_or_not(tmp_path: Path, presenter_key: asyncssh.SSHKey) -> None:
+    """A phone's screen in CSS pixels (about 60x20 cells at the page's usual font when sideways): the page's
+    font shrinks until the simulator's smallest layout fits, and the follower sees the shared view."""
+    srv = presenter_server(tmp_path, presenter_key, "--web-port", "0")
+    teacher = await Visitor.open(srv.port, 100, 30, username="teacher", client_keys=[presenter_key])
+    try:
+        async with chromium() as browser:
+            for width, height in ((740, 360), (640, 360), (360, 740)):
+                tab = await Tab.open(browser, srv.url, width, height)
+                await tab.wait_for("following the presenter")
+                await tab.wait_for("Knobs")
+                cols, rows = tab.size
+                assert cols >= 60 and rows >= 20, (width, height, tab.size)
+                # A shared view is drawn at a size shared with others (a few cells may stay blank below it).
+                await tab.wait_until(lambda lines: any(line.rstrip().endswith("q quit") for line in lines),
+                                     "the key bar")
+                assert "needs at least" not in tab.text()
+                teacher.press(b" ")
+                await tab.wait_for(BOOK_LINE_1)
+                teacher.press(b"b")
+                await tab.wait_for("iteration 0")
+                await tab.close()
+            # An explicit ?fontsize= is kept, and a screen too small for it says so instead of breaking.
+            tab = await Tab.open(browser, srv.url + "?fontsize=16", 740, 360)
+            await tab.wait_for("needs at least 60 x 20")
+            await tab.close()
+    finally:
+        teacher.close()
         srv.stop()
