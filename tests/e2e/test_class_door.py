@@ -65,6 +65,15 @@ class Terminal:
         await self.ws.send_json(["stdin", text])
 
 
+async def _presenter_logs_in(http: aiohttp.ClientSession, base: str, origin: str | None = None) -> None:
+    """The presenter's socket at `base`: the password asked in the terminal, typed, and the role given."""
+    async with http.ws_connect(base + "/ws/presenter?width=100&height=30", origin=origin) as ws:
+        term = Terminal(ws)
+        await term.wait_for("presenter password (Enter to follow)")
+        await term.type(PASSWORD + "\r")
+        await term.wait_for("presenting to 0 followers")
+
+
 # ---- the join lines ------------------------------------------------------------------------------------
 @needs_netns
 @pytest.mark.parametrize("host", [ADDRESS, "0.0.0.0"], ids=["one-address", "every-address"])
@@ -125,11 +134,7 @@ async def test_the_presenter_over_plain_http_from_another_machine_is_refused_and
                     assert r.status == 200
                 async with http.get(near + "/presenter") as r:  # from this machine: as today
                     assert r.status == 200
-                async with http.ws_connect(near + "/ws/presenter?width=100&height=30") as ws:
-                    term = Terminal(ws)
-                    await term.wait_for("presenter password (Enter to follow)")
-                    await term.type(PASSWORD + "\r")
-                    await term.wait_for("presenting to 0 followers")
+                await _presenter_logs_in(http, near.replace("http", "ws"))
         await asyncio.to_thread(in_netns, plain.proc.pid, over_http)
         assert plain.log_has("/presenter only from this machine or through an HTTPS proxy")
     finally:
@@ -149,12 +154,7 @@ async def test_the_presenter_over_plain_http_from_another_machine_is_refused_and
                 async with http.get(url + "/presenter") as r:
                     assert r.status == 200
                     assert f"wss://{ADDRESS}:{secure.web_port}/ws/presenter" in await r.text()
-                async with http.ws_connect(url.replace("https", "wss") + "/ws/presenter?width=100&height=30",
-                                           origin=url) as ws:
-                    term = Terminal(ws)
-                    await term.wait_for("presenter password (Enter to follow)")
-                    await term.type(PASSWORD + "\r")
-                    await term.wait_for("presenting to 0 followers")
+                await _presenter_logs_in(http, url.replace("https", "wss"), origin=url)
         await asyncio.to_thread(in_netns, secure.proc.pid, over_https)
         assert secure.log_has("role=presenter")
     finally:
