@@ -75,7 +75,7 @@ class Server:
         self.port = 0
         self.web_url = ""
         ready = threading.Event()
-        doors = 2 if "--web-port" in args else 1
+        doors = (0 if "--no-ssh" in args else 1) + (1 if "--web-port" in args else 0)
 
         def read() -> None:
             nonlocal doors
