@@ -263,7 +263,9 @@ class WebDoor:
         options = hub.options
         self.tls = tls_context(options.web_cert, options.web_key) if options.web_cert and options.web_key else None
         self.proxies = proxy_networks(options.web_proxies)
-        self.origins = {o for o in (origin_of(text) for text in options.web_origins) if o is not None}
+        # The page's own origin always passes; so do those given, and the public URL's behind a proxy.
+        given = (*options.web_origins, *((options.web_url,) if options.web_url else ()))
+        self.origins = {o for o in (origin_of(text) for text in given) if o is not None}
         self._origin_logged: set[str] = set()  # addresses whose cross-site socket was logged (once each)
 
     def app(self) -> web.Application:

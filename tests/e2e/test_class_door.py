@@ -267,7 +267,7 @@ async def test_only_the_named_proxy_is_believed(tmp_path: Path) -> None:
     env = {"KNOBTUI_PRESENTER_PASSWORD": PASSWORD}
     for proxied in (True, False):
         (tmp_path / str(proxied)).mkdir()
-        args = ("--web-proxy", "127.0.0.0/8") if proxied else ()
+        args = ("--web-proxy", "127.0.0.0/8", "--web-url", "https://knobtui.school.example/") if proxied else ()
         srv = Server(tmp_path / str(proxied), "--no-ssh", "--web-port", "0", *args, env=env)
         try:
             async with aiohttp.ClientSession() as http:
@@ -289,6 +289,14 @@ async def test_only_the_named_proxy_is_believed(tmp_path: Path) -> None:
                     assert (await ws.receive()).type == aiohttp.WSMsgType.BINARY
                     who = "203.0.113.9" if proxied else "127.0.0.1"
                     assert srv.log_has(f"connect {who} user='(browser)'", timeout=10)
+                # The page as the proxy serves it may open its socket (--web-url's origin); elsewhere it may not.
+                public = {"origin": "https://knobtui.school.example"}
+                if proxied:
+                    async with http.ws_connect(srv.url.replace("http", "ws") + "ws?width=80&height=24", **public) as ws:
+                        assert (await ws.receive()).type == aiohttp.WSMsgType.BINARY
+                else:
+                    with pytest.raises(aiohttp.WSServerHandshakeError):
+                        await http.ws_connect(srv.url.replace("http", "ws") + "ws?width=80&height=24", **public)
         finally:
             srv.stop()
 
