@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,24 +23,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 from bench_web import through_browser  # noqa: E402
+from browser import certificate, trusting_home  # noqa: E402
 from servekit import Server  # noqa: E402
-
-
-def trusted_home(tmp: Path) -> tuple[Path, Path, Path]:
-    """A HOME whose NSS database trusts a new authority, and a certificate and key it issued for 127.0.0.1."""
-    import trustme
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1")
-    cert, key, ca_file = tmp / "cert.pem", tmp / "key.pem", tmp / "ca.pem"
-    leaf.private_key_pem.write_to_path(str(key))
-    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    ca.cert_pem.write_to_path(str(ca_file))
-    db = tmp / "home" / ".pki" / "nssdb"
-    db.mkdir(parents=True)
-    subprocess.run(["certutil", "-d", f"sql:{db}", "-N", "--empty-password"], check=True, capture_output=True)
-    subprocess.run(["certutil", "-d", f"sql:{db}", "-A", "-t", "C,,", "-n", "bench CA", "-i", str(ca_file)],
-                   check=True, capture_output=True)
-    return tmp / "home", cert, key
 
 
 def main() -> None:
@@ -50,7 +33,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    home, cert, key = trusted_home(tmp)
+    ca, cert, key = certificate(tmp, "127.0.0.1")
+    home = trusting_home(tmp, ca)
     plain = Server(tmp, "--no-ssh", "--web-port", "0")
     secure = Server(tmp, "--no-ssh", "--web-port", "0", "--web-cert", str(cert), "--web-key", str(key))
     try:

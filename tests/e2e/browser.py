@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pyte
+import trustme
 from playwright.async_api import Browser, Page, WebSocket, async_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -26,6 +28,31 @@ FLAGS = ["--headless=new", "--disable-gpu", "--disable-background-networking", "
          "--disable-sync", "--no-first-run", "--disable-default-apps"]
 if os.geteuid() == 0:
     FLAGS.append("--no-sandbox")  # chromium refuses to run as root with its sandbox
+
+
+def certificate(tmp: Path, *hosts: str) -> tuple[trustme.CA, Path, Path]:
+    """A throwaway certificate authority, and a certificate (with its chain) and key it issued for `hosts`,
+    written to `tmp` as cert.pem and key.pem."""
+    ca = trustme.CA()
+    leaf = ca.issue_cert(*hosts)
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    leaf.private_key_pem.write_to_path(str(key))
+    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    return ca, cert, key
+
+
+def trusting_home(tmp: Path, ca: trustme.CA) -> Path:
+    """A HOME whose NSS database (what chromium on Linux trusts) holds the authority `ca`: give it to
+    `chromium(home)`."""
+    home = tmp / "home"
+    db = home / ".pki" / "nssdb"
+    db.mkdir(parents=True)
+    ca_file = tmp / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    subprocess.run(["certutil", "-d", f"sql:{db}", "-N", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-d", f"sql:{db}", "-A", "-t", "C,,", "-n", "knobtui test CA", "-i", str(ca_file)],
+                   check=True, capture_output=True)
+    return home
 
 
 @asynccontextmanager

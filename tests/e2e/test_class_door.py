@@ -16,9 +16,8 @@ import aiohttp
 import asyncssh
 import pyte
 import pytest
-import trustme
 from aiohttp import web
-from browser import Tab, chromium
+from browser import Tab, certificate, chromium, trusting_home
 from conftest import presenter_server
 from harness import BOOK_LINE_1, Server, Visitor
 from netns import ADDRESS, in_netns, needs_netns, netns_server, nsenter
@@ -30,16 +29,6 @@ REFUSAL = "the presenter logs in over HTTPS or SSH"
 
 def _join_lines(srv: Server) -> list[str]:
     return [line.split("knobtui serve: ", 1)[1] for line in srv.lines if "knobtui serve: join " in line]
-
-
-def _certificate(tmp: Path, *hosts: str) -> tuple[trustme.CA, Path, Path]:
-    """A throwaway certificate authority, and a certificate (with its chain) and key for `hosts`."""
-    ca = trustme.CA()
-    leaf = ca.issue_cert(*hosts)
-    cert, key = tmp / "cert.pem", tmp / "key.pem"
-    leaf.private_key_pem.write_to_path(str(key))
-    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    return ca, cert, key
 
 
 class Terminal:
@@ -140,7 +129,7 @@ async def test_the_presenter_over_plain_http_from_another_machine_is_refused_and
     finally:
         plain.stop()
 
-    ca, cert, key = _certificate(tmp_path, ADDRESS)
+    ca, cert, key = certificate(tmp_path, ADDRESS)
     secure = netns_server(tmp_path, "--no-ssh", "--host", ADDRESS, "--web-port", "0",
                           "--web-cert", str(cert), "--web-key", str(key), env=env)
     try:
@@ -179,27 +168,14 @@ async def test_insecure_presenter_is_allowed_and_warned_about(tmp_path: Path) ->
 
 
 # ---- HTTPS and WSS in a real browser ------------------------------------------------------------------------
-def _trusting_home(tmp: Path, ca: trustme.CA) -> Path:
-    """A HOME whose NSS database (what chromium on Linux trusts) holds the test authority."""
-    home = tmp / "home"
-    db = home / ".pki" / "nssdb"
-    db.mkdir(parents=True)
-    ca_file = tmp / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    subprocess.run(["certutil", "-d", f"sql:{db}", "-N", "--empty-password"], check=True, capture_output=True)
-    subprocess.run(["certutil", "-d", f"sql:{db}", "-A", "-t", "C,,", "-n", "knobtui test CA", "-i", str(ca_file)],
-                   check=True, capture_output=True)
-    return home
-
-
 async def test_https_and_wss_in_chromium_with_a_test_authority(tmp_path: Path) -> None:
-    ca, cert, key = _certificate(tmp_path, "127.0.0.1")
+    ca, cert, key = certificate(tmp_path, "127.0.0.1")
     srv = Server(tmp_path, "--no-ssh", "--web-port", "0", "--web-cert", str(cert), "--web-key", str(key),
                  "--rate-limit", "100")
     try:
         url = f"https://127.0.0.1:{srv.web_port}/"
         assert srv.log_has(f"join in a browser: {url}", timeout=10)
-        async with chromium(home=_trusting_home(tmp_path, ca)) as browser:
+        async with chromium(home=trusting_home(tmp_path, ca)) as browser:
             tab = await Tab.open(browser, url)
             await tab.wait_for("iteration 0")
             assert tab.socket is not None and tab.socket.url.startswith(f"wss://127.0.0.1:{srv.web_port}/ws?")
