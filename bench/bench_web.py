@@ -40,8 +40,10 @@ async def _settle(times: list[float], since: int, hard: float) -> None:
         await asyncio.sleep(0.005)
 
 
-async def through_browser(url: str, presses: int, server: Server) -> tuple[dict[str, float], tuple[int, int], int]:
-    async with chromium() as browser:
+async def through_browser(url: str, presses: int, server: Server,
+                          home: Path | None = None) -> tuple[dict[str, float], tuple[int, int], int]:
+    """`home`: chromium's HOME, whose NSS database trusts the certificate of an https `url`."""
+    async with chromium(home) as browser:
         page = await browser.new_page(viewport={"width": 1000, "height": 620})
         times: list[float] = []
         sizes: list[int] = []

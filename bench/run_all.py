@@ -8,6 +8,7 @@ Usage: python bench/run_all.py [--quick]
   serve     bench/bench_serve.py     what `knobtui serve` adds per step against a local pty
   arrival   bench/bench_arrival.py   60 visitors arriving at once: warm spawner against fresh Pythons
   web       bench/bench_web.py       the browser door against SSH: startup, latency and bytes per step
+  tls       bench/bench_tls.py       the browser door over HTTPS against plain HTTP
   room      bench/bench_room.py      a question for 20, 100, 300 followers: shown, answered, counted, revealed
 --quick runs each with fewer repetitions (a smoke run, not figures to publish).
 """
@@ -26,6 +27,7 @@ RUNS = {
     "serve": (["bench_serve.py"], ["bench_serve.py", "--runs", "1", "--presses", "5"]),
     "arrival": (["bench_arrival.py"], ["bench_arrival.py", "--visitors", "10"]),
     "web": (["bench_web.py"], ["bench_web.py", "--runs", "1", "--presses", "5"]),
+    "tls": (["bench_tls.py"], ["bench_tls.py", "--runs", "1", "--presses", "5"]),
     "room": (["bench_room.py"], ["bench_room.py", "--followers", "20"]),
 }
 

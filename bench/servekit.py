@@ -75,7 +75,7 @@ class Server:
         self.port = 0
         self.web_url = ""
         ready = threading.Event()
-        doors = 2 if "--web-port" in args else 1
+        doors = (0 if "--no-ssh" in args else 1) + (1 if "--web-port" in args else 0)
 
         def read() -> None:
             nonlocal doors
@@ -85,9 +85,9 @@ class Server:
                 if m:
                     self.port = int(m.group(1))
                     doors -= 1
-                m = re.search(r"browser door on (http://\S+/)", line)
+                m = re.search(r"browser door on ([\d.]+:\d+) \((https?)\b", line)
                 if m:
-                    self.web_url = m.group(1)
+                    self.web_url = f"{m.group(2)}://{m.group(1)}/"
                     doors -= 1
                 if doors == 0:
                     ready.set()

@@ -86,6 +86,22 @@ def build_parser() -> _Parser:
     serve.add_argument("--port", default="2222", help="port to listen on (default 2222; 0 picks a free one)")
     serve.add_argument("--web-port", metavar="PORT",
                        help="also serve the simulator to web browsers on this port (http://HOST:PORT/; 0 picks one)")
+    serve.add_argument("--web-cert", metavar="FILE",
+                       help="serve the browser door over HTTPS with this certificate (PEM, with its chain); "
+                            "needs --web-key")
+    serve.add_argument("--web-key", metavar="FILE", help="the private key of --web-cert (PEM, no passphrase)")
+    serve.add_argument("--web-proxy", metavar="ADDRESS", action="append", default=[],
+                       help="a reverse proxy in front of the browser door (an address or network; repeat for "
+                            "more): its X-Forwarded-For/-Proto/-Host headers are believed, nobody else's")
+    serve.add_argument("--web-origin", metavar="ORIGIN", action="append", default=[],
+                       help="another origin whose pages may open the door's websocket, e.g. "
+                            "https://knobtui.school.example (default: the page's own only)")
+    serve.add_argument("--web-url", metavar="URL",
+                       help="the address learners type when a proxy stands in front "
+                            "(printed and shown on the join screen instead of this machine's)")
+    serve.add_argument("--web-insecure-presenter", action="store_true",
+                       help="let the presenter log in at /presenter over plain HTTP from another machine "
+                            "(the password then crosses the network in clear text)")
     serve.add_argument("--no-ssh", action="store_true", help="no SSH listener: the browser door alone (needs --web-port)")
     serve.add_argument("--host-key", metavar="PATH",
                        help="the server's ed25519 host key, created on first start (default: in the user's data dir)")
@@ -269,6 +285,38 @@ def _key_file(option: str, text: str | None) -> Path | None:
     return Path(text)
 
 
+def _web_options(args: argparse.Namespace, web_port: int | None) -> dict[str, object]:
+    """The browser door's TLS, proxies, origins and presenter rule, checked now (a certificate that
+    does not load is an error at the command line, not a door that never opens)."""
+    if web_port is None:
+        given = [name for name in ("web_cert", "web_key", "web_url") if getattr(args, name)]
+        given += [name for name in ("web_proxy", "web_origin", "web_insecure_presenter") if getattr(args, name)]
+        if given:
+            raise UsageError(f"{given[0].replace('_', '-')}: there is no browser door without --web-port")
+        return {}
+    if bool(args.web_cert) != bool(args.web_key):
+        raise UsageError("web-cert: --web-cert and --web-key go together (the certificate and its key)")
+    from .serve.web import TLSError, origin_of, proxy_networks, tls_context  # aiohttp only when serving
+    if args.web_cert:
+        try:
+            tls_context(Path(args.web_cert), Path(args.web_key))
+        except TLSError as exc:
+            raise UsageError(f"web-cert: {exc}") from None
+    try:
+        proxy_networks(tuple(args.web_proxy))
+    except ValueError as exc:
+        raise UsageError(f"web-proxy: {exc}") from None
+    for origin in args.web_origin:
+        if origin_of(origin) is None:
+            raise UsageError(f"web-origin: {origin!r} is not an origin like https://host or http://host:port")
+    if args.web_url is not None and origin_of(args.web_url) is None:
+        raise UsageError(f"web-url: {args.web_url!r} is not a URL like https://host/")
+    return {"web_cert": Path(args.web_cert) if args.web_cert else None,
+            "web_key": Path(args.web_key) if args.web_key else None,
+            "web_proxies": tuple(args.web_proxy), "web_origins": tuple(args.web_origin),
+            "web_insecure_presenter": args.web_insecure_presenter, "web_url": args.web_url}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Check every option (the children get the same ones), then run the SSH server until stopped."""
     resolve_start(args)
@@ -293,6 +341,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError("web-port: a browser has no SSH key, so it cannot be used with --authorized-keys")
     if web_port is not None and not args.no_ssh and web_port == port != 0:
         raise UsageError(f"web-port: {web_port} is the SSH port too; give the browser door another")
+    web = _web_options(args, web_port)
     keys = _key_file("authorized-keys", args.authorized_keys)
     presenter_keys = _key_file("presenter-key", args.presenter_key)
     user = args.presenter_user
@@ -310,7 +359,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,
         presenter_keys=presenter_keys, presenter_password=os.environ.get("KNOBTUI_PRESENTER_PASSWORD") or None,
         presenter_user=user, lesson=args.lesson, warm=not args.cold_start,
-        shared_views=not args.private_followers)
+        shared_views=not args.private_followers, **web)
     import asyncio
     try:
         return asyncio.run(serve(options))

@@ -233,3 +233,37 @@ class TestRoom:
     @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_follower_revealed(self, snap_compare, size: tuple[int, int]) -> None:
         assert snap_compare(_follower(), terminal_size=size, run_before=_follower_asked(("down",), reveal=True))
+
+
+def _joined(followers: int):  # type: ignore[no-untyped-def]
+    """The presenter's join screen (j) for a server at a classroom address, with `followers` in the room."""
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        from knobtui.presenter.protocol import JoinInfo
+        await _settle(pilot)
+        app = pilot.app
+        app.presenting.join = JoinInfo(("ssh -p 2222 yourname@192.168.1.23",), ("http://192.168.1.23:8095/",),
+                                       "SHA256:TazSVwZvle7JrI7S6I1qD18AX5NqgkC6WG7KWhWA8EQ")
+        app.presenting.on_message({"followers": followers})
+        await pilot.press("j")
+        await _settle(pilot)
+    return run_before
+
+
+def _ascii_presenter():  # type: ignore[no-untyped-def]
+    from knobtui.presenter.protocol import LinkConfig
+    from knobtui.tui.app import KnobApp
+    from appkit import start_at
+    return KnobApp(start_at("gradient"), ascii=True, link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
+
+
+class TestJoin:
+    """The join screen for the projector: the URL's QR code in half blocks (in ASCII, ## rows, when there is
+    room; at 80x24 it gives way to a note), the address three rows tall, both ways in, the room's count."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_join(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(_presenter(), terminal_size=size, run_before=_joined(23))
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_join_ascii(self, snap_compare, size: tuple[int, int]) -> None:
+        assert snap_compare(_ascii_presenter(), terminal_size=size, run_before=_joined(1))

@@ -32,6 +32,33 @@ TOKEN_ENV = "KNOBTUI_RELAY_TOKEN"  # a presenter's one-time token
 ROOM_ENV = "KNOBTUI_ROOM"  # "1": this follower's simulator is private; `F` returns to the shared view
 START_DETACHED_ENV = "KNOBTUI_START_DETACHED"  # "1": start from the room's scene, playing alone (`d`)
 VOTER_ENV = "KNOBTUI_VOTER"  # a follower's opaque voter id: its answers to room questions count once
+JOIN_ENV = "KNOBTUI_JOIN"  # the presenter's: how learners come in (JoinInfo as JSON), for the join screen
+
+
+@dataclass(frozen=True)
+class JoinInfo:
+    """How learners come in, as `serve` prints it and the presenter's join screen shows it."""
+
+    ssh: tuple[str, ...] = ()  # an SSH command per reachable address
+    urls: tuple[str, ...] = ()  # a browser URL per reachable address
+    fingerprint: str = ""  # the SSH host key's, for learners to check
+    local: bool = False  # only this machine can come in (bound to loopback)
+
+    def to_env(self) -> str:
+        return json.dumps({"ssh": list(self.ssh), "urls": list(self.urls), "fingerprint": self.fingerprint,
+                           "local": self.local})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> JoinInfo | None:
+        """The join info `serve` gave this simulator, or None (none given, or not what serve writes)."""
+        data = parse(env.get(JOIN_ENV, "").encode())
+        if data is None:
+            return None
+        ssh, urls, fingerprint = data.get("ssh"), data.get("urls"), data.get("fingerprint", "")
+        if not (isinstance(ssh, list) and isinstance(urls, list) and isinstance(fingerprint, str)
+                and all(isinstance(x, str) for x in ssh + urls)):
+            return None
+        return cls(tuple(ssh), tuple(urls), fingerprint, data.get("local") is True)
 
 
 def encode(message: Mapping[str, object]) -> bytes:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .child import Child, Spawner, python_command, start_direct
 from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
 from .keys import read_authorized_keys
-from ..presenter.protocol import ROOM_ENV
+from ..presenter.protocol import JOIN_ENV, ROOM_ENV, JoinInfo
 from ..presenter.relay import Relay
 from .room import RENDERER_NICE, Room, ViewKey
 from .voters import Voters
@@ -69,6 +69,12 @@ class ServeOptions:
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     warm: bool = True  # start simulators from the warm spawner
     shared_views: bool = True  # followers watch shared renderers (False: a simulator each)
+    web_cert: Path | None = None  # with web_key: the browser door speaks HTTPS (and WSS)
+    web_key: Path | None = None
+    web_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-* headers are believed
+    web_origins: tuple[str, ...] = ()  # other origins whose pages may open the door's websocket
+    web_insecure_presenter: bool = False  # the presenter may log in over plain HTTP from elsewhere
+    web_url: str | None = None  # the address learners type when a proxy stands in front
 
     @property
     def presenting(self) -> bool:
@@ -103,6 +109,7 @@ class Hub:
         self.room: Room | None = (Room(self.start_renderer, log, lambda member: member.view_lost())
                                   if self.relay is not None and options.shared_views else None)
         self.voters = Voters()  # followers' answers to the room's questions count once each (voters.py)
+        self.join: JoinInfo | None = None  # how learners come in, once the doors listen (join.py)
         if self.relay is not None:
             self.relay.on_quiz = self._quiz_changed
 
@@ -144,6 +151,8 @@ class Hub:
             env.update(self.relay.child_env(presenter))
             if self.room is not None and not presenter:
                 env[ROOM_ENV] = "1"  # `F` in a private simulator returns to the shared view
+            if presenter and self.join is not None:
+                env[JOIN_ENV] = self.join.to_env()  # the presenter's join screen (j)
         return env
 
     async def start_spawner(self) -> None:

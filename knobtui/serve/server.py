@@ -8,6 +8,7 @@ import signal
 
 from .gates import clean
 from .hub import PRIVATE_PREFIX, Hub, ServeOptions, log
+from .join import Door, join_info, join_lines
 from ..presenter.relay import remove_stale
 
 
@@ -55,21 +56,31 @@ async def serve(options: ServeOptions) -> int:
             await hub.relay.start()
             log(f"presenter mode: followers get the presenter's state through the relay {hub.relay.path}")
         listening: list[str] = []
-        if options.ssh:
-            from .ssh import open_ssh_door
-            ssh_door, line = await open_ssh_door(hub)
-            listening.append(line)
+        doors: list[Door] = []
         if options.web_port is not None:
             from .web import WebDoor
-            web_door = WebDoor(hub)
-            listening.append(await web_door.open())
+            web_door = WebDoor(hub)  # first: a certificate that cannot be used stops the start at once
+        if options.ssh:
+            from .ssh import open_ssh_door
+            ssh_door, line, door = await open_ssh_door(hub)
+            listening.append(line)
+            doors.append(door)
+        if web_door is not None:
+            line, door = await web_door.open()
+            listening.append(line)
+            doors.append(door)
+        hub.join = join_info(options.host, doors, options.web_url)
         await hub.start_spawner()
         log(f"limits: {options.max_sessions} simulators, {options.max_per_address} per address, "
             f"{options.rate_limit} connections a minute per address, idle {options.idle_timeout:g} s, "
             f"login {options.login_timeout:g} s, {limit} open files"
             + ("" if hub.spawner else "; simulators start cold"))
-        for line in listening:
+        for line in listening + join_lines(hub.join):
             log(line)
+        if options.web_insecure_presenter and options.presenter_password and web_door is not None \
+                and web_door.tls is None:
+            log("warning: --web-insecure-presenter: the presenter password may cross the network in clear "
+                "text (anyone on the room's network can read it); use --web-cert and --web-key, or SSH")
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)

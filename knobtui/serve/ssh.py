@@ -21,6 +21,7 @@ import asyncssh
 
 from .gates import End, EndKind, clean
 from .hub import Hub, log
+from .join import Door
 from .keys import load_or_create_host_key, default_host_key_path
 from .visit import Visit
 
@@ -249,8 +250,9 @@ class KnobSession(asyncssh.SSHServerSession[bytes]):
         self.visit.resume()
 
 
-async def open_ssh_door(hub: Hub) -> tuple[asyncssh.SSHAcceptor, str]:
-    """Listen for SSH; the acceptor, and the log line that says how to come in."""
+async def open_ssh_door(hub: Hub) -> tuple[asyncssh.SSHAcceptor, str, Door]:
+    """Listen for SSH; the acceptor, the log line that says where and whom it admits, and the door as
+    the join lines need it (port, host key fingerprint)."""
     options = hub.options
     key_path = options.host_key or default_host_key_path()
     key, warning = load_or_create_host_key(key_path)
@@ -268,5 +270,6 @@ async def open_ssh_door(hub: Hub) -> tuple[asyncssh.SSHAcceptor, str]:
         how = " or ".join(x for x in (f"a key in {options.presenter_keys}" if options.presenter_keys else "",
                                       "the presenter password" if options.presenter_password else "") if x)
         access += f"; the presenter logs in as {options.presenter_user!r} with {how}, everyone else follows"
-    log(f"host key {key.get_fingerprint('sha256')} ({key_path})")
-    return server, f"listening on {host}:{port} ({access}); connect with: ssh -p {port} yourname@{host}"
+    fingerprint = key.get_fingerprint("sha256")
+    log(f"host key {fingerprint} ({key_path})")
+    return server, f"listening on {host}:{port} ({access})", Door("ssh", port, fingerprint=fingerprint)

@@ -15,25 +15,35 @@ What the door adds, as a browser needs it:
   without closing it misses a heartbeat (HEARTBEAT s, answered within half of it).
 - Messages are checked: a message that is not one the page sends, or one larger than MAX_MESSAGE,
   closes that socket with a reason; nobody else notices.
-- `/presenter` asks for the presenter password inside the terminal, never in a URL or a form.
+- `/presenter` asks for the presenter password inside the terminal, never in a URL or a form, and
+  only where it cannot be read on the way: over HTTPS, or from this machine (or with
+  --web-insecure-presenter). Elsewhere over plain HTTP it asks for nothing.
+- The door checks who knocks: a websocket opened by a page of another site (its Origin is not this
+  server's, nor one given with --web-origin) is refused with 403, as it could open sessions unseen.
+- With --web-cert and --web-key it speaks HTTPS and WSS; behind a reverse proxy that ends TLS,
+  --web-proxy names the proxies whose X-Forwarded-For/-Proto/-Host are believed (nobody else's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import ipaddress
 import json
 import re
 import secrets
+import ssl
 import string
 from importlib.resources import files
 from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.typedefs import Handler
+from yarl import URL
 
 from .gates import End, EndKind, clean
-from .hub import Hub, log
+from .hub import Hub, ServeOptions, log
+from .join import Door
 from .visit import Visit
 
 HEARTBEAT = 3.0  # seconds between pings; a page that misses one answer (HEARTBEAT / 2) is gone
@@ -47,6 +57,8 @@ USERNAME = "(browser)"
 PASSWORD_LIMIT = 256
 VOTER_COOKIE = "knobtui_voter"  # a random id per browser: its answers to the room's questions count once
 VOTER_COOKIE_VALUE = re.compile(r"[0-9a-f]{32}")
+PRESENTER_OVER_HTTPS = ("knobtui: the presenter logs in over HTTPS or SSH, so that the password never "
+                        "crosses the network in clear text.\n")
 HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]{1,253}(:\d{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?")
 
 SECURITY_HEADERS = {
@@ -72,6 +84,56 @@ def _assets() -> dict[str, tuple[Path, str]]:
         "page.css": (page / "page.css", "text/css"),
         "page.js": (page / "page.js", "text/javascript"),
     }
+
+
+class TLSError(ValueError):
+    """A certificate or key the browser door cannot use, in one sentence."""
+
+
+def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """The browser door's TLS: the certificate chain and its key, checked now (TLSError names the file)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except FileNotFoundError as exc:
+        raise TLSError(f"no such file: {exc.filename or cert}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise TLSError(f"cannot use the certificate {cert} with the key {key} (PEM files, the key without a "
+                       f"passphrase): {clean(getattr(exc, 'reason', None) or exc, 120)}") from None
+    return context
+
+
+def proxy_networks(texts: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """--web-proxy's addresses (or networks); ValueError names one that is neither."""
+    out = []
+    for text in texts:
+        try:
+            out.append(ipaddress.ip_network(text.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{text!r} is not an IP address or network") from None
+    return tuple(out)
+
+
+def origin_of(text: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin or URL, lower case with the scheme's port filled in; None if it is
+    not one (\"null\", a path, an unknown scheme)."""
+    try:
+        url = URL(text.strip())
+    except ValueError:
+        return None
+    scheme = url.scheme.lower()
+    if scheme not in ("http", "https", "ws", "wss") or not url.host:
+        return None
+    scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    port = url.explicit_port or (443 if scheme == "https" else 80)
+    return scheme, url.host.lower().strip("[]"), port
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class ProtocolError(ValueError):
@@ -118,6 +180,21 @@ async def _pong(ws: web.WebSocketResponse, payload: object) -> None:
         await ws.send_json(["pong", payload])
     except (ConnectionError, RuntimeError):
         pass  # the page is going; its loop ends on the close
+
+
+def door_terms(options: ServeOptions, secure: bool) -> str:
+    """How the browser door admits, for its log line."""
+    terms = ["https" if secure else "http, not encrypted"]
+    if options.web_proxies:
+        terms.append(f"forwarded headers believed from {', '.join(options.web_proxies)}")
+    if options.presenter_password:
+        if secure:
+            terms.append("the presenter opens /presenter")
+        elif options.web_insecure_presenter:
+            terms.append("the presenter opens /presenter, even over plain HTTP")
+        else:
+            terms.append("/presenter only from this machine or through an HTTPS proxy")
+    return "; ".join(terms)
 
 
 class WebChannel:
@@ -183,9 +260,16 @@ class WebDoor:
         self.sockets: set[web.WebSocketResponse] = set()  # open websockets, closed at shutdown
         self.runner: web.AppRunner | None = None
         self.site: web.TCPSite | None = None
+        options = hub.options
+        self.tls = tls_context(options.web_cert, options.web_key) if options.web_cert and options.web_key else None
+        self.proxies = proxy_networks(options.web_proxies)
+        # The page's own origin always passes; so do those given, and the public URL's behind a proxy.
+        given = (*options.web_origins, *((options.web_url,) if options.web_url else ()))
+        self.origins = {o for o in (origin_of(text) for text in given) if o is not None}
+        self._origin_logged: set[str] = set()  # addresses whose cross-site socket was logged (once each)
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._headers], client_max_size=MAX_MESSAGE)
+        app = web.Application(middlewares=[self._forwarded, self._headers], client_max_size=MAX_MESSAGE)
         app.add_routes([
             web.get("/", self.index),
             web.get("/presenter", self.index),
@@ -196,18 +280,18 @@ class WebDoor:
         ])
         return app
 
-    async def open(self) -> str:
-        """Listen; the log line that says where."""
+    async def open(self) -> tuple[str, Door]:
+        """Listen; the log line that says where and how, and the door as the join lines need it."""
         options = self.hub.options
         assert options.web_port is not None
         self.runner = web.AppRunner(self.app(), access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self.runner.setup()
-        self.site = web.TCPSite(self.runner, options.host, options.web_port)
+        self.site = web.TCPSite(self.runner, options.host, options.web_port, ssl_context=self.tls)
         await self.site.start()
         addresses = self.runner.addresses  # where it listens: the port chosen when --web-port 0
         host, port = addresses[0][:2] if addresses else (options.host, options.web_port)
-        who = "; the presenter opens /presenter" if options.presenter_password else ""
-        return f"browser door on http://{host}:{port}/ (anyone{who})"
+        return f"browser door on {host}:{port} ({door_terms(options, self.tls is not None)})", \
+            Door("web", port, secure=self.tls is not None)
 
     async def stop_listening(self) -> None:
         if self.site is not None:
@@ -220,6 +304,51 @@ class WebDoor:
             await self.runner.cleanup()
 
     # ---- HTTP ----------------------------------------------------------------------------------
+    @web.middleware
+    async def _forwarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A request through a trusted proxy (--web-proxy) is the client's: its address, scheme and host as
+        the proxy's X-Forwarded-* headers give them. From anyone else those headers mean nothing."""
+        if not self.proxies or not self._from_proxy(request.remote or ""):
+            return await handler(request)
+        changes: dict[str, str] = {}
+        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+        if hops:
+            try:
+                changes["remote"] = str(ipaddress.ip_address(hops[-1].strip("[]")))  # the proxy's own entry
+            except ValueError:
+                pass
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        if proto in ("http", "https"):
+            changes["scheme"] = proto
+        forwarded_host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+        if forwarded_host and HOST_HEADER.fullmatch(forwarded_host):
+            changes["host"] = forwarded_host
+        return await handler(request.clone(**changes) if changes else request)  # type: ignore[arg-type]
+
+    def _from_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.proxies)
+
+    def presenter_refused(self, request: web.Request) -> bool:
+        """Whether the presenter's password would cross a network in clear text here: plain HTTP from
+        another machine, unless --web-insecure-presenter."""
+        return not (request.secure or _is_loopback(request.remote or "") or self.hub.options.web_insecure_presenter)
+
+    def cross_site(self, request: web.Request) -> str | None:
+        """The Origin of a websocket upgrade that is neither this page's own nor one allowed; None if fine.
+        A client that sends no Origin is not a browser page (browsers always send one), so it passes."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return None
+        own = origin_of(f"{request.scheme}://{request.host}")
+        mine = origin_of(origin)
+        if mine is not None and (mine == own or mine in self.origins):
+            return None
+        return origin
+
     @web.middleware
     async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
@@ -239,6 +368,8 @@ class WebDoor:
         host = request.host if HOST_HEADER.fullmatch(request.host or "") else None
         if host is None:
             raise web.HTTPBadRequest(text="knobtui: the Host header is not a host name")
+        if request.path == "/presenter" and self.presenter_refused(request):
+            return web.Response(status=403, text=PRESENTER_OVER_HTTPS)
         scheme = "wss" if request.secure else "ws"
         # textual.js appends "?width=..&height=.." to this URL: the role is in its path.
         socket = f"{scheme}://{host}/ws" + ("/presenter" if request.path == "/presenter" else "")
@@ -268,6 +399,15 @@ class WebDoor:
     async def socket(self, request: web.Request) -> web.StreamResponse:
         hub = self.hub
         address = request.remote or "?"
+        origin = self.cross_site(request)
+        if origin is not None:
+            if address not in self._origin_logged and len(self._origin_logged) < 100_000:
+                self._origin_logged.add(address)
+                log(f"refused a websocket from {clean(address)}: opened by a page of {clean(origin, 100)!r}, "
+                    f"not this server's (--web-origin allows another)")
+            return web.Response(status=403, text="knobtui: this door opens only to its own page\n")
+        if request.path == "/ws/presenter" and self.presenter_refused(request):
+            return web.Response(status=403, text=PRESENTER_OVER_HTTPS)
         if hub.connection_refusal(address) is not None:
             return web.Response(status=429, text="knobtui: too many connections; try again in a minute")
         hub.connections += 1

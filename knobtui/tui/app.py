@@ -66,6 +66,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     lesson_note: var[str] = var("")  # the note of the lesson step on screen
     lesson_heading: var[str] = var("")  # 'lesson title · step k of n', or empty without a lesson
     link_status: var[str] = var("")  # presenter mode: 'presenting to N', 'following the presenter', ...
+    followers: var[int] = var(0)  # presenter mode: how many follow the presenter now (the join screen's count)
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
                  remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset(),
@@ -270,6 +271,15 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     def action_help(self) -> None:
         from .screens.help import HelpScreen
         self.push_screen(HelpScreen())
+
+    def action_join(self) -> None:
+        """j: the join screen for the projector (the presenter's, under `knobtui serve`)."""
+        join = self.presenting.join if self.presenting is not None and self.presenting.presenter else None
+        if join is None:
+            self.say("the join screen is the presenter's, under knobtui serve", title="Join")
+            return
+        from .screens.join import JoinScreen
+        self.push_screen(JoinScreen(join))
 
     def action_compare(self) -> None:
         from .screens.compare import CompareScreen

@@ -50,6 +50,8 @@ KEYS: tuple[Key, ...] = (
     Key("r", "reset", "Reset", "reset to the preset", "r"),
     Key("a", "predict", "Predict mode", "predict mode: space asks where the step will go before it runs; a again: off. "
         "Presenting: ask the room", "a", "ask room", rank=1, when="presenter"),
+    Key("j", "join", "Join screen", "presenting: the join screen for the projector (the address, a QR code, "
+        "how many follow); j or escape closes it", "j", "join", rank=2, when="presenter"),
     Key("up", "select(-1)", "", "select a knob", "up / down", "knob", "↑↓←→", rank=1),
     Key("down", "select(1)", "", ""),
     Key("left", "nudge(-1)", "", "nudge the knob by a tenth of its leading digit; shift+arrow or , . for a whole digit",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..learning.scene import Scene
 from ..presenter.link import RelayLink
-from ..presenter.protocol import REJOIN_STATUS, ROOM_ENV, START_DETACHED_ENV, LinkConfig, scene_in
+from ..presenter.protocol import REJOIN_STATUS, ROOM_ENV, START_DETACHED_ENV, JoinInfo, LinkConfig, scene_in
 from ..presenter.quiz import Counts, quiz_in
 from .keys import FOLLOWER_ACTIONS
 
@@ -56,6 +56,7 @@ class Presenting:
         # starts from the presenter's scene, alone; F ends it with REJOIN_STATUS, back to the shared view.
         self._start_detached = env.get(START_DETACHED_ENV) == "1"
         self._room = env.get(ROOM_ENV) == "1"
+        self.join = JoinInfo.from_env(env) if self.presenter else None  # how the room comes in (j)
 
     def start(self) -> None:
         self.app.link_status = "presenting" if self.presenter else FOLLOWING
@@ -94,6 +95,7 @@ class Presenting:
             n = message["followers"]
             self.app.link_status = f"presenting to {n} follower{'s' if n != 1 else ''}"
             if isinstance(n, int):
+                self.app.followers = n
                 self.app.room_quiz.followers(n)
         if "quiz" in message:  # the room's question: a follower's to answer; a presenter's to take up again
             if self.presenter:

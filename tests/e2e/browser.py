@@ -12,12 +12,15 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pyte
+import trustme
 from playwright.async_api import Browser, Page, WebSocket, async_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,13 +30,40 @@ if os.geteuid() == 0:
     FLAGS.append("--no-sandbox")  # chromium refuses to run as root with its sandbox
 
 
+def certificate(tmp: Path, *hosts: str) -> tuple[trustme.CA, Path, Path]:
+    """A throwaway certificate authority, and a certificate (with its chain) and key it issued for `hosts`,
+    written to `tmp` as cert.pem and key.pem."""
+    ca = trustme.CA()
+    leaf = ca.issue_cert(*hosts)
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    leaf.private_key_pem.write_to_path(str(key))
+    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    return ca, cert, key
+
+
+def trusting_home(tmp: Path, ca: trustme.CA) -> Path:
+    """A HOME whose NSS database (what chromium on Linux trusts) holds the authority `ca`: give it to
+    `chromium(home)`."""
+    home = tmp / "home"
+    db = home / ".pki" / "nssdb"
+    db.mkdir(parents=True)
+    ca_file = tmp / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    subprocess.run(["certutil", "-d", f"sql:{db}", "-N", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-d", f"sql:{db}", "-A", "-t", "C,,", "-n", "knobtui test CA", "-i", str(ca_file)],
+                   check=True, capture_output=True)
+    return home
+
+
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Debian's chromium (apt install chromium); Playwright never downloads a browser here."""
+async def chromium(home: Path | None = None) -> AsyncIterator[Browser]:
+    """Debian's chromium (apt install chromium); Playwright never downloads a browser here. With `home`,
+    chromium runs with that HOME: the certificates it trusts are in HOME/.pki/nssdb."""
     if not os.path.exists(CHROMIUM):
         raise RuntimeError("the browser tests need Debian's chromium: apt-get install chromium (.ci/run does)")
+    env = {**os.environ, "HOME": str(home)} if home is not None else None
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, env=env)
         try:
             yield browser
         finally:

@@ -101,9 +101,10 @@ class Server:
     """`knobtui serve --port 0` as a child process; its log is collected line by line."""
 
     def __init__(self, tmp: Path, *args: str, env: dict[str, str] | None = None,
-                 preexec_fn: object = None) -> None:
+                 preexec_fn: object = None, prefix: tuple[str, ...] = ()) -> None:
         self.key = tmp / "host_key"
-        cmd = [sys.executable, "-m", "knobtui", "serve", "--port", "0", "--host-key", str(self.key), *args]
+        # `prefix` runs the server through another command that execs it (netns.py: in a network of its own).
+        cmd = [*prefix, sys.executable, "-m", "knobtui", "serve", "--port", "0", "--host-key", str(self.key), *args]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True, errors="replace", env={**os.environ, **(env or {})},
                                      preexec_fn=preexec_fn)  # type: ignore[arg-type]
@@ -126,7 +127,7 @@ class Server:
             if m:
                 self.port = int(m.group(1))
                 self._doors -= 1
-            m = re.search(r"browser door on http://[\d.]+:(\d+)/", line)
+            m = re.search(r"browser door on [\d.:\[\]]+:(\d+) \(http", line)
             if m:
                 self.web_port = int(m.group(1))
                 self._doors -= 1
