@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from .learning.lesson import Lesson
+    from .tui.keys import Key
 from pathlib import Path
 
 from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Record, Session, Start,
@@ -57,6 +58,8 @@ def _add_screen_options(p: argparse.ArgumentParser) -> None:
                    help="comma-separated knobs a lesson does not need yet, e.g. input,alpha")
     p.add_argument("--lesson", metavar="FILE",
                    help="run a lesson script (a .toml file, or a shipped one: chapter4); n and N step through it")
+    p.add_argument("--keys", metavar="FILE",
+                   help="a keymap: key ids and the keys for them (default: ~/.config/knobtui/keys.toml if it exists)")
 
 
 def build_parser() -> _Parser:
@@ -467,6 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.theme is not None:
             _theme(args.theme)
+        keys = _keymap(args.keys)
     except UsageError as exc:
         words = list(sys.argv[1:] if argv is None else argv)
         sub = next((w for i, w in enumerate(words) if w in ("run", "serve")
@@ -481,7 +485,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .tui.glyphs import wants_ascii
     from .tui.themes import remembered_theme
     theme = args.theme or remembered_theme()
-    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden, lesson=lesson)
+    return run_app(start, theme, ascii=args.ascii or wants_ascii(), hidden=hidden, lesson=lesson, keys=keys)
+
+
+def _keymap(path: str | None) -> tuple[Key, ...] | None:
+    """The key table with the user's keymap (--keys FILE, or keys.toml in the config folder); None for a
+    visitor of `knobtui serve`, whose keys are the server's to read. UsageError names what is wrong."""
+    from .tui.keys import KeymapError, load_keymap
+    from .tui.limits import is_served
+    if is_served(os.environ):
+        return None
+    try:
+        return load_keymap(Path(path) if path is not None else None)
+    except KeymapError as exc:
+        raise UsageError(f"--keys: {exc}" if path is not None else str(exc)) from None
 
 
 def entry() -> None:

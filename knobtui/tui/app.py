@@ -23,7 +23,7 @@ from .autoplay import SPEEDS, Autoplay
 from .commands import PaletteMixin
 from .exports import Exports
 from .glyphs import glyphs, plain_text
-from .keys import bar_entries, bindings
+from .keys import KEYS, Key, bar_entries, bindings, keymap_of
 from .knob_controls import KnobControls
 from .layout import apply_plan, simulator_widgets
 from .lesson_player import LessonPlayer
@@ -70,8 +70,12 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
                  remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset(),
-                 lesson: Lesson | None = None, link: LinkConfig | None = None, limits: Limits | None = None) -> None:
+                 lesson: Lesson | None = None, link: LinkConfig | None = None, limits: Limits | None = None,
+                 keys: tuple[Key, ...] = KEYS) -> None:
         super().__init__()
+        self.key_table = keys  # the one key table, with the user's keymap (tui/keys.py)
+        if keys is not KEYS:
+            self.set_keymap(keymap_of(keys))
         self.limits = Limits.from_env(os.environ) if limits is None else limits
         self.ascii, self.glyphs = ascii, glyphs(ascii)
         self.session = Session(start.knobs, start.method, tolerance)
@@ -112,7 +116,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         """The key bar for the situation now."""
         when = {"lesson"} if self.lessons is not None else set()
         situation = self.presenting.key_situation() if self.presenting is not None else set()
-        self.keys_shown = tuple(bar_entries(when | situation, self.ascii))
+        self.keys_shown = tuple(bar_entries(when | situation, self.ascii, self.key_table))
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit(event.size.width, event.size.height)
@@ -270,7 +274,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.key_table))
 
     def action_join(self) -> None:
         """j: the join screen for the projector (the presenter's, under `knobtui serve`)."""

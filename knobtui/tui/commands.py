@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, cast
 from textual.app import SystemCommand
 
 from ..learning import METHOD_NAMES, METHODS
-from .keys import KEYS
 from .themes import theme_names
 
 if TYPE_CHECKING:
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
 def simulator_commands(app: KnobApp) -> Iterator[SystemCommand]:
     """Every key with a palette title (tui/keys.py), then the methods by name and the themes."""
-    for k in KEYS:
+    for k in app.key_table:
         if k.title:
             key = k.shown.split(" / ")[0] if k.shown else k.keys.split(",")[0]
             what = k.help if k.title.startswith("Preset:") else f"{key}: {k.help or k.title.lower()}"

@@ -9,12 +9,14 @@ from ..learning.lesson import Lesson
 from ..presenter.protocol import LinkConfig
 from .app import KnobApp
 from .crash import CRASH_LOG_ENV, CrashReport
+from .keys import KEYS, Key
 from .limits import is_served
 from .themes import theme_names
 
 
 def run_app(start: Start, theme: str | None = None, ascii: bool = False,
-            hidden: frozenset[str] = frozenset(), lesson: Lesson | None = None) -> int:
+            hidden: frozenset[str] = frozenset(), lesson: Lesson | None = None,
+            keys: tuple[Key, ...] | None = None) -> int:
     """Run the simulator in this terminal; the exit status. The theme chosen is remembered for next time.
 
     A child of `knobtui serve` in presenter mode finds its relay in the environment (presenter/protocol.py).
@@ -27,7 +29,8 @@ def run_app(start: Start, theme: str | None = None, ascii: bool = False,
     link = LinkConfig.from_env(os.environ)
     served = is_served(os.environ)
     if not served:
-        app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden, lesson=lesson, link=link)
+        app = KnobApp(start, theme=theme, remember=True, ascii=ascii, hidden=hidden, lesson=lesson, link=link,
+                      keys=keys or KEYS)
         app.run()
         return app.return_code or 0
     report = CrashReport(os.environ.get(CRASH_LOG_ENV) or None)

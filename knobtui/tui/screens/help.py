@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from ..keys import help_rows
+from ..keys import KEYS, Key, help_rows
 
 from .plain import plain_scrollbars
 
@@ -84,13 +84,14 @@ weight to bring the error down to zero.
 """
 
 
-def key_table() -> str:
-    """Help's key table, from the one key table (tui/keys.py)."""
-    rows = "\n".join(f"| {key} | {does} |" for key, does in help_rows())
+def key_table(table: tuple[Key, ...] = KEYS) -> str:
+    """Help's key table, from the one key table (tui/keys.py), with the user's keymap."""
+    rows = "\n".join(f"| {key} | {does} |" for key, does in help_rows(table))
     return "| key | does |\n|---|---|\n" + rows + "\n"
 
 
-HELP = HELP + key_table()
+CHAPTER = HELP
+HELP = CHAPTER + key_table()
 
 
 
@@ -112,10 +113,14 @@ class HelpScreen(ModalScreen[None]):
         Binding("s", "app.screenshot", "Screenshot", show=False),
     ]
 
+    def __init__(self, keys: tuple[Key, ...] = KEYS) -> None:
+        super().__init__()
+        self.text = HELP if keys is KEYS else CHAPTER + key_table(keys)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-text") as box:
             box.border_title = "Help (Esc closes)"
-            markdown = Markdown(HELP)
+            markdown = Markdown(self.text)
             if getattr(self.app, "ascii", False):
                 markdown.BULLETS = ASCII_BULLETS
             yield markdown
