@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.reactive import var
 from textual_plotext import PlotextPlot
 
-from .. import plotting  # noqa: F401  (deterministic plotext)
+from ..plotting import fix_size, theme_for  # (importing it makes plotext deterministic)
 
 from ...learning.analysis import (bowl_range, curve, error_at, log10_errors, nice_ticks, tangent, tick_label,
                                   too_large_to_draw)
@@ -107,11 +107,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         plot = self.plt
         width, height = self.size.width, max(1, self.size.height - 1)
         plot.plotsize(width, height)
-        plot._set_size(width, height)
-        # On a theme switch this can run before textual-plotext's own signal handler has registered the
-        # new theme with plotext, which then falls back to its white default: register it first.
-        self._register_theme(self.app.theme)
-        plot.theme(self._get_plotext_theme_name(self.app.theme))
+        fix_size(plot, width, height)
+        plot.theme(theme_for(self, self.app.theme))
         ansi = plot.build()
         if self.ascii:
             ansi = ansi.translate(BOX_TO_ASCII)
