@@ -2,7 +2,7 @@
 
 Textual drives one terminal per process, so every session needs its own process. Starting Python
 and importing Textual costs ~0.6 s of CPU per visitor: 60 arriving at once on 2 cores waited 18 s.
-So the server keeps a *spawner* (`zygote.py`): one process that has imported the simulator already
+So the server keeps a *spawner* (`knobtui/spawner.py`, outside serve/: it starts simulators, the server only asks it): one process that has imported the simulator already
 and forks a child per visitor on request. The server opens the pty, hands the spawner its slave
 side over a Unix socket, and keeps the master; the spawner forks, the child makes the pty its
 controlling terminal (so window changes arrive as SIGWINCH) and runs `knobtui`. The spawner reaps its
@@ -138,7 +138,7 @@ class Spawner:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._proc = subprocess.Popen(
-                python_command("-m", "knobtui.serve.zygote", str(theirs.fileno())), env=self._env,
+                python_command("-m", "knobtui.spawner", str(theirs.fileno())), env=self._env,
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 cwd="/", start_new_session=True)
         finally:

@@ -149,14 +149,14 @@ class Server:
             parent = todo.pop()
             for pid, stat, args in kids.get(parent, []):
                 todo.append(pid)
-                if not (parent == self.proc.pid and "knobtui.serve.zygote" in args):
+                if not (parent == self.proc.pid and "knobtui.spawner" in args):
                     found.append((pid, stat))
         return found
 
     def spawner(self) -> int | None:
         """The warm spawner's pid, if it runs."""
         out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
-        return next((int(line.split()[0]) for line in out.stdout.splitlines() if "knobtui.serve.zygote" in line), None)
+        return next((int(line.split()[0]) for line in out.stdout.splitlines() if "knobtui.spawner" in line), None)
 
     async def wait_no_children(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

@@ -1,6 +1,6 @@
-"""The warm spawner: imports the simulator once, then forks one `knobtui` per visitor (see child.py).
+"""The warm spawner: imports the simulator once, then forks one `knobtui` per visitor (see serve/child.py).
 
-Run by the server as `python -P -m knobtui.serve.zygote FD`, where FD is its end of a SOCK_SEQPACKET
+Run by the server (serve/child.py asks it) as `python -P -m knobtui.spawner FD`, where FD is its end of a SOCK_SEQPACKET
 socket pair. Each request is one JSON message `{"id", "args", "env", "cwd"}` carrying the pty's slave
 side as an SCM_RIGHTS descriptor; the answer is `{"id", "pid"}` (or `{"id", "error"}`). When a child
 ends, the spawner reaps it and sends `{"exit": pid, "status": code}`. It exits when the server's end
