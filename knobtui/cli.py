@@ -76,8 +76,8 @@ def build_parser() -> _Parser:
                      help="iterations to take (default: as many as the book prints for the preset); "
                           "with --until-converged, the most to take (default 1000000)")
     run.add_argument("--until-converged", action="store_true",
-                     help="stop at the first iteration whose error is within the tolerance (or when stuck, "
-                          "oscillating or overflowing)")
+                     help="stop at the first iteration whose error is within the tolerance, unless the rule "
+                          "diverges and only passes through it (or when stuck, oscillating or overflowing)")
     run.add_argument("--tolerance", metavar="T", help=f"convergence tolerance (default {DEFAULT_TOLERANCE})")
     run.add_argument("--format", metavar="FORMAT", default="text", help=f"{', '.join(FORMATS)} (default text)")
     serve = sub.add_parser("serve", help="give every SSH (and browser) visitor their own simulator",

@@ -61,7 +61,7 @@ def test_the_ballot_counts_each_voter_once_their_last_answer() -> None:
     assert ballot.vote("a", 7, "up") and ballot.vote("b", 7, "down") and ballot.vote("a", 7, "down")
     assert ballot.vote("a", 7, "down")  # the same answer again: accepted, still one answer
     assert not ballot.vote("c", 8, "up") and not ballot.vote("c", 7, "sideways") and not ballot.vote("", 7, "up")
-    assert ballot.counts() == {"id": 7, "counts": {"up": 0, "down": 2}, "answered": 2}
+    assert ballot.counts() == {"id": 7, "counts": {"up": 0, "down": 2, "stay": 0}, "answered": 2}
     full = ask(session, "direction")
     assert full is not None
     ballot.set(quiz.reveal(full))
@@ -136,15 +136,15 @@ async def test_the_relay_counts_answers_once_per_voter_and_keeps_them_across_a_r
     students["b"].send({"answer": {"id": quiz.id + 1, "value": "up"}})  # another question: not counted
     students["c"].send({"answer": {"id": quiz.id, "value": "sideways"}})  # not a choice: not counted
     students["c"].send({"quiz": None})  # a follower cannot clear the question
-    counts = await teacher.until("answers", lambda a: a["answered"] == 3 and a["counts"] == {"up": 1, "down": 2})
-    assert Counts.from_message(counts) == Counts(quiz.id, {"up": 1, "down": 2}, 3)
+    counts = await teacher.until("answers", lambda a: a["answered"] == 3 and a["counts"] == {"up": 1, "down": 2, "stay": 0})
+    assert Counts.from_message(counts) == Counts(quiz.id, {"up": 1, "down": 2, "stay": 0}, 3)
 
     students["a"].close()  # a reconnects: their answer is still theirs, and still counted once
     again = await Line.open(relay, {"role": "follower", "voter": "a"})
     assert quiz_in(await again.until("quiz")) == quiz
     assert (await again.until("yours"))["yours"] == {"id": quiz.id, "value": "down"}
     again.send({"answer": {"id": quiz.id, "value": "up"}})
-    await teacher.until("answers", lambda a: a["answered"] == 3 and a["counts"] == {"up": 2, "down": 1})
+    await teacher.until("answers", lambda a: a["answered"] == 3 and a["counts"] == {"up": 2, "down": 1, "stay": 0})
 
     full = ask(session, "direction")
     assert full is not None
@@ -175,7 +175,7 @@ async def test_a_follower_who_stops_reading_holds_back_neither_the_count_nor_the
         await line.until("quiz")
         line.send({"answer": {"id": quiz.id, "value": "down" if n else "up"}})
     stalled.send({"answer": {"id": quiz.id, "value": "up"}})  # it still answers; it only stopped reading
-    await teacher.until("answers", lambda a: a["answered"] == 4 and a["counts"] == {"up": 2, "down": 2})
+    await teacher.until("answers", lambda a: a["answered"] == 4 and a["counts"] == {"up": 2, "down": 2, "stay": 0})
     for line in [teacher, stalled, *others]:
         line.close()
 
@@ -251,9 +251,9 @@ async def test_a_follower_answers_changes_their_mind_and_sees_whether_they_were_
         await wait_until(pilot, lambda: isinstance(app.screen, RoomQuestionScreen))
         assert "Press a key to answer" in text_of(app)
         await pilot.press("down")
-        await teacher.until("answers", lambda a: a["counts"] == {"up": 0, "down": 1})
+        await teacher.until("answers", lambda a: a["counts"] == {"up": 0, "down": 1, "stay": 0})
         await pilot.press("up")  # a changed mind: still one answer
-        await teacher.until("answers", lambda a: a["counts"] == {"up": 1, "down": 0} and a["answered"] == 1)
+        await teacher.until("answers", lambda a: a["counts"] == {"up": 1, "down": 0, "stay": 0} and a["answered"] == 1)
         assert "Your answer: up" in text_of(app)
         full = ask(session, "direction")
         assert full is not None
@@ -312,7 +312,7 @@ async def test_a_presenter_who_reconnects_takes_the_open_question_up_again(relay
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RoomBarsScreen))
         await wait_until(pilot, lambda: "1 of 1 answered" in text_of(app))
-        assert isinstance(app.screen, RoomBarsScreen) and app.screen.bars.counts == {"up": 1, "down": 0}
+        assert isinstance(app.screen, RoomBarsScreen) and app.screen.bars.counts == {"up": 1, "down": 0, "stay": 0}
         await pilot.press("space")  # closes it: the reveal reaches the follower, with the engine's answer
         await wait_until(pilot, lambda: "1 of 1 right" in text_of(app))
         revealed = quiz_in(await student.until("quiz", lambda q: q is not None and q["phase"] == "reveal"))

@@ -179,6 +179,9 @@ class TestNumbersNeverLie:
             rec = app.view.next
             if rec is None:
                 return
+            if app.view.hidden:  # the lesson's first steps keep the outcome back: its place shows ?
+                assert any(line.rstrip().endswith("= ?") for line in lines), lines
+                return
             last_numbers = [float(t) for line in lines for t in NUMBER.findall(line)]
             assert any(close_enough(repr(rec.new_weight)[:3], n) or math.isclose(n, rec.new_weight, rel_tol=1e-3)
                        for n in last_numbers[-1:])

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from enginekit import preset_session
-from knobtui.learning import (DEFAULT_TOLERANCE, KnobError, Knobs, Session, get_preset, predicted_iterations,
+from knobtui.learning import (DEFAULT_TOLERANCE, FastForward, KnobError, Knobs, Session, get_preset, predicted_iterations,
                               stability)
 
 
@@ -345,11 +345,13 @@ def test_hot_cold_status_right_after_a_method_switch_is_its_own() -> None:
     assert s.fast_forward(5).steps == 5
 
 
-def test_tiny_alpha_input_is_learning_not_oscillating() -> None:
+def test_tiny_alpha_input_is_stuck_not_oscillating() -> None:
+    """A change below the weight's last digit never moves it: stuck (and said why), not learning forever."""
     for knobs in (Knobs(0.5, 1e-200, 0.8), Knobs(0.5, 0.5, 0.8, alpha=1e-17)):
         s = Session(knobs, "gradient")
         s.step()
-        assert s.status.kind == "learning"
+        assert s.weight == 0.5 and s.status.kind == "stuck" and "last digit" in s.status.text
+        assert s.fast_forward() == FastForward(1, "stuck")
         assert predicted_iterations(knobs, "gradient", 0.5, 1e-10) is None
 
 

@@ -14,6 +14,7 @@ A lesson is a TOML file:
     steps = 3                  # take this many iterations
     fast_forward = true        # run until converged (or stuck, oscillating, overflowing)
     ask = "direction"          # the next space asks first: "direction", "error" or "overshoot"
+    outcome = false            # keep the next step's outcome off the screen (a step before learning is taught)
 
 Everything is checked when the file is read: a mistake is reported with the file, the line and what
 is wrong, and nothing starts half-configured. Reaching step k replays steps 1..k from the start, so
@@ -32,7 +33,7 @@ from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .scene import Scene
 from .session import DEFAULT_TOLERANCE, Session
 
-STEP_KEYS = {"note", "preset", "method", "set", "hide", "show", "steps", "fast_forward", "ask"}
+STEP_KEYS = {"note", "preset", "method", "set", "hide", "show", "steps", "fast_forward", "ask", "outcome"}
 ASK_KINDS = ("direction", "error", "overshoot")
 """What a step may ask before the next single step (learning/predict.py)."""
 MAX_STEPS_PER_LESSON_STEP = 1_000_000
@@ -54,6 +55,12 @@ class LessonStep:
     fast_forward: bool = False
     line: int = 0
     ask: str | None = None  # the question the next single step asks first (one of ASK_KINDS)
+    outcome: bool = True  # the next step's outcome is on screen (false: kept back, like a question's answer)
+
+    @property
+    def hides_outcome(self) -> bool:
+        """The next step's outcome is kept off the screen at this step: it asks about it, or says so."""
+        return self.ask is not None or not self.outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +176,11 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
         ask = raw.get("ask")
         if ask is not None and ask not in ASK_KINDS:
             raise fail("ask", f"ask must be one of {', '.join(repr(k) for k in ASK_KINDS)}, not {ask!r}")
-        steps.append(LessonStep(note, preset, method, tuple(pairs), lists["hide"], lists["show"], n, ff, line, ask))
+        outcome = raw.get("outcome", True)
+        if not isinstance(outcome, bool):
+            raise fail("outcome", "outcome must be true or false")
+        steps.append(LessonStep(note, preset, method, tuple(pairs), lists["hide"], lists["show"], n, ff, line, ask,
+                                outcome))
     title = data.get("title", PurePath(source).stem)
     if not isinstance(title, str):
         raise LessonError(f"{source}, line {_key_line(text, 0, 'title')}: title must be text")
@@ -195,7 +206,7 @@ def lesson_snapshots(lesson: Lesson, tolerance: float = DEFAULT_TOLERANCE) -> li
             name, hidden = _apply_step(session, step, name, hidden)
         except (KnobError, ValueError) as exc:
             raise LessonError(f"{lesson.source}, line {step.line} (step {k + 1}): {exc}") from None
-        out.append(Scene(session.recipe(), name, hidden, lesson.heading(k), step.note))
+        out.append(Scene(session.recipe(), name, hidden, lesson.heading(k), step.note, step.hides_outcome))
     return out
 
 

@@ -136,6 +136,16 @@ def move(rec: Record, alpha: float) -> Move:
     return Move("hot-cold", way, w, nw, cause, up_error=up, down_error=down, warmer=warmer)
 
 
+def distinct(x: float, digits: int = 3, marks: tuple[float, ...] = (0.0, 1.0, 2.0)) -> str:
+    """`x` to `digits` significant digits, or more where fewer would read as one of `marks` (0.9996 is not
+    "1", 2 + 1e-9 is not "2"): a number in a sentence is never a different number that matters."""
+    for d in range(digits, 18):
+        text = f"{x:.{d}g}"
+        if not any(float(text) == m and x != m for m in marks):
+            return text
+    return repr(x)
+
+
 # ---- how the miss changes under gradient descent ---------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Shrink:
@@ -158,15 +168,15 @@ class Shrink:
         if p == 1:
             return "lands on the goal weight in one step"
         if 0 < p < 1:
-            return f"removes {p:.3g} of the remaining miss each step"
+            return f"removes {distinct(p)} of the remaining miss each step"
         if 1 < p < 2:
             return (f"overshoots the goal weight each step: the miss changes sign and shrinks to "
-                    f"{self.factor:.3g} of itself")
+                    f"{distinct(self.factor)} of itself")
         if p == 2:
             return "overshoots the goal weight by exactly as much as it missed, each step: the miss never shrinks"
         if p > 2:
-            return f"overshoots further each step: the miss changes sign and grows {self.factor:.3g} times"
-        return f"moves the weight away from the goal: the miss grows {self.factor:.3g} times each step"
+            return f"overshoots further each step: the miss changes sign and grows {distinct(self.factor)} times"
+        return f"moves the weight away from the goal: the miss grows {distinct(self.factor)} times each step"
 
 
 def shrink(knobs: Knobs) -> Shrink:
@@ -177,7 +187,7 @@ def shrink(knobs: Knobs) -> Shrink:
 def stability_words(st: Stability) -> tuple[str, str]:
     """The status line's stability part, long and short."""
     rule = "< 2: converges" if st.converges else "not between 0 and 2: no convergence"
-    return f"alpha*input**2 = {st.product:.6g} ({rule})", f"alpha*input**2 = {st.product:.4g}"
+    return f"alpha*input**2 = {distinct(st.product, 6)} ({rule})", f"alpha*input**2 = {distinct(st.product, 4)}"
 
 
 # ---- the rods in the box ----------------------------------------------------------------------------

@@ -71,18 +71,14 @@ def ask(session: Session, kind: Kind) -> Question | None:
     knobs, w, nw = session.knobs, rec.weight, rec.new_weight
     if kind == "direction":
         claim = move(rec, knobs.alpha)
-        if rec.method == "gradient":
-            choices: tuple[Choice, ...] = (UP, DOWN) if claim.way != "stay" else (UP, DOWN, STAY)
-        else:
-            choices = (UP, DOWN, STAY)
+        choices: tuple[Choice, ...] = (UP, DOWN, STAY)  # the same every time: the choices never tell
         return Question(kind, "Will the weight go up or down?", choices, claim.way, claim.why, claim.brief)
     if kind == "error":
         after = error_at(knobs, nw)
         answer = _way(rec.error, after, "rise", "fall", "stay")
         why = f"the error goes from {rec.error!r} to {after!r}"
         brief = f"error {rec.error!r} -> {after!r}"
-        choices = (RISE, FALL) if answer != "stay" else (RISE, FALL, STAY)
-        return Question(kind, "Will the error rise or fall?", choices, answer, why, brief)
+        return Question(kind, "Will the error rise or fall?", (RISE, FALL, STAY), answer, why, brief)
     target = goal_weight(knobs)
     if target is None or rec.method != "gradient" or w == target:
         return None

@@ -166,6 +166,8 @@ def run_hot_cold(weights: array[float], input: float, goal: float, step_amount: 
             direction = 0
         if not -INF < new_w < INF:
             return "overflow", first
+        if new_w == w:  # a step below the weight's last digit moves nothing, whichever probe won
+            direction = 0
         append(new_w)
         w = new_w
         if err <= tolerance:

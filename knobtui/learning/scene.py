@@ -24,11 +24,12 @@ class Scene:
     hidden: frozenset[str] = frozenset()
     heading: str = ""
     note: str = ""
+    outcome_hidden: bool = False  # the next step's outcome is kept back (a question is due or open)
 
     def as_dict(self) -> dict[str, object]:
         """The scene as plain JSON values."""
         return {"recipe": self.recipe, "preset": self.preset, "hidden": sorted(self.hidden),
-                "lesson_heading": self.heading, "lesson_note": self.note}
+                "lesson_heading": self.heading, "lesson_note": self.note, "outcome_hidden": self.outcome_hidden}
 
     @classmethod
     def from_dict(cls, data: object) -> Scene:
@@ -48,5 +49,8 @@ class Scene:
             raise ValueError("scene: hidden is not a list of knob names")
         if not isinstance(heading, str) or not isinstance(note, str):
             raise ValueError("scene: the lesson heading and note must be text")
+        outcome_hidden = data.get("outcome_hidden", False)
+        if not isinstance(outcome_hidden, bool):
+            raise ValueError("scene: outcome_hidden must be true or false")
         return cls(recipe, preset, frozenset(h for h in hidden if h in KNOB_NAMES),
-                   heading[:TEXT_LIMIT], note[:TEXT_LIMIT])
+                   heading[:TEXT_LIMIT], note[:TEXT_LIMIT], outcome_hidden)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import rules
-from .analysis import stability
+from .analysis import error_at, stability
 from .knobs import KNOB_NAMES, KnobError, Knobs, Method, check_method, check_tolerance
 from .rules import NonFinite, Record
 
@@ -314,10 +314,11 @@ class Session:
         seg = self._segments[-1]
         k = seg.knobs
         before = self.iteration
+        still = self._still()
         if stop_early:
             # Nothing new can happen after these: take enough iterations to show it, then stop.
             early: Literal["stuck", "oscillating"] | None
-            if k.input == 0 or (seg.method == "gradient" and k.alpha == 0):
+            if k.input == 0 or (seg.method == "gradient" and (k.alpha == 0 or still)):
                 limit, early = min(limit, 1), "stuck"
             elif seg.method == "gradient" and stability(k).product == 2:
                 limit, early = min(limit, 2), "oscillating"
@@ -325,7 +326,7 @@ class Session:
                 early = None
         if seg.method == "gradient":
             # A rule that diverges passes through the tolerance (if at all) on its way out: no stop there.
-            settles = stop_early and not _diverges(k)
+            settles = stop_early and (not _diverges(k) or still)
             stop, first = rules.run_gradient(seg.weights, k.input, k.goal, k.alpha, limit,
                                              self.tolerance, settles)
         else:
@@ -392,6 +393,13 @@ class Session:
             self._segments.append(Segment(start, knobs, method, array("d", [knobs.weight])))
         self.run(target - self.iteration)
 
+    def _still(self) -> bool:
+        """The next iteration leaves the weight exactly where it is (a fixed point: nothing new can happen)."""
+        if self._halt is not None:
+            return False
+        rec = self.next_record()
+        return rec is not None and rec.new_weight == rec.weight
+
     # ---- status ------------------------------------------------------------------------------
     @property
     def status(self) -> Status:
@@ -402,11 +410,17 @@ class Session:
         k = seg.knobs
         if self.converged_at is not None and not (seg.method == "gradient" and _diverges(k)):
             return Status("converged", f"converged at iteration {self.converged_at}", self.converged_at)
+        still = self._still()
+        if self.converged_at is not None and still:  # balanced on the goal, though any nudge would grow
+            return Status("converged", f"converged at iteration {self.converged_at} (the weight stays put, "
+                          "but a nudge would diverge)", self.converged_at)
         if k.input == 0:
             return Status("stuck", "stuck: input is 0, so there is nothing to learn")
         if seg.method == "gradient":
             if k.alpha == 0:
                 return Status("stuck", "stuck: alpha is 0, so the weight cannot move")
+        if seg.method == "gradient" and still and error_at(k, self.weight) > self.tolerance:
+            return Status("stuck", "stuck: alpha * weight_delta is below the weight's last digit, so it stays")
         if self.iteration == 0:
             return Status("ready", "ready")
         if seg.method == "gradient":
@@ -422,6 +436,8 @@ class Session:
             return Status("learning", "learning")
         last = self.record(self.iteration)
         if last.direction == 0:
+            if last.up_error != last.down_error:
+                return Status("stuck", "stuck: a step of step_amount is below the weight's last digit, so it stays")
             return Status("stuck", "stuck: the up and down errors tie, so the weight stays")
         if self.iteration >= 2 and seg.steps >= 2:
             prev = self.record(self.iteration - 1)

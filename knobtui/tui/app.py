@@ -66,6 +66,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     lesson_note: var[str] = var("")  # the note of the lesson step on screen
     lesson_heading: var[str] = var("")  # 'lesson title · step k of n', or empty without a lesson
     link_status: var[str] = var("")  # presenter mode: 'presenting to N', 'following the presenter', ...
+    outcome_hidden: var[bool] = var(False)  # the lesson step (or the presenter's scene) keeps the next outcome back
     followers: var[int] = var(0)  # presenter mode: how many follow the presenter now (the join screen's count)
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
@@ -138,12 +139,14 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         """A new view of the session, the log brought in line, the room told (presenter mode)."""
         self.room_quiz.refresh()  # a follower: the room's question shown if it is about this state
         view = make_view(self.session, self.preset)
-        # While a question is open (predict mode's, or the room's), its answer is not on the screen.
-        self.view = hide_answer(view) if self.predicting.hides_answer or self.room_quiz.hides_answer else view
+        # While a question is due or open (predict mode's, a lesson step's, the room's), its answer is not on
+        # the screen, and the room is told to keep it back too.
+        hide = self.predicting.hides_answer or self.room_quiz.hides_answer or self.outcome_hidden
+        self.view = hide_answer(view) if hide else view
         self.header()
         if self.presenting is not None:
             self.presenting.send(Scene(self.session.recipe(), self.preset, self.hidden, self.lesson_heading,
-                                       self.lesson_note))
+                                       self.lesson_note, hide))
         self.query_one(IterationLog).sync(self.session, rebuild_log)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

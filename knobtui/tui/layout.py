@@ -130,7 +130,7 @@ def simulator_widgets(app: KnobApp) -> Iterator[Widget]:
                 arrows, sideways = ("up/down", "left/right") if app.ascii else ("↑↓", "←→")
                 yield Static(f"{arrows} knob, {sideways} nudge, enter: exact value", id="knob-hint")
             yield _plain(ErrorPlot(id="plot"), app.ascii).data_bind(A.view, A.per_iteration)
-        yield Arithmetic(id="arithmetic").data_bind(A.view, rows=A.arithmetic_rows)
+        yield Arithmetic(id="arithmetic").data_bind(A.view, A.hidden, rows=A.arithmetic_rows)
         yield IterationLog(id="log", glyphs=app.glyphs)
         yield _plain(StatusBar(id="status"), app.ascii).data_bind(A.view, A.playing, A.hidden, link=A.link_status,
                                                                   extra=A.status_extra, note=A.note,

@@ -71,5 +71,6 @@ class LessonPlayer:
             app.knobs.select(1)
         app.lesson_heading, app.lesson_note = self.heading(index), state.note
         app.predicting.ask_once(self.lesson.steps[index].ask)
+        app.outcome_hidden = not self.lesson.steps[index].outcome
         app.publish(rebuild_log=True)
         app.fit()

@@ -55,3 +55,13 @@ def shorten_numbers(text: str, digits: int | None) -> str:
         shorter = f"{float(written):.{digits}g}"
         return shorter if len(shorter) < len(written) else written
     return NUMBER.sub(short, text)
+
+
+def keeps_apart(text: str, digits: int | None) -> bool:
+    """Shortening `text`'s numbers to `digits` leaves numbers that differ still different ("up 9840.6400001
+    < down 9840.6400002" must not read "9840.64 < 9840.64")."""
+    if digits is None:
+        return True
+    written = NUMBER.findall(text)
+    short = NUMBER.findall(shorten_numbers(text, digits))
+    return len({float(w) for w in written}) == len(set(short))

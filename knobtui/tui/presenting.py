@@ -36,6 +36,8 @@ def show_scene(app: KnobApp, scene: Scene) -> str | None:
         return str(exc)
     app.preset, app.hidden = scene.preset, scene.hidden
     app.lesson_heading, app.lesson_note = scene.heading, scene.note
+    # A follower keeps back what the presenter's screen keeps back; a presenter's own state decides for itself.
+    app.outcome_hidden = scene.outcome_hidden and not (app.presenting is not None and app.presenting.presenter)
     if app.lessons is not None:
         app.lessons.find(scene.heading)
     app.publish(rebuild_log=not kept)
@@ -154,6 +156,7 @@ class Presenting:
     def detach(self) -> None:
         """d: stop following and play alone from here."""
         if not self.presenter:
+            self.app.outcome_hidden = False  # alone, nothing is kept back unless this learner asks for it
             self._set_following(False, "playing alone (F: follow the presenter again)")
 
     def follow(self) -> None:

@@ -88,6 +88,7 @@ def gradient_rows(view: View, rows: int) -> list[Row]:
     if rows <= 3:
         return [predict, compare,
                 ("LEARN", ("weight = weight - alpha * delta * input = ", w, " - ", a, " * ", d, " * ", i, " = ", nw),
+                 ("delta ", d, ", weight_delta ", wd, ": weight = ", w, " - ", a, " * ", wd, " = ", nw),
                  ("weight = ", w, " - ", a, " * ", d, " * ", i, " = ", nw))]
     delta: Row = ("LEARN", ("delta (pure error) = prediction - goal = ", p, " - ", g, " = ", d),
                   ("delta = prediction - goal = ", p, " - ", g, " = ", d), ("delta = ", d))
@@ -155,13 +156,14 @@ def hot_cold_rows(view: View, rows: int) -> list[Row]:
     return out
 
 
-def arithmetic_lines(view: View, rows: int, width: int) -> list[tuple[str, str]]:
-    """(heading, text) lines for the next iteration in at most `rows` lines of `width` columns."""
+def arithmetic_lines(view: View, rows: int, width: int, hidden: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(heading, text) lines for the next iteration in at most `rows` lines of `width` columns; nothing is
+    said of alpha*input**2 while a lesson hides alpha."""
     body = max(1, width - HEAD)
     rec = view.next
     if rec is None:  # the halt's sentence whole: without its cause, or with shorter numbers, if it must
         room = max(1, rows - 1)
-        forms = [view.status.text, view.status.said(alpha_shown=False)]
+        forms = [view.status.said("alpha" not in hidden), view.status.said(alpha_shown=False)]
         tries = [shorten_numbers(form, digits) for form in forms for digits in (None, 6, 4)]
         halt = next((w for w in (textwrap.wrap(t, body) for t in tries) if len(w) <= room), None) \
             or textwrap.wrap(tries[-1], body)[:room]
@@ -182,6 +184,8 @@ class Arithmetic(LineMixin, Widget):
     """The session view to explain."""
     rows: var[int] = var(7)
     """How many lines the layout gives the panel (3: the shortest form, 7: formulas and WHY)."""
+    hidden: var[frozenset[str]] = var(frozenset())
+    """Knobs a lesson hides: nothing is said of them."""
 
     def on_mount(self) -> None:
         # constant: a border title that changed every step would repaint the whole panel every step
@@ -193,7 +197,7 @@ class Arithmetic(LineMixin, Widget):
             return None
         width = max(self.size.width, HEAD + 10)
         out = Text(no_wrap=True, overflow="crop")
-        for n, (head, body) in enumerate(arithmetic_lines(view, self.rows, width)):
+        for n, (head, body) in enumerate(arithmetic_lines(view, self.rows, width, self.hidden)):
             if n:
                 out.append("\n")
             out.append(f"{head:<{HEAD}}", style="bold")
@@ -205,4 +209,7 @@ class Arithmetic(LineMixin, Widget):
         self.redraw()
 
     def watch_rows(self) -> None:
+        self.redraw()
+
+    def watch_hidden(self) -> None:
         self.redraw()

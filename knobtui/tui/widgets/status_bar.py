@@ -12,7 +12,7 @@ from ...learning import METHOD_NAMES
 from ...learning.narrator import stability_words
 from ...learning.view import View
 from ..glyphs import glyphs
-from ..numbers import fit, shorten_numbers
+from ..numbers import fit, keeps_apart, shorten_numbers
 from .lines import LineMixin
 
 STATUS_STYLES = {
@@ -80,9 +80,11 @@ def _whole_claim(parts: list[tuple[str, str, int]], forms: tuple[str, str], widt
         for form in forms:
             for digits in NOTE_DIGITS:
                 tried = [(shorten_numbers(form, digits), style, rank), *rest]
-                if length(tried) <= width:
+                if length(tried) <= width and keeps_apart(form, digits):
                     return tried
-    return [(shorten_numbers(forms[-1], NOTE_DIGITS[-1]), style, rank)]
+    last = forms[-1]  # nothing fits: the fewest digits that still tell its numbers apart
+    digits = next((d for d in reversed(NOTE_DIGITS) if keeps_apart(last, d)), None)
+    return [(shorten_numbers(last, digits), style, rank)]
 
 
 def status_text(view: View, playing: str = "", sep: str = "·", link: str = "", width: int = 10_000,
