@@ -77,7 +77,7 @@ elseif kind == 'answer' then
   redis.call('HSET', KEYS[4], ARGV[6], ARGV[8])
   redis.call('EXPIRE', KEYS[4], tonumber(ARGV[9]))
 elseif kind == 'count' then
-  redis.call('HSET', KEYS[3], ARGV[2], ARGV[8])
+  redis.call('HSET', KEYS[3], ARGV[2], ARGV[8] .. ' ' .. redis.call('TIME')[1])
 end
 return {v, id}
 """
@@ -235,7 +235,7 @@ class Bus:
         self._connected = asyncio.Event()
         self._down_since: float | None = None
         self.refused = 0  # entries refused (tests and the log read it)
-        self.stats = {"sent": 0, "sent_bytes": 0, "read": 0, "read_bytes": 0}
+        self.stats: dict[str, int] = {}  # entries and bytes sent and read, by kind (bench/bench_nodes.py)
         relay.outbox = self.send
         relay.elsewhere = self.elsewhere
         relay.on_local_count = self._local_count
@@ -273,28 +273,38 @@ class Bus:
         except asyncio.TimeoutError:
             return False
 
+    _closing = False
+
     async def close(self) -> None:
+        self._closing = True
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # a read blocked in Redis ends within BLOCK_MS
+            await asyncio.wait(self._tasks, timeout=BLOCK_MS / 1000 + 1)
         if self._count_timer is not None:
             self._count_timer.cancel()
-        try:
-            await self.redis.hdel(self.k_nodes, self.node)
-        except Exception:  # noqa: BLE001 - leaving: Redis may be gone, nothing to do about it
-            pass
+        from redis.exceptions import RedisError
+        sent = sum(n for what, n in self.stats.items() if what.startswith("sent") and not what.endswith("bytes"))
+        read = sum(n for what, n in self.stats.items() if what.startswith("read") and not what.endswith("bytes"))
+        self.log(f"bus: leaving room {self.room!r}: sent {sent} entries, read {read}, refused {self.refused}")
+        if self.up:
+            try:  # the other nodes stop counting this node's followers now, not after GONE_AFTER
+                await asyncio.wait_for(self._write("count", {"n": 0}), 2)
+                await self.redis.hdel(self.k_nodes, self.node)
+            except (RedisError, OSError, asyncio.TimeoutError):
+                pass
         await self.redis.aclose()
 
     # ---- reading the room ----------------------------------------------------------------------------
     async def _read_loop(self) -> None:
         from redis.exceptions import RedisError
         wait = RETRY_FIRST
-        while True:
+        while not self._closing:
             try:
                 await self._catch_up()
                 self._went_up()
                 wait = RETRY_FIRST
-                while True:
+                while self.up and not self._closing:  # a write that failed puts the node down: read the room again from its keys
                     answer = await self.redis.xread({self.k_stream: self.last_id}, count=500, block=BLOCK_MS)
                     for _stream, entries in answer or []:
                         for entry_id, fields in entries:
@@ -302,9 +312,11 @@ class Bus:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
+                if self._closing:  # redis-py may turn a cancelled read into an error of its own
+                    return
                 self._went_down(exc)
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, RETRY_MOST)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RETRY_MOST)
 
     async def _catch_up(self) -> None:
         """Read the room from its keys (the latest state, question, answers; the nodes' counts) and go on
@@ -318,7 +330,8 @@ class Bus:
             pipe.hgetall(self.k_nodes)
             pipe.set(self.k_salt, self.salt or secrets.token_hex(16), nx=True)
             pipe.get(self.k_salt)
-            seq, state, quiz, last, nodes, _, salt = await pipe.execute()
+            pipe.time()
+            seq, state, quiz, last, nodes, _, salt, (redis_now, _us) = await pipe.execute()
             self.salt = salt.decode() if salt else self.salt
             seq = int(seq or 0)
             if seq < self.seen:
@@ -333,10 +346,11 @@ class Bus:
             self.relay.replace_answers({k.decode(errors="replace"): a.decode(errors="replace")
                                         for k, a in answers.items()})
         now = time.monotonic()
-        for node, count in nodes.items():
-            name = node.decode(errors="replace")
-            if name != self.node and count.isdigit():
-                self.others[name] = (int(count), now)
+        for node, said in nodes.items():  # "COUNT TIME": nodes heard from lately (Redis's clock)
+            name, parts = node.decode(errors="replace"), said.split()
+            if (name != self.node and len(parts) == 2 and all(p.isdigit() for p in parts)
+                    and int(redis_now) - int(parts[1]) < GONE_AFTER):
+                self.others[name] = (int(parts[0]), now)
         self.seen = max(self.seen, seq)
         self.relay.announce()
 
@@ -383,8 +397,8 @@ class Bus:
     def _take(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
         """One entry of the room's stream: checked, then applied in order."""
         self.last_id = entry_id.decode()
-        self.stats["read"] += 1
-        self.stats["read_bytes"] += sum(len(k) + len(v) for k, v in fields.items())
+        kind = fields.get(b"k", b"?").decode(errors="replace")[:8]
+        self._count(f"read {kind}", sum(len(k) + len(v) for k, v in fields.items()))
         try:
             entry = decode_entry(entry_id, fields)
         except Refused as exc:
@@ -418,7 +432,7 @@ class Bus:
     # ---- writing to the room -------------------------------------------------------------------------
     async def _write_loop(self) -> None:
         from redis.exceptions import RedisError
-        while True:
+        while not self._closing:
             await self._wake.wait()
             self._wake.clear()
             while self._outq:
@@ -433,6 +447,8 @@ class Bus:
                 except asyncio.CancelledError:
                     raise
                 except (RedisError, OSError) as exc:
+                    if self._closing:
+                        return
                     self._went_down(exc)
 
     async def _write(self, kind: str, body: object) -> None:
@@ -441,14 +457,15 @@ class Bus:
         latest = self.k_state if kind == "state" else self.k_quiz
         if kind == "answer" and isinstance(body, dict):
             voter, qid, value = str(body["voter"]), str(body["id"]), str(body["value"])
-        elif kind == "count":
-            latest = self.k_nodes
+        elif kind == "count" and isinstance(body, dict):
+            latest, value = self.k_nodes, str(body["n"])
         await self._publish(keys=[self.k_seq, self.k_stream, latest, self.k_answers + qid],
                             args=[kind, self.node, raw, PROTOCOL, KEEP, voter, qid, value, ANSWERS_KEPT])
-        if kind == "count":
-            await self.redis.hset(self.k_nodes, self.node, str(body["n"]) if isinstance(body, dict) else "0")
-        self.stats["sent"] += 1
-        self.stats["sent_bytes"] += len(raw)
+        self._count(f"sent {kind}", len(raw))
+
+    def _count(self, what: str, size: int) -> None:
+        self.stats[what] = self.stats.get(what, 0) + 1
+        self.stats[what + " bytes"] = self.stats.get(what + " bytes", 0) + size
 
     def _keep(self, kind: str, body: object) -> None:
         """Redis is down: apply a change here (this node's followers see it) and keep it for the room."""
