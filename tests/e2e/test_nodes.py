@@ -351,3 +351,48 @@ def test_bus_options_are_checked_before_serving(tmp_path: Path, presenter_key: a
                          capture_output=True, text=True, timeout=60, env={**os.environ, **env})
     assert out.returncode == 2 and says in out.stderr, out.stderr
     assert "hunter2" not in out.stderr
+
+
+@pytest.mark.skipif(__import__("shutil").which("haproxy") is None, reason="needs HAProxy")
+async def test_nodes_behind_a_tcp_balancer_share_one_host_key(room: Room, tmp_path: Path) -> None:
+    """docs/scaling.md's HAProxy configuration (deploy/haproxy.cfg) in front of two nodes: every
+    connection, wherever it lands, checks the one host key; the presenter comes in the same way."""
+    from rediskit import free_port
+    a, b = room.node(), room.node()
+    port = free_port()
+    config = (Path(__file__).parents[2] / "deploy" / "haproxy.cfg").read_text()
+    config = config.replace("bind :2222", f"bind 127.0.0.1:{port}").replace("balance leastconn", "balance roundrobin")
+    config = config.replace("server a node-a:2222", f"server a 127.0.0.1:{a.port}")
+    config = config.replace("server b node-b:2222", f"server b 127.0.0.1:{b.port}")
+    config = "\n".join(line for line in config.splitlines() if "node-c" not in line) + "\n"
+    (tmp_path / "haproxy.cfg").write_text(config)
+    balancer = subprocess.Popen(["haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    host_key = asyncssh.read_private_key(str(a.key))
+    known = asyncssh.import_known_hosts(f"[127.0.0.1]:{port} {host_key.export_public_key().decode()}")
+    try:
+        async def through(username: str, keys: list[asyncssh.SSHKey] | None = None) -> Visitor:
+            from harness import AudienceClient
+            for _ in range(100):  # the balancer starts listening
+                try:
+                    conn = await asyncssh.connect("127.0.0.1", port, username=username, known_hosts=known,
+                                                  client_keys=keys, agent_path=None, config=[],
+                                                  client_factory=AudienceClient)
+                    break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            proc = await conn.create_process(term_type="xterm-256color", term_size=(80, 24), encoding=None)
+            v = Visitor(conn, proc, 80, 24)
+            room.visitors.append(v)
+            return v
+
+        teacher = await through("teacher", [room.key])
+        students = [await through(f"student{n}") for n in range(3)]
+        await teacher.wait_for("presenting to 3 followers")
+        teacher.press(b" ")
+        for s in students:
+            await s.wait_for(BOOK_LINE_1)
+        assert a.log_has("role=follower") and b.log_has("role=follower")  # both nodes took followers
+    finally:
+        balancer.terminate()
+        balancer.wait(10)
