@@ -4,7 +4,8 @@ A follower is known by what their door can tell: over SSH, the name they connect
 address; in a browser, a random cookie the page was given. Two people who share both (a class behind
 one NAT, all typing `ssh guest@...`) are told apart by seat: each connection takes the first seat of
 that identity no open connection holds, so a reconnect takes its own seat back (and its answer with it)
-while two at once hold two seats. Voter ids are random: no name or address reaches the relay, the
+while two at once hold two seats. Voter ids are random (with a bus: an HMAC keyed by the room's secret,
+so the same seat on any node is the same voter): no name or address reaches the relay, the bus, the
 simulators or the presenter.
 """
 
