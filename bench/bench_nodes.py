@@ -11,7 +11,7 @@ their clients in a process of their own at nice 10. The presenter presses space 
 Reported per run:
 - follower p50 / p95 from the presenter's key to the follower's screen showing the new iteration,
   and during autoplay, from the presenter's screen showing an iteration to the follower's;
-- followers not on the final iteration;
+- followers not on the final iteration 30 s after the presenter's screen showed it;
 - the presenter's cost: its own frame (key to its screen), and the CPU of its node's whole tree
   (server, renderers, the presenter's simulator) per press;
 - the bus per presenter step: entries added to the room's stream, and bytes into and out of Redis
@@ -73,6 +73,9 @@ async def audience(ports: list[int], n: int) -> None:
     await asyncio.gather(*(f.ready(b"following the presenter") for f, _ in followers))
     print("READY", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    deadline = time.perf_counter() + 30  # the presenter is done: give every follower time to catch up
+    while time.perf_counter() < deadline and not all(LAST in f.seen for f, _ in followers):
+        await asyncio.sleep(0.1)
     print(json.dumps([{str(k): t for k, t in f.seen.items()} for f, _ in followers]), flush=True)
     for f, _ in followers:
         f.close()
@@ -140,7 +143,6 @@ async def room(nodes: int, n: int, presses: int, bus: bool) -> dict[str, float]:
         deadline = time.perf_counter() + 60
         while LAST not in presenter.seen and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
-        await asyncio.sleep(3)
         crowd.stdin.write("done\n")
         crowd.stdin.flush()
         out = await asyncio.get_running_loop().run_in_executor(None, crowd.stdout.readline)

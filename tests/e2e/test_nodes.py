@@ -57,6 +57,15 @@ class Room:
         self.visitors.append(v)
         return v
 
+    async def lecture(self, *seats: tuple[int, int, int, str]) -> tuple[list[Server], Visitor, list[Visitor]]:
+        """Three nodes, the presenter on the first, and a follower per seat (node, columns, rows, name),
+        once the presenter counts them all."""
+        nodes = [self.node(), self.node(), self.node()]
+        teacher = await self.presenter(nodes[0])
+        followers = [await self.visitor(nodes[n], cols, rows, name) for n, cols, rows, name in seats]
+        await teacher.wait_for(f"presenting to {len(seats)} follower{'s' if len(seats) != 1 else ''}")
+        return nodes, teacher, followers
+
     @staticmethod
     def kill(node: Server) -> None:
         """The node dies at once, its simulators with it (a machine switched off)."""
@@ -109,12 +118,7 @@ async def counted(teacher: Visitor, answered: int, of: int, up: int, down: int) 
 
 
 async def test_three_nodes_followers_see_every_state_in_order(room: Room) -> None:
-    a, b, c = room.node(), room.node(), room.node()
-    teacher = await room.presenter(a)
-    on_b = await room.visitor(b, 80, 24)
-    on_c = await room.visitor(c, 120, 40)
-    on_a = await room.visitor(a, 100, 30)
-    await teacher.wait_for("presenting to 3 followers")  # the room's followers, on every node
+    _, teacher, (on_b, on_c, on_a) = await room.lecture((1, 80, 24, "bo"), (2, 120, 40, "cy"), (0, 100, 30, "al"))
     for s in (on_a, on_b, on_c):
         await s.wait_for("following the presenter")
     seen: dict[int, list[int]] = {0: [], 1: []}
@@ -192,11 +196,7 @@ def _quiz_id(room: Room) -> str:
 
 
 async def test_a_node_killed_mid_lecture(room: Room) -> None:
-    a, b, c = room.node(), room.node(), room.node()
-    teacher = await room.presenter(a)
-    on_b = await room.visitor(b, 80, 24, username="bea")
-    on_c = await room.visitor(c, 80, 24, username="cem")
-    await teacher.wait_for("presenting to 2 followers")
+    (a, b, c), teacher, (on_b, on_c) = await room.lecture((1, 80, 24, "bea"), (2, 80, 24, "cem"))
     await step_to(teacher, 3)
     await on_c.wait_for("iteration 3 ")
     before = on_b.text()
@@ -216,12 +216,8 @@ async def test_a_node_killed_mid_lecture(room: Room) -> None:
 
 
 async def test_redis_stopped_and_restarted_empty(room: Room) -> None:
-    a, b, c = room.node(), room.node(), room.node()
-    teacher = await room.presenter(a)
-    on_a = await room.visitor(a, 80, 24)
-    on_b = await room.visitor(b, 80, 24)
-    on_c = await room.visitor(c, 100, 30)
-    await teacher.wait_for("presenting to 3 followers")
+    (a, b, c), teacher, (on_a, on_b, on_c) = await room.lecture((0, 80, 24, "al"), (1, 80, 24, "bo"),
+                                                                (2, 100, 30, "cy"))
     await step_to(teacher, 2)
     for s in (on_a, on_b, on_c):
         await s.wait_for("iteration 2 ")
@@ -247,11 +243,7 @@ async def test_redis_stopped_and_restarted_empty(room: Room) -> None:
 
 
 async def test_the_presenters_node_dies_and_they_log_in_on_another(room: Room) -> None:
-    a, b, c = room.node(), room.node(), room.node()
-    teacher = await room.presenter(a)
-    on_b = await room.visitor(b, 80, 24)
-    on_c = await room.visitor(c, 80, 24)
-    await teacher.wait_for("presenting to 2 followers")
+    (a, b, c), teacher, (on_b, on_c) = await room.lecture((1, 80, 24, "bo"), (2, 80, 24, "cy"))
     teacher.press(b"6")  # the divergence preset, then three steps
     await on_c.wait_for("preset divergence")
     await step_to(teacher, 3)
