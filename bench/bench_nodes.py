@@ -16,7 +16,8 @@ Reported per run:
   (server, renderers, the presenter's simulator) per press;
 - the bus per presenter step: entries added to the room's stream, and bytes into and out of Redis
   (Redis's own INFO counters, so every node's reads are in them).
-The anchor, in the same run: one node without a bus (serving as before the bus existed).
+The anchor, in the same run, first and last: one node without a bus (serving as before the bus existed).
+The machine's load average is printed with each row: on a shared machine it moves during a run.
 """
 
 from __future__ import annotations
@@ -177,21 +178,24 @@ def main() -> int:
     if args.audience:
         asyncio.run(audience([int(p) for p in args.ports.split(",")], args.audience))
         return 0
-    runs = [("1 node, no bus (anchor)", 1, False)] + [(f"{k} node{'s' if k > 1 else ''} + Redis", k, True)
-                                                       for k in map(int, args.nodes.split(","))]
-    header = ("| room | followers | step p50 | p95 | autoplay lag p50 | p95 | not on the last | presenter's frame "
+    # The anchor runs first and again last: on a shared machine the load moves under a run of minutes.
+    runs = ([("1 node, no bus (anchor)", 1, False)]
+            + [(f"{k} node{'s' if k > 1 else ''} + Redis", k, True) for k in map(int, args.nodes.split(","))]
+            + [("1 node, no bus (anchor, again)", 1, False)])
+    header = ("| room | load | followers | step p50 | p95 | autoplay lag p50 | p95 | not on the last | presenter's frame "
               "| presenter node CPU/step | bus entries/step | bytes into Redis/step | bytes out of Redis/step |")
     rows = []
     for label, k, bus in runs:
         r = asyncio.run(room(k, args.followers, args.presses, bus))
-        row = (f"| {label} | {r['followers']:.0f} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['auto50']:.0f} ms "
+        load = Path("/proc/loadavg").read_text().split()[0]
+        row = (f"| {label} | {load} | {r['followers']:.0f} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['auto50']:.0f} ms "
                f"| {r['auto95']:.0f} ms | {r['behind']:.0f} | {r['own']:.0f} ms | {r['cpu']:.0f} ms "
                f"| {r['entries']:.1f} | {r['in']:.0f} | {r['out']:.0f} |")
         rows.append(row)
         print(row, flush=True)
     print()
     print(header)
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(row)
     return 0

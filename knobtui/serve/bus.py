@@ -235,7 +235,7 @@ class Bus:
         self._connected = asyncio.Event()
         self._down_since: float | None = None
         self.refused = 0  # entries refused (tests and the log read it)
-        self.stats: dict[str, int] = {}  # entries and bytes sent and read, by kind (bench/bench_nodes.py)
+        self.stats: dict[str, int] = {}  # entries and bytes sent and read, by kind (logged on leaving)
         relay.outbox = self.send
         relay.elsewhere = self.elsewhere
         relay.on_local_count = self._local_count

@@ -127,7 +127,7 @@ class Presenting:
     def _bus(self, up: bool) -> None:
         """The room's bus went down (say so; the screen keeps the last state) or came back."""
         if self.presenter:
-            self.app.link_status = "presenting" if up else f"presenting ({BUS_DOWN}; your followers here follow)"
+            self.app.link_status = "presenting" if up else f"presenting ({BUS_DOWN})"
         elif self.following:
             self.app.link_status = FOLLOWING if up else f"{BUS_DOWN} (d: play alone)"
 
