@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -242,3 +243,12 @@ async def test_rediss_and_a_password_in_the_url_reach_redis(tmp_path: Path) -> N
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_serving_without_a_bus_never_imports_redis() -> None:
+    """Without --bus the server is what it was: the redis client is not even imported."""
+    code = ("import sys, asyncio; from knobtui.serve.hub import Hub, ServeOptions; from knobtui.serve import server; "
+            "hub = Hub(ServeOptions(presenter_password='x')); assert hub.join_bus() is None; hub.close(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'redis'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
