@@ -210,8 +210,11 @@ async def test_a_node_killed_mid_lecture(room: Room) -> None:
     await again.wait_for("iteration 5 ")
     await again.wait_for("following the presenter")
     assert iteration(again) == iteration(on_b) == 5
+    d = room.node()  # a node started mid-lecture (C's replacement): the room's state at once
+    on_d = await room.visitor(d, 80, 24, username="dan")
+    await on_d.wait_for("iteration 5 ")
     teacher.press(b" ")
-    for s in (on_b, again):
+    for s in (on_b, again, on_d):
         await s.wait_for("iteration 6 ")
 
 
@@ -240,6 +243,25 @@ async def test_redis_stopped_and_restarted_empty(room: Room) -> None:
         await s.wait_for("iteration 5 ")
     late = await room.visitor(c, 80, 24)  # a late joiner after the restart: the latest state at once
     await late.wait_for("iteration 5 ")
+
+
+async def test_a_node_started_while_redis_is_unreachable_serves_and_joins_when_it_comes(room: Room) -> None:
+    room.redis.stop()
+    lonely = Server(room.tmp, "--presenter-key", str(room.keys), "--bus", room.redis.url, "--room", "lecture-1",
+                    preexec_fn=os.setsid)
+    room.nodes.append(lonely)
+    assert lonely.log_has("bus: the room's link is down, retrying", 20)
+    assert lonely.log_has("bus: Redis is not reachable yet; serving this node's followers and retrying", 20)
+    student = await room.visitor(lonely, 80, 24)
+    await student.wait_for(DOWN_LINE)  # served, and told
+    teacher = await room.presenter(lonely)
+    await step_to(teacher, 1)
+    await student.wait_for(BOOK_LINE_1)  # the presenter on the same node: followed even so
+    room.redis.start()
+    await student.wait_for("following the presenter", 40)
+    other = room.node()  # a second node now: it gets what the first kept while Redis was away
+    late = await room.visitor(other, 80, 24)
+    await late.wait_for(BOOK_LINE_1)
 
 
 async def test_the_presenters_node_dies_and_they_log_in_on_another(room: Room) -> None:
