@@ -36,6 +36,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..learning.scene import Scene
@@ -304,8 +305,8 @@ class Bus:
                 await self._catch_up()
                 self._went_up()
                 wait = RETRY_FIRST
-                while self.up and not self._closing:  # a write that failed puts the node down: read the room again from its keys
-                    answer = await self.redis.xread({self.k_stream: self.last_id}, count=500, block=BLOCK_MS)
+                while self.up and not self._closing:  # a failed write puts the node down: read the room again
+                    answer: Any = await self.redis.xread({self.k_stream: self.last_id}, count=500, block=BLOCK_MS)
                     for _stream, entries in answer or []:
                         for entry_id, fields in entries:
                             self._take(entry_id, fields)
@@ -342,7 +343,7 @@ class Bus:
         self._take_latest("state", state)
         qid = self._take_latest("quiz", quiz)
         if qid is not None and self.relay.ballot.quiz is not None and self.relay.ballot.quiz.id == qid:
-            answers = await self.redis.hgetall(self.k_answers + str(qid))
+            answers: Any = await self.redis.hgetall(self.k_answers + str(qid))
             self.relay.replace_answers({k.decode(errors="replace"): a.decode(errors="replace")
                                         for k, a in answers.items()})
         now = time.monotonic()
