@@ -150,6 +150,12 @@ class Ballot:
         self.answers[voter] = str(value)
         return True
 
+    def replace(self, answers: dict[str, str]) -> None:
+        """The open question's answers as another holds them (a node of the room catching up): only
+        answers that are one of its choices."""
+        quiz = self.quiz
+        self.answers = {v: a for v, a in answers.items() if quiz is not None and a in quiz.values}
+
     def answer_of(self, voter: str) -> str | None:
         return self.answers.get(voter)
 

@@ -225,10 +225,9 @@ class Relay:
 
     def replace_answers(self, answers: dict[str, str]) -> None:
         """The room's answers to the open question, as the bus holds them (a node catching up)."""
-        quiz = self.ballot.quiz
-        if quiz is None:
+        if self.ballot.quiz is None:
             return
-        self.ballot.answers = {v: a for v, a in answers.items() if a in quiz.values}
+        self.ballot.replace(answers)
         self._send_counts()
         if self.on_answer is not None:
             for voter in list(self.ballot.answers):
