@@ -73,15 +73,22 @@ class Room:
         node.proc.wait(10)
 
     def close(self) -> None:
-        for v in self.visitors:
-            v.close()
-        for node in self.nodes:
-            node.stop()
-            try:
-                os.killpg(node.proc.pid, signal.SIGKILL)  # anything the node left
-            except ProcessLookupError:
-                pass
-        self.redis.stop()
+        try:
+            for v in self.visitors:
+                v.close()
+        finally:  # whatever a client does on its way out, no node and no Redis is left behind
+            self._stop_nodes()
+
+    def _stop_nodes(self) -> None:
+        try:
+            for node in self.nodes:
+                node.stop()
+                try:
+                    os.killpg(node.proc.pid, signal.SIGKILL)  # anything the node left
+                except ProcessLookupError:
+                    pass
+        finally:
+            self.redis.stop()
 
 
 @pytest.fixture
