@@ -127,6 +127,12 @@ def build_parser() -> _Parser:
     serve.add_argument("--private-followers", action="store_true",
                        help="give every follower a simulator of its own instead of shared views "
                             "(uses far more CPU and memory; for comparison)")
+    serve.add_argument("--bus", metavar="URL",
+                       help="serve one room with other nodes through Redis: redis://[:PASSWORD@]HOST:PORT/DB or "
+                            "rediss:// (TLS); default: $KNOBTUI_BUS, else this node alone")
+    serve.add_argument("--room", default="lecture", metavar="NAME",
+                       help="the room on the bus: nodes with the same bus and room serve the same lecture "
+                            "(default lecture)")
     serve.add_argument("--presenter-user", default="teacher", metavar="NAME",
                        help="the user name the presenter logs in with (default teacher); "
                             "every other name follows with no password")
@@ -350,6 +356,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     user = args.presenter_user
     if not user or not user.isprintable() or len(user) > 64:
         raise UsageError(f"presenter-user: {user!r} is not a user name")
+    bus = args.bus if args.bus is not None else os.environ.get("KNOBTUI_BUS") or None
+    if bus is not None:
+        from .serve.bus import ROOM_NAME, bus_url_shown, check_bus_url
+        problem = check_bus_url(bus)
+        if problem is not None:
+            raise UsageError(f"bus: {problem}")
+        if not ROOM_NAME.match(args.room):
+            raise UsageError(f"room: {args.room!r} is not a room name (letters, digits, . _ -; up to 64)")
+        if presenter_keys is None and not os.environ.get("KNOBTUI_PRESENTER_PASSWORD"):
+            raise UsageError(f"bus: every node of a room needs the presenter's key (--presenter-key) or password "
+                             f"(KNOBTUI_PRESENTER_PASSWORD); {bus_url_shown(bus)} was given without either")
     from .serve.keys import KeyFileError
     from .serve.hub import ServeOptions
     from .serve.server import serve  # asyncssh and aiohttp only when serving
@@ -362,7 +379,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,
         presenter_keys=presenter_keys, presenter_password=os.environ.get("KNOBTUI_PRESENTER_PASSWORD") or None,
         presenter_user=user, lesson=args.lesson, warm=not args.cold_start,
-        shared_views=not args.private_followers, **web)
+        shared_views=not args.private_followers, bus=bus, room=args.room, **web)
     import asyncio
     try:
         return asyncio.run(serve(options))

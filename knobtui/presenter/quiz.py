@@ -138,13 +138,23 @@ class Ballot:
     def open(self) -> bool:
         return self.quiz is not None and not self.quiz.revealed
 
+    def valid(self, voter: str, qid: object, value: object) -> bool:
+        """Whether this answer would count: a voter's, to the open question, one of its choices."""
+        quiz = self.quiz
+        return bool(voter) and quiz is not None and not quiz.revealed and qid == quiz.id and value in quiz.values
+
     def vote(self, voter: str, qid: object, value: object) -> bool:
         """A follower's answer (or their changed mind); True if it counts. Only to the open question."""
-        quiz = self.quiz
-        if not voter or quiz is None or quiz.revealed or qid != quiz.id or value not in quiz.values:
+        if not self.valid(voter, qid, value):
             return False
         self.answers[voter] = str(value)
         return True
+
+    def replace(self, answers: dict[str, str]) -> None:
+        """The open question's answers as another holds them (a node of the room catching up): only
+        answers that are one of its choices."""
+        quiz = self.quiz
+        self.answers = {v: a for v, a in answers.items() if quiz is not None and a in quiz.values}
 
     def answer_of(self, voter: str) -> str | None:
         return self.answers.get(voter)

@@ -104,6 +104,7 @@ class Relay:
         self._order: list[str] = []  # the kinds of line changed since the last broadcast, oldest first
         self._counts_timer: asyncio.TimerHandle | None = None
         self._server: asyncio.AbstractServer | None = None
+        self.latest_bus: bytes | None = None  # {"bus": "down"} while the room's bus is unreachable
 
     async def start(self) -> None:
         self._server = await asyncio.start_unix_server(self._handle, self.path, limit=MAX_LINE)
@@ -183,13 +184,66 @@ class Relay:
         if self.on_quiz is not None:
             self.on_quiz(asked)
 
+    outbox: Callable[[str, object], None] | None = None
+    """When set (a room served by several nodes: serve/bus.py), the presenter's states and questions and
+    the followers' answers go there instead of being applied here; the bus applies them (through
+    `apply_state`, `set_quiz`, `apply_answer`) in the room's one order, on every node alike."""
+
+    on_answer: Callable[[str], None] | None = None
+    """Called with a voter's id once their answer counts (the server rewrites that follower's own line)."""
+
+    def apply_state(self, state: dict[str, object]) -> None:
+        """The room's newest state (a Scene as a dict, checked): to every follower."""
+        self.latest_state = state
+        self.latest = encode({"state": state})
+        self._changed("state")
+
     def vote(self, voter: str, qid: object, value: object) -> bool:
-        """A follower's answer to the open question (again: their changed mind); True if it counts."""
+        """A follower's answer to the open question (again: their changed mind); True if it counts (with a
+        bus: if it was sent to be counted in the room's order)."""
+        if not self.ballot.valid(voter, qid, value):
+            return False
+        if self.outbox is not None:
+            self.outbox("answer", {"voter": voter, "id": qid, "value": value})
+            return True
+        return self.apply_answer(voter, qid, value)
+
+    def apply_answer(self, voter: str, qid: object, value: object) -> bool:
+        """Count a follower's answer; their simulators hear that it counts; the presenters get the counts
+        (at most every COUNTS_EVERY)."""
         if not self.ballot.vote(voter, qid, value):
             return False
+        yours = encode({"yours": {"id": qid, "value": value}})
+        for writer, who in self._voters.items():
+            if who == voter and writer in self.followers:
+                self.followers[writer].put("yours", yours)
         if self._counts_timer is None:
             self._counts_timer = asyncio.get_running_loop().call_later(COUNTS_EVERY, self._send_counts)
+        if self.on_answer is not None:
+            self.on_answer(voter)
         return True
+
+    def replace_answers(self, answers: dict[str, str]) -> None:
+        """The room's answers to the open question, as the bus holds them (a node catching up)."""
+        if self.ballot.quiz is None:
+            return
+        self.ballot.replace(answers)
+        self._send_counts()
+        if self.on_answer is not None:
+            for voter in list(self.ballot.answers):
+                self.on_answer(voter)
+
+    def bus_status(self, up: bool) -> None:
+        """Tell every simulator whether the room's bus is reachable (they say so on their status line)."""
+        line = encode({"bus": "up" if up else "down"})
+        self.latest_bus = None if up else line
+        for slot in self.followers.values():
+            slot.put("bus", line)
+        for writer in list(self.presenters):
+            if not writer.is_closing():
+                writer.write(line)
+        if up:
+            self._count_changed()
 
     def _send_counts(self) -> None:
         """How the room answered, to the presenters: counts only, never who."""
@@ -211,8 +265,17 @@ class Relay:
         """Tell the presenters how many follow (the server calls it when people come and go)."""
         self._count_changed()
 
+    elsewhere: Callable[[], int] | None = None
+    """How many follow on the room's other nodes (serve/bus.py)."""
+
+    on_local_count: Callable[[int], None] | None = None
+    """Called with how many follow here whenever it may have changed (the bus tells the other nodes)."""
+
     def _count_changed(self) -> None:
         n = self.audience() if self.audience is not None else len(self.followers)
+        if self.on_local_count is not None:
+            self.on_local_count(n)
+        n += self.elsewhere() if self.elsewhere is not None else 0
         line = encode({"followers": n})
         for writer in list(self.presenters):
             if not writer.is_closing():
@@ -226,6 +289,8 @@ class Relay:
                 role = "presenter"
                 self.presenters.add(writer)
                 writer.write(encode({"resume": self.latest_state}))
+                if self.latest_bus is not None:
+                    writer.write(self.latest_bus)
                 if self.latest_quiz is not None and self.ballot.quiz is not None:
                     writer.write(self.latest_quiz)  # a presenter who reconnects takes the question up again
                     writer.write(encode({"answers": self.ballot.counts()}))
@@ -236,6 +301,8 @@ class Relay:
                 if isinstance(voter, str) and 0 < len(voter) <= 64:
                     self._voters[writer] = voter
                 slot = self.followers[writer] = _Slot(writer)
+                if self.latest_bus is not None:
+                    slot.put("bus", self.latest_bus)
                 if self.latest is not None:
                     slot.put("state", self.latest)
                 if self.latest_quiz is not None:
@@ -253,21 +320,24 @@ class Relay:
                     continue
                 if role != "presenter":
                     said = message.get("answer")  # a follower says one thing: their answer
-                    if (isinstance(said, dict) and writer in self._voters
-                            and self.vote(self._voters[writer], said.get("id"), said.get("value"))):
-                        slot.put("yours", encode({"yours": {"id": said.get("id"), "value": said.get("value")}}))
+                    if isinstance(said, dict) and writer in self._voters:
+                        self.vote(self._voters[writer], said.get("id"), said.get("value"))
                     continue
                 if "quiz" in message:
                     quiz = quiz_in(message)
                     if quiz is not None or message["quiz"] is None:
-                        self.set_quiz(quiz)
+                        if self.outbox is not None:
+                            self.outbox("quiz", quiz.as_dict() if quiz is not None else None)
+                        else:
+                            self.set_quiz(quiz)
                     continue
                 scene = scene_in(message)
                 if scene is None:
                     continue
-                self.latest_state = scene.as_dict()
-                self.latest = encode({"state": self.latest_state})
-                self._changed("state")
+                if self.outbox is not None:
+                    self.outbox("state", scene.as_dict())
+                else:
+                    self.apply_state(scene.as_dict())
         except (ConnectionError, ValueError, RecursionError, asyncio.LimitOverrunError,
                 asyncio.IncompleteReadError, asyncio.CancelledError):
             pass

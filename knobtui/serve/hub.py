@@ -28,6 +28,7 @@ from .room import RENDERER_NICE, Room, ViewKey
 from .voters import Voters
 
 if TYPE_CHECKING:
+    from .bus import Bus
     from .visit import Visit
 
 DEFAULT_PORT = 2222
@@ -75,6 +76,8 @@ class ServeOptions:
     web_origins: tuple[str, ...] = ()  # other origins whose pages may open the door's websocket
     web_insecure_presenter: bool = False  # the presenter may log in over plain HTTP from elsewhere
     web_url: str | None = None  # the address learners type when a proxy stands in front
+    bus: str | None = None  # redis://HOST:PORT/DB: this node serves the room `room` with the bus's other nodes
+    room: str = "lecture"
 
     @property
     def presenting(self) -> bool:
@@ -112,6 +115,26 @@ class Hub:
         self.join: JoinInfo | None = None  # how learners come in, once the doors listen (join.py)
         if self.relay is not None:
             self.relay.on_quiz = self._quiz_changed
+        self.bus: Bus | None = None  # server.py joins the room's other nodes when options.bus is set
+
+    def join_bus(self) -> Bus | None:
+        """The link to the room's other nodes (serve/bus.py), when the options name a bus."""
+        if self.options.bus is None or self.relay is None:
+            return None
+        from .bus import Bus  # redis only when a bus is used
+        self.bus = Bus(self.options.bus, self.options.room, self.relay, log, self.rare)
+        self.voters.key = lambda: self.bus.salt if self.bus is not None else None
+        self.relay.on_answer = self._answer_counted
+        return self.bus
+
+    def _answer_counted(self, voter: str) -> None:
+        """A follower's answer counts in the room's order (it came back from the bus): a follower of this
+        node in a shared view sees their own line say so."""
+        if self.room is None:
+            return
+        for visit in list(self.sessions):
+            if visit.voter == voter and visit.watching:
+                self.room.overlay(visit)
 
     def _quiz_changed(self, asked: bool) -> None:
         """The room's question changed: shared views' followers see their own line; a question over (a new

@@ -55,6 +55,9 @@ async def serve(options: ServeOptions) -> int:
         if hub.relay is not None:
             await hub.relay.start()
             log(f"presenter mode: followers get the presenter's state through the relay {hub.relay.path}")
+        bus = hub.join_bus()
+        if bus is not None and not await bus.start(wait=10.0):
+            log("bus: Redis is not reachable yet; serving this node's followers and retrying")
         listening: list[str] = []
         doors: list[Door] = []
         if options.web_port is not None:
@@ -99,6 +102,8 @@ async def serve(options: ServeOptions) -> int:
             await ssh_door.wait_closed()
         if web_door is not None:
             await web_door.close()
+        if hub.bus is not None:
+            await hub.bus.close()
         if hub.relay is not None:
             await hub.relay.close()
         if hub.spawner is not None:

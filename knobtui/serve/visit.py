@@ -251,7 +251,8 @@ class Visit:
         if relay is None or room is None or quiz is None or choice is None:
             return
         relay.vote(self.voter, quiz.id, choice.value)
-        room.overlay(self)
+        if relay.outbox is None:  # with a bus, once the room's order counts it (Hub._answer_counted)
+            room.overlay(self)
 
     def _detach(self) -> None:
         """A private simulator of one's own, from the presenter's state (`F` in it comes back)."""

@@ -4,13 +4,17 @@ A follower is known by what their door can tell: over SSH, the name they connect
 address; in a browser, a random cookie the page was given. Two people who share both (a class behind
 one NAT, all typing `ssh guest@...`) are told apart by seat: each connection takes the first seat of
 that identity no open connection holds, so a reconnect takes its own seat back (and its answer with it)
-while two at once hold two seats. Voter ids are random: no name or address reaches the relay, the
+while two at once hold two seats. Voter ids are random (with a bus: an HMAC keyed by the room's secret,
+so the same seat on any node is the same voter): no name or address reaches the relay, the bus, the
 simulators or the presenter.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from collections.abc import Callable
 
 
 class Voters:
@@ -19,6 +23,15 @@ class Voters:
     def __init__(self) -> None:
         self._seats: dict[str, list[object | None]] = {}  # identity -> who holds each seat now (None: free)
         self._ids: dict[tuple[str, int], str] = {}
+        self.key: Callable[[], str | None] = lambda: None
+        """A room served by several nodes (serve/bus.py) keys voter ids with the room's secret, so a
+        follower who reconnects to another node is the same voter there; without one, ids are random."""
+
+    def _new_id(self, identity: str, n: int) -> str:
+        key = self.key()
+        if key is None:
+            return secrets.token_hex(12)
+        return hmac.new(key.encode(), f"{identity}\0{n}".encode(), hashlib.sha256).hexdigest()[:24]
 
     def seat(self, identity: str, holder: object) -> str:
         """The voter id for `holder` (a visit), which connected as `identity`."""
@@ -28,7 +41,9 @@ class Voters:
             seats.append(holder)
         else:
             seats[n] = holder
-        return self._ids.setdefault((identity, n), secrets.token_hex(12))
+        if (identity, n) not in self._ids:
+            self._ids[(identity, n)] = self._new_id(identity, n)
+        return self._ids[(identity, n)]
 
     def prune(self) -> None:
         """Forget identities nobody holds now (called when a question is over: their answers no longer

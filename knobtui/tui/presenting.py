@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .app import KnobApp
 
 FOLLOWING = "following the presenter (d: play alone)"
+BUS_DOWN = "the room's link is down, retrying"
+"""Said while the bus between the room's nodes (`knobtui serve --bus`) is unreachable: this node's
+followers keep the last state they had."""
 
 
 def show_scene(app: KnobApp, scene: Scene) -> str | None:
@@ -93,6 +96,8 @@ class Presenting:
     def on_message(self, message: dict[str, object]) -> None:
         """A message from the relay: the number of followers, or a scene (a follower becomes it while it
         follows; a presenter adopts the first one, the room's, when it connects)."""
+        if "bus" in message:
+            self._bus(message["bus"] == "up")
         if "followers" in message:
             n = message["followers"]
             self.app.link_status = f"presenting to {n} follower{'s' if n != 1 else ''}"
@@ -122,6 +127,13 @@ class Presenting:
             if self._start_detached:
                 self._start_detached = False
                 self._set_following(False, "playing alone (F: back to the room)")
+
+    def _bus(self, up: bool) -> None:
+        """The room's bus went down (say so; the screen keeps the last state) or came back."""
+        if self.presenter:
+            self.app.link_status = "presenting" if up else f"presenting ({BUS_DOWN})"
+        elif self.following:
+            self.app.link_status = FOLLOWING if up else f"{BUS_DOWN} (d: play alone)"
 
     def _become(self, scene: Scene) -> None:
         problem = show_scene(self.app, scene)
