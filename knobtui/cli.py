@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from .learning.lesson import Lesson
 from pathlib import Path
 
-from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Record, Session, Start,
+from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Session, Start,
                        check_method, get_preset, knob_name, parse_number, parse_tolerance, stability)
-from .records import FORMATS, write_records
+from .records import FORMATS, Span, write_records
 
 UNTIL_CONVERGED_LIMIT = 1_000_000
 MAX_STEPS = 10_000_000
@@ -203,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, interrupted)
     try:
         write_records(args.format, session, out, book_print=get_preset(start.preset).book_print,
-                      records=_advancing(session, total, args.until_converged, stop))
+                      taken=_advancing(session, total, args.until_converged, stop))
         out.flush()
     except BrokenPipeError:
         _quiet_stdout()
@@ -228,15 +228,16 @@ STREAM_CHUNK = 4096
 """Iterations taken between writes: records appear as the run goes, 10M steps or not."""
 
 
-def _advancing(session: Session, total: int, until_converged: bool, stop: threading.Event) -> Iterator[Record]:
-    """Take up to `total` iterations a chunk at a time, yielding each chunk's records as it is taken,
-    until `stop` is set."""
+def _advancing(session: Session, total: int, until_converged: bool, stop: threading.Event) -> Iterator[Span]:
+    """Take up to `total` iterations a chunk at a time, yielding the span of iterations each chunk took
+    as it is taken, until `stop` is set."""
     done = 0
     while done < total and not stop.is_set():
         chunk = min(STREAM_CHUNK, total - done)
         before = session.iteration
         took = session.fast_forward(chunk) if until_converged else session.run(chunk)
-        yield from session.records(before + 1)
+        if session.iteration > before:
+            yield before + 1, session.iteration
         done += took.steps
         if took.stop != "limit" or took.steps < chunk:
             return
