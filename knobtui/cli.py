@@ -88,15 +88,20 @@ def build_parser() -> _Parser:
     serve.add_argument("--host-key", metavar="PATH",
                        help="the server's ed25519 host key, created on first start (default: in the user's data dir)")
     serve.add_argument("--authorized-keys", metavar="FILE", help="admit only these public keys (default: anyone)")
-    serve.add_argument("--max-sessions", default="300", metavar="N", help="simulators at once (default 300: a hall)")
+    serve.add_argument("--max-sessions", default="300", metavar="N",
+                       help="simulators at once: the presenter's, visitors' own, followers' after d (default 300)")
     serve.add_argument("--max-per-address", default="40", metavar="N",
-                       help="simulators from one address, e.g. a classroom behind one NAT (default 40)")
+                       help="simulators from one address (default 40; a follower in a shared view runs none)")
+    serve.add_argument("--max-seats", default="600", metavar="N",
+                       help="followers watching the presenter's shared views at once (default 600)")
+    serve.add_argument("--max-seats-per-address", default="400", metavar="N",
+                       help="followers from one address, e.g. a class behind one NAT (default 400)")
     serve.add_argument("--idle-timeout", default="900", metavar="S",
                        help="close a session with no key pressed and no screen change this long (default 900 s)")
     serve.add_argument("--login-timeout", default="30", metavar="S",
                        help="time to log in and open a session (default 30 s)")
-    serve.add_argument("--rate-limit", default="60", metavar="N",
-                       help="new connections per address per minute (default 60)")
+    serve.add_argument("--rate-limit", default="600", metavar="N",
+                       help="new connections per address per minute (default 600: a class arriving at once)")
     serve.add_argument("--presenter-key", metavar="FILE",
                        help="public keys that log in as the presenter, whom everyone else follows "
                             "(or set the presenter's password in KNOBTUI_PRESENTER_PASSWORD)")
@@ -301,6 +306,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host, port=port, ssh=not args.no_ssh, web_port=web_port, host_key=Path(args.host_key) if args.host_key else None,
         authorized_keys=keys, max_sessions=int(_positive("max-sessions", args.max_sessions)),
         max_per_address=int(_positive("max-per-address", args.max_per_address)),
+        max_seats=int(_positive("max-seats", args.max_seats)),
+        max_seats_per_address=int(_positive("max-seats-per-address", args.max_seats_per_address)),
         idle_timeout=_positive("idle-timeout", args.idle_timeout, whole=False),
         login_timeout=_positive("login-timeout", args.login_timeout, whole=False),
         rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .child import Child, Spawner, python_command, start_direct
-from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
+from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean, refusal
 from .keys import read_authorized_keys
 from ..presenter.protocol import ROOM_ENV
 from ..presenter.relay import Relay
@@ -56,11 +56,13 @@ class ServeOptions:
     web_port: int | None = None  # the browser door, when set
     host_key: Path | None = None
     authorized_keys: Path | None = None
-    max_sessions: int = 300
-    max_per_address: int = 40  # a classroom behind one NAT
+    max_sessions: int = 300  # simulators: processes of their own
+    max_per_address: int = 40  # simulators from one address
+    max_seats: int = 600  # followers watching shared views: a connection and a screen's bytes each
+    max_seats_per_address: int = 400  # a class behind one NAT
     idle_timeout: float = 900.0
     login_timeout: float = 30.0
-    rate_limit: int = 60  # new connections per address per minute
+    rate_limit: int = 600  # new connections per address per minute: a class of 300 arriving at once, twice
     child_args: list[str] = field(default_factory=list)  # passed on to every `knobtui` child
     presenter_keys: Path | None = None  # these keys log in as the presenter
     presenter_password: str | None = None  # so does this password
@@ -77,7 +79,7 @@ class ServeOptions:
     @property
     def max_connections(self) -> int:
         """Open connections at once, logged in or not: room for everyone plus a queue at the door."""
-        return self.max_sessions * 2 + 32
+        return self.max_sessions + self.max_seats + 32
 
 
 class Hub:
@@ -85,9 +87,11 @@ class Hub:
 
     def __init__(self, options: ServeOptions) -> None:
         self.options = options
-        self.sessions: set[Visit] = set()  # every visit holding a simulator slot, whatever its door
+        self.sessions: set[Visit] = set()  # every visit holding a slot (a simulator or a seat), whatever its door
+        self.seats = 0  # of those, followers in a shared view
         self.connections = 0  # open connections of both doors, logged in or not
-        self.addresses = Addresses(options.rate_limit, options.max_per_address, options.auth)
+        self.addresses = Addresses(options.rate_limit, options.max_per_address, options.auth,
+                                   max_seats_per_address=options.max_seats_per_address)
         self.rare = RateLimitedLog(log)
         self.folder = tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")  # mode 0700
         self.relay: Relay | None = Relay(self.folder) if options.presenting else None
@@ -181,11 +185,47 @@ class Hub:
                 self.rare("spawner", f"the warm spawner failed ({clean(exc, 200)}); starting the slow way")
         return start_direct(python_command("-m", "knobtui", *args), env, cols, rows, cwd)
 
+    # ---- slots: what a visit holds, counted by what it costs ------------------------------------------
+    @property
+    def simulators(self) -> int:
+        return len(self.sessions) - self.seats
+
+    def slot_refusal(self, address: str, seat: bool) -> str | None:
+        """Why a visit from `address` may not have a seat in a shared view (`seat`) or a simulator now, or None."""
+        options = self.options
+        if seat:
+            if self.seats >= options.max_seats:
+                return refusal(f"the room is full ({options.max_seats} followers watching)", "--max-seats")
+            return self.addresses.seat_refusal(address)
+        if self.simulators >= options.max_sessions:
+            return refusal(f"knobtui is full ({options.max_sessions} simulators running)", "--max-sessions")
+        return self.addresses.simulator_refusal(address)
+
+    def take_slot(self, visit: Visit, seat: bool) -> None:
+        """Count `visit` as holding a seat or a simulator (checked with slot_refusal first)."""
+        self.sessions.add(visit)
+        entry = self.addresses.get(visit.address)
+        if seat:
+            self.seats += 1
+            entry.seats += 1
+        else:
+            entry.simulators += 1
+
+    def free_slot(self, visit: Visit, seat: bool) -> None:
+        """`visit` no longer holds the seat or simulator it was counted for."""
+        self.sessions.discard(visit)
+        entry = self.addresses.get(visit.address)
+        if seat:
+            self.seats -= 1
+            entry.seats -= 1
+        else:
+            entry.simulators -= 1
+
     def connection_refusal(self, address: str) -> str | None:
         """Count a new connection from `address` (either door); why it is refused, or None."""
         why = self.addresses.connection(address)
         if why is None and self.connections >= self.options.max_connections:
-            why = f"{self.connections} connections are open"
+            why = refusal(f"{self.connections} connections are open", "--max-sessions or --max-seats")
         if why is not None:
             self.rare(f"refused {address}", f"refused {clean(address)}: {why}")
         return why

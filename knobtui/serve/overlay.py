@@ -10,6 +10,8 @@ When the question goes, the renderer's panel goes too, and Textual repaints the 
 
 from __future__ import annotations
 
+import textwrap
+
 
 MAX_TAIL = 512  # an unfinished CSI longer than this is not one; a long string keeps only its ends
 
@@ -71,13 +73,17 @@ def _cut_character(buf: bytes) -> int:
     return 0
 
 
-def overlay(text: str, tone: str, cols: int, rows: int, colour: bool) -> bytes:
-    """`text` written on the question panel's last inside line of a `cols` x `rows` view, the cursor and
-    attributes kept. Plain ASCII (whatever the follower's locale), cut to the panel's width."""
-    if not text or cols < 10 or rows < 3:
+def overlay(text: str, tone: str, cols: int, rows: int, colour: bool, lines: int = 1) -> bytes:
+    """`text` written on the question panel's last inside line of a `cols` x `rows` view (or its last
+    `lines` lines, wrapped at words), the cursor and attributes kept. Plain ASCII (whatever the follower's
+    locale), cut to the panel's width."""
+    if not text or cols < 10 or rows < 2 + lines:
         return b""
     width = cols - 4  # inside the panel's border and padding
     plain = "".join(ch if " " <= ch <= "~" else "?" for ch in text)  # printable ASCII only: nothing a terminal obeys
-    words = plain[:width].ljust(width)
+    parts = textwrap.wrap(plain, width, max_lines=lines, placeholder="...") if lines > 1 else [plain[:width]]
+    parts = [""] * (lines - len(parts)) + parts  # the last line is always the panel's last
     sgr = "1" + (";32" if colour and tone == "right" else ";33" if colour and tone == "wrong" else "")
-    return f"\x1b7\x1b[{rows - 1};3H\x1b[0;{sgr}m{words}\x1b[0m\x1b8".encode()
+    top = rows - lines  # 1-based: the last `lines` rows above the view's bottom row
+    drawn = "".join((f"\x1b[{top + n};3H" if n else "") + part.ljust(width) for n, part in enumerate(parts))
+    return f"\x1b7\x1b[{top};3H\x1b[0;{sgr}m{drawn}\x1b[0m\x1b8".encode()

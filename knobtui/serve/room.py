@@ -144,10 +144,10 @@ class View:
         if self.escapes.feed(data):
             self.overlay()
 
-    def overlay(self, member: Member | None = None) -> None:
+    def overlay(self, member: Member | None = None, always: bool = False) -> None:
         """Each follower's own line (or one follower's), if the renderer's output is at rest now (else it
-        comes after the renderer's next chunk)."""
-        if not self.escapes.at_rest or not self.panel:
+        comes after the renderer's next chunk); on the question's panel, unless `always` (a notice)."""
+        if not self.escapes.at_rest or not (self.panel or always):
             return
         for who in [member] if member is not None else list(self.members):
             if self.members.get(who):
@@ -248,11 +248,11 @@ class Room:
     def view_of(self, member: Member) -> View | None:
         return self._where.get(member)
 
-    def overlay(self, member: Member | None = None) -> None:
-        """One follower's own line again (they answered)."""
+    def overlay(self, member: Member | None = None, always: bool = False) -> None:
+        """One follower's own line again (they answered, or the server has a notice for them)."""
         view = self._where.get(member) if member is not None else None
         if view is not None:
-            view.overlay(member)
+            view.overlay(member, always)
 
     def quiz_changed(self, asked: bool) -> None:
         """The room's question changed: a new one (`asked`) waits for the renderers to draw its panel before

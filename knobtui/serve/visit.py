@@ -100,16 +100,17 @@ class Visit:
         self._ending: asyncio.Future[None] | None = None
         self._workdir: str | None = None
         self._env: dict[str, str] = {}
-        self._counted = False
+        self._seat: bool | None = None  # the slot it holds: a seat in a shared view, a simulator, or none yet
         self._resize_timer: asyncio.TimerHandle | None = None
         # Who answers the room's questions: what the door knows of the visitor (voters.py), or this visit.
         self.identity = identity or f"visit:{secrets.token_hex(8)}"
         self.voter = ""
+        self.notice = ""  # a sentence from the server on a follower's own line (a refused `d`)
 
     @property
     def counted(self) -> bool:
-        """Holds a simulator slot (from admission until its end)."""
-        return self._counted
+        """Holds a slot, a simulator or a seat (from admission until its end)."""
+        return self._seat is not None
 
     @property
     def open(self) -> bool:
@@ -144,18 +145,14 @@ class Visit:
         if self.holds_simulator is not None and self.holds_simulator(self):
             self._turn_away("One simulator per connection: this connection already has one.", "a second simulator")
             return False
-        if len(hub.sessions) >= hub.options.max_sessions:
-            self._turn_away(f"\r\nSorry, knobtui is full ({hub.options.max_sessions} simulators running). "
-                            "Please try again in a minute.", "full")
-            return False
-        refusal = hub.addresses.simulator_refusal(self.address)
+        seat = hub.room is not None and not self.presenter
+        refusal = hub.slot_refusal(self.address, seat)
         if refusal is not None:
-            self._turn_away(f"Sorry: {refusal}.", f"{hub.options.max_per_address} simulators for this address")
+            self._turn_away(f"\r\nSorry: {refusal}.", refusal)
             return False
         # The slot is taken now, before the child starts: a surge cannot overshoot the limits.
-        hub.sessions.add(self)
-        hub.addresses.get(self.address).simulators += 1
-        self._counted = True
+        hub.take_slot(self, seat)
+        self._seat = seat
         if hub.relay is not None:
             hub.relay.announce()
         self._workdir = tempfile.mkdtemp(prefix="knobtui-visitor-")
@@ -166,7 +163,7 @@ class Visit:
             self._env[VOTER_ENV] = self.voter  # playing alone, their simulator answers as them
         self.asked_term = None if usable == term else clean(term)
         self.term = usable
-        if hub.room is not None and not self.presenter:
+        if seat:
             self._watch()
             log(self._describe("connect", asked=self._asked(), asked_term=self.asked_term,
                                view=self._view_name(), sessions=len(hub.sessions), role=self.role))
@@ -224,6 +221,8 @@ class Visit:
 
     def view_overlay(self, key: ViewKey) -> bytes:
         """This follower's own line over the shared view: their answer to the room's question."""
+        if self.notice:
+            return overlay(self.notice, "wrong", key.cols, key.rows, colour=not key.no_color, lines=2)
         relay = self.hub.relay
         if relay is None or not self.voter:
             return b""
@@ -234,6 +233,11 @@ class Visit:
         """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone, a choice answers the room's open
         question; the view belongs to the room. Escape sequences are read whole: a terminal's reply to
         the renderer's queries (`ESC [ ? 2026 ; 2 $ y`) is not a key."""
+        if data and self.notice and self.hub.room is not None:
+            self.notice = ""  # read: the renderer draws what it covered again
+            view = self.hub.room.view_of(self)
+            if view is not None:
+                view.repaint()
         for key in view_keys(data):
             if key in ("q", "\x03"):
                 asyncio.ensure_future(self.end(End(EndKind.QUIT)))
@@ -254,14 +258,29 @@ class Visit:
         room.overlay(self)
 
     def _detach(self) -> None:
-        """A private simulator of one's own, from the presenter's state (`F` in it comes back)."""
-        assert self.hub.room is not None
-        self.hub.room.leave(self)
+        """A private simulator of one's own, from the presenter's state (`F` in it comes back), if the
+        simulators' limits leave room: the seat becomes a simulator."""
+        hub = self.hub
+        assert hub.room is not None
+        refusal = hub.slot_refusal(self.address, seat=False)
+        if refusal is not None:
+            log(self._describe("refused a simulator of its own", why=refusal))
+            self.notice = f"Sorry: {refusal}."
+            hub.room.overlay(self, always=True)
+            return
+        self._move_slot(seat=False)
+        hub.room.leave(self)
         self.watching = False
         self._env[START_DETACHED_ENV] = "1"
         self._pending.clear()
         self.channel.write(b"\x1b[0m\x1b[2J\x1b[H")
         asyncio.ensure_future(self._start_child())
+
+    def _move_slot(self, seat: bool) -> None:
+        if self._seat is not None and self._seat != seat:
+            self.hub.free_slot(self, self._seat)
+            self.hub.take_slot(self, seat)
+            self._seat = seat
 
     # ---- keys and sizes ----------------------------------------------------------------------------
     def keys(self, data: bytes) -> None:
@@ -374,6 +393,7 @@ class Visit:
             self._drain_output(child)
             status = await child.end()
             if status == REJOIN_STATUS and self._ending is None:
+                self._move_slot(seat=True)  # back to a seat: it frees a simulator, so no limit refuses it
                 self.child = None
                 self._env.pop(START_DETACHED_ENV, None)
                 self._watch()
@@ -416,10 +436,9 @@ class Visit:
                 self.channel.close(status if end.kind is not EndKind.FAILED else 1)
             if self.voter:
                 self.hub.voters.leave(self.identity, self)
-            if self._counted:
-                self.hub.sessions.discard(self)
-                self.hub.addresses.get(self.address).simulators -= 1
-                self._counted = False
+            if self._seat is not None:
+                self.hub.free_slot(self, self._seat)
+                self._seat = None
                 if self.hub.relay is not None:
                     self.hub.relay.announce()
             if self.hub.relay is not None:

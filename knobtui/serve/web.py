@@ -268,8 +268,9 @@ class WebDoor:
     async def socket(self, request: web.Request) -> web.StreamResponse:
         hub = self.hub
         address = request.remote or "?"
-        if hub.connection_refusal(address) is not None:
-            return web.Response(status=429, text="knobtui: too many connections; try again in a minute")
+        why = hub.connection_refusal(address)
+        if why is not None:
+            return web.Response(status=429, text=f"knobtui: {why}\n")
         hub.connections += 1
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, timeout=2.0)
         channel: WebChannel | None = None

@@ -301,8 +301,8 @@ async def test_8_a_presenter_who_reconnects_resumes_the_room(tmp_path: Path, pre
 
 
 def test_9_the_defaults_fit_a_lecture_hall(server: Server) -> None:
-    assert server.log_has("limits: 300 simulators, 40 per address, 60 connections a minute per address, "
-                          "idle 900 s, login 30 s")
+    assert server.log_has("limits: 300 simulators, 40 per address, 600 followers in shared views, 400 per address, "
+                          "600 connections a minute per address, idle 900 s, login 30 s")
 
 
 async def test_10_a_room_arriving_together_gets_its_screens(tmp_path: Path) -> None:
