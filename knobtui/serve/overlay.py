@@ -29,6 +29,12 @@ class Escapes:
 
     def feed(self, data: bytes) -> bool:
         """Take the next chunk; True if it ends at rest."""
+        self.split(data)
+        return not self._tail
+
+    def split(self, data: bytes) -> bytes:
+        """Take the next chunk; what ends at rest of it and what came before (the rest is kept for the next
+        chunk, or dropped if it is the inside of a long string, which is never screen content)."""
         buf = self._tail + data if self._tail else data
         self._tail = b""
         at = buf.rfind(b"\x1b")
@@ -39,11 +45,12 @@ class Escapes:
                 # ST) are all that matter; anything else this long was not an escape sequence.
                 tail = tail[:2] + tail[-1:] if tail[1:2] in (b"]", b"P", b"_", b"^", b"X") else b""
             self._tail = tail
-            return not self._tail
+            return buf[:at]
         cut = _cut_character(buf)
         if cut:
             self._tail = buf[-cut:]
-        return not self._tail
+            return buf[:-cut]
+        return buf
 
 
 def _complete(buf: bytes, at: int) -> bool:
