@@ -13,6 +13,7 @@ from __future__ import annotations
 import textwrap
 
 
+OWN_LINES = 2  # rows over the view a follower's own words may take (a notice wraps onto two)
 MAX_TAIL = 512  # an unfinished CSI longer than this is not one; a long string keeps only its ends
 
 

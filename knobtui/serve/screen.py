@@ -353,7 +353,7 @@ def paint(snap: Snap, rows: Iterable[int], lo: int, hi: int) -> bytes:
             chars, pens = snap[y]
             a, b = max(0, lo), min(len(chars) - 1, hi)
             if a <= b:
-                pen.cells(y, chars, pens, _runs([a, b], chars))
+                pen.cells(y, chars, pens, [(a - 1 if a and chars[a] == "" else a, b)])
     return pen.bytes()
 
 

@@ -29,11 +29,11 @@ from ..presenter.quiz import own_line
 from .child import Child, read_pty
 from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, terminal_type
 from .hub import Hub, log
-from .overlay import overlay
+from .overlay import OWN_LINES, overlay
 from .room import ViewKey
 
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
-VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
+VIEW_BACKLOG = 32 * 1024  # bytes a follower in a shared view may have unsent before it is skipped (a few diffs)
 RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
 
 ARROWS = {b"\x1b[A": "up", b"\x1bOA": "up", b"\x1b[B": "down", b"\x1bOB": "down"}  # either cursor mode
@@ -205,26 +205,26 @@ class Visit:
         self.last_activity = time.monotonic()
         self.hub.room.join(self, ViewKey.of(self.size, self._env))
 
-    def view_write(self, data: bytes) -> bool:
-        if self._ending is not None:
-            return True
-        if self.channel.backlog() > VIEW_BACKLOG:
-            return False
-        self.last_activity = time.monotonic()  # a changing screen is not idle
-        self.channel.write(data)
-        return True
+    def view_ready(self) -> bool:
+        return self._ending is None and self.channel.backlog() <= VIEW_BACKLOG
+
+    def view_write(self, data: bytes) -> None:
+        if self._ending is None:
+            self.last_activity = time.monotonic()  # a changing screen is not idle
+            self.channel.write(data)
 
     def view_lost(self) -> None:
         """The view's renderer ended (not by us): join a fresh one."""
         if self.watching and self._ending is None:
             self._watch()
 
-    def view_overlay(self, key: ViewKey) -> bytes:
-        """This follower's own line over the shared view: their answer to the room's question."""
+    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
+        """This follower's own line over the shared view: a notice from the server, or their answer to the
+        room's question when the view shows its panel."""
         if self.notice:
-            return overlay(self.notice, "wrong", key.cols, key.rows, colour=not key.no_color, lines=2)
+            return overlay(self.notice, "wrong", key.cols, key.rows, colour=not key.no_color, lines=OWN_LINES)
         relay = self.hub.relay
-        if relay is None or not self.voter:
+        if relay is None or not self.voter or not panel:
             return b""
         text, tone = own_line(relay.ballot.quiz, relay.ballot.answer_of(self.voter))
         return overlay(text, tone, key.cols, key.rows, colour=not key.no_color)
@@ -234,10 +234,8 @@ class Visit:
         question; the view belongs to the room. Escape sequences are read whole: a terminal's reply to
         the renderer's queries (`ESC [ ? 2026 ; 2 $ y`) is not a key."""
         if data and self.notice and self.hub.room is not None:
-            self.notice = ""  # read: the renderer draws what it covered again
-            view = self.hub.room.view_of(self)
-            if view is not None:
-                view.repaint()
+            self.notice = ""  # read: the screen under it comes back from the view's model
+            self.hub.room.overlay(self)
         for key in view_keys(data):
             if key in ("q", "\x03"):
                 asyncio.ensure_future(self.end(End(EndKind.QUIT)))
@@ -266,7 +264,7 @@ class Visit:
         if refusal is not None:
             log(self._describe("refused a simulator of its own", why=refusal))
             self.notice = f"Sorry: {refusal}."
-            hub.room.overlay(self, always=True)
+            hub.room.overlay(self)
             return
         self._move_slot(seat=False)
         hub.room.leave(self)

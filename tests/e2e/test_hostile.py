@@ -301,7 +301,7 @@ async def test_8_a_presenter_who_reconnects_resumes_the_room(tmp_path: Path, pre
 
 
 def test_9_the_defaults_fit_a_lecture_hall(server: Server) -> None:
-    assert server.log_has("limits: 300 simulators, 40 per address, 600 followers in shared views, 400 per address, "
+    assert server.log_has("limits: 300 simulators, 40 per address, 600 followers watching, 400 per address, "
                           "600 connections a minute per address, idle 900 s, login 30 s")
 
 
