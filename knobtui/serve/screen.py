@@ -181,6 +181,8 @@ class Screen:
             self._slow_text(text)
             return
         n = min(len(text), cols - x)
+        if len(text) > n:  # past the edge with no line wrap: the last column takes the last character
+            text = text[:n - 1] + text[-1]
         chars, pens = self._chars[y], self._pens[y]
         if chars[x] == "" and x:  # the second half of a wide character: the first half goes too
             chars[x - 1] = " "
