@@ -22,9 +22,9 @@ from knobtui.serve.child import Child, python_command, start_direct
 from knobtui.serve.room import View, ViewKey
 from knobtui.serve.screen import Screen, blank, diff
 
-KEYS = [b" ", b"b", b"m", b"\x1b[A", b"\x1b[B", b"\x1b[C", b"\x1b[D", b"f", b"r", b"t"]
-"""A step, back, the method, knobs up/down and nudged, fast-forward, reset, the theme; each followed by a step
-(space), so every step of the sequence changes the screen."""
+KEYS = [b"", b"b ", b"m", b"\x1b[A", b"\x1b[B", b"\x1b[C", b"\x1b[D", b"f", b"t"]
+"""A step, back (and a step), the method, knobs up/down and nudged, fast-forward, the theme; each followed by a
+step (space), so the iteration moves on and every step of the sequence changes the screen."""
 
 
 def cells(screen: pyte.Screen) -> list[list[tuple[object, ...]]]:
@@ -114,12 +114,15 @@ async def test_every_follower_shows_the_renderers_screen_after_every_step(
         rng = random.Random(26)
         assert children[0].fd >= 0
 
+        sent: list[bytes] = []
+
         async def step() -> None:
             shown = cells(oracle)
-            os.write(children[0].fd, rng.choice(KEYS) + b" ")
+            sent.append(rng.choice(KEYS) + b" ")
+            os.write(children[0].fd, sent[-1])
             deadline = time.monotonic() + 30
             while cells(oracle) == shown:  # the renderer drew the step
-                assert time.monotonic() < deadline, "the renderer never drew the step"
+                assert time.monotonic() < deadline, f"no step drawn after {sent}:\n" + "\n".join(oracle.display)
                 await asyncio.sleep(0.02)
             await _settled(view, oracle, followers)
 
