@@ -34,6 +34,7 @@ DEFAULT_PORT = 2222
 PRIVATE_PREFIX = "knobtui-serve-"
 PRESENTER_QUIET = 0.012  # seconds of silence that end the presenter's frame
 PRESENTER_FIRST_CAP = 0.08  # the room waits at most this long for it
+ROOM_GAP = 1 / 12  # the least time between two states to the room: each renderer draws each state it gets
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
 
@@ -289,11 +290,14 @@ class Hub:
     # moment as the presenter's simulator, the projected screen took 53 ms instead of 8 ms. So a new
     # state goes to the room once the presenter's screen has gone quiet (its frame is out), at most
     # PRESENTER_FIRST_CAP later.
+    # Measured (bench/bench_hall_autoplay.py): at autoplay the room's renderers, one per shared view, drew
+    # every state the presenter's simulator published (30 a second at 100 it/s), over a core between them.
+    # The room gets the newest state at most every ROOM_GAP (the relay keeps only the newest while held).
     def _hold(self, release: Callable[[], None]) -> None:
-        if not any(s.presenter and s.child is not None for s in self.sessions):
-            release()
-            return
         self._release = release
+        if not any(s.presenter and s.child is not None for s in self.sessions):
+            self._let_go()
+            return
         loop = asyncio.get_running_loop()
         self._release_timers.append(loop.call_later(PRESENTER_FIRST_CAP, self._let_go))
 
@@ -313,9 +317,16 @@ class Hub:
         for timer in self._release_timers:
             timer.cancel()
         self._release_timers.clear()
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._last_release + ROOM_GAP:
+            self._release_timers.append(loop.call_at(self._last_release + ROOM_GAP, self._let_go))
+            return
         release, self._release = self._release, None
         if release is not None:
+            self._last_release = loop.time()
             release()
+
+    _last_release = -1.0
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
