@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """Screen figures as a terminal sees them: knobtui beside the floor app, on a pseudo-terminal, in one run.
 
-Usage: python bench/bench_screen.py [--runs 3] [--presses 15]
+Usage: python bench/bench_screen.py [--runs 3] [--presses 15] [--cells-only]
 For each size (80x24, 160x50): startup until the screen is quiet, key-to-first-byte and key-to-last-byte
 latency of one step (space), and bytes written per step; medians over the runs. The floor is
 bench/floor_app.py (the least Textual app with a plotext curve and a log), measured the same way.
+
+Then bytes per changed cell: knobtui on a pseudo-terminal, space pressed --presses times; for each step the
+cells whose character or colours changed are counted by diffing the screen (pyte, fed knobtui's output)
+before and after, against the bytes knobtui wrote (what a visitor's own simulator sends) and the bytes of
+the diff a shared view sends its followers (serve/screen.py: the model of the screen before and after).
+Each diff is checked: a terminal that had the screen before shows the screen after.
 """
 
 from __future__ import annotations
@@ -31,11 +37,100 @@ def median_run(cmd: list[str], cols: int, rows: int, runs: int, presses: int) ->
     return {k: statistics.median(r[k] for r in results) for k in FIGURES}
 
 
+def _drain(fd: int, quiet: float = 0.3, hard: float = 10.0) -> bytes:
+    import os
+    import select
+    import time
+    got = bytearray()
+    last = None
+    start = time.monotonic()
+    while time.monotonic() - start < hard and not (last and time.monotonic() - last > quiet):
+        ready, _, _ = select.select([fd], [], [], 0.01)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+            last = time.monotonic()
+    return bytes(got)
+
+
+def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
+    """Bytes per changed cell, knobtui's own against the shared view's diffs (see the module's docstring)."""
+    import fcntl
+    import os
+    import pty
+    import signal
+    import struct
+    import termios
+
+    import pyte
+
+    from knobtui.serve.screen import Screen, diff
+
+    def cells(scr: pyte.Screen) -> list[list[tuple[object, ...]]]:
+        return [[(c.data, c.fg, c.bg, c.bold, c.reverse) for c in (scr.buffer[y][x] for x in range(cols))]
+                for y in range(rows)]
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        os.environ.update(TERM="xterm-256color")
+        cmd = knobtui_cmd()
+        os.execvp(cmd[0], cmd)
+    oracle, model = pyte.Screen(cols, rows), Screen(cols, rows)
+    stream = pyte.ByteStream(oracle)
+    follower = pyte.Screen(cols, rows)
+    fstream = pyte.ByteStream(follower)
+    fstream.feed(b"\x1b[?7l")
+    first = _drain(fd, quiet=1.5, hard=20)
+    stream.feed(first)
+    model.feed(first)
+    before = model.snapshot()
+    fstream.feed(diff(Screen(cols, rows).snapshot(), before)[0])
+    raw = sent = changed = 0
+    for _ in range(presses):
+        was = cells(oracle)
+        os.write(fd, b" ")
+        data = _drain(fd)
+        stream.feed(data)
+        model.feed(data)
+        after = model.snapshot()
+        changes, _ = diff(before, after)
+        fstream.feed(changes)
+        before = after
+        now = cells(oracle)
+        if cells(follower) != now:
+            raise SystemExit(f"{cols}x{rows}: the diff did not reproduce the screen")
+        raw += len(data)
+        sent += len(changes)
+        changed += sum(1 for y in range(rows) for x in range(cols) if was[y][x] != now[y][x])
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+    return {"cells": changed / presses, "raw": raw / presses, "diff": sent / presses,
+            "raw_per_cell": raw / max(changed, 1), "diff_per_cell": sent / max(changed, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--presses", type=int, default=15)
+    ap.add_argument("--cells-only", action="store_true", help="only the bytes per changed cell")
     a = ap.parse_args()
+    if not a.cells_only:
+        timings(a)
+    print()
+    print(f"{'size':<8}{'changed cells':>14}{'knobtui bytes':>15}{'per cell':>10}{'diff bytes':>12}{'per cell':>10}")
+    for cols, rows in ((80, 24), (160, 50)):
+        c = cells_figures(cols, rows, a.presses)
+        print(f"{cols}x{rows:<5}{c['cells']:>14.0f}{c['raw']:>15.0f}{c['raw_per_cell']:>10.2f}{c['diff']:>12.0f}"
+              f"{c['diff_per_cell']:>10.2f}")
+
+
+def timings(a: argparse.Namespace) -> None:
     floor = [sys.executable, str(HERE / "floor_app.py")]
     print(f"{'size':<8}{'figure':<18}{'knobtui':>12}{'floor':>12}{'ratio':>8}")
     for cols, rows in ((80, 24), (160, 50)):
