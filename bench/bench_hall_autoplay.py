@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -42,10 +41,8 @@ import asyncssh
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import servekit  # noqa: E402
-from knobtui.serve.screen import Screen, text_of  # noqa: E402
 
 SIZES = [(80, 24), (90, 28), (100, 30), (110, 35), (120, 40), (132, 43), (150, 45), (160, 50), (180, 55), (200, 60)]
-ITERATION = re.compile(r"iteration (\d+) ")
 SPEEDS = (("10/s", b""), ("100/s", b"+++"))  # from autoplay's default 15/s (drawing ~11/s): 120/s
 
 
@@ -69,40 +66,21 @@ class Server(servekit.Server):
                 os.chdir(cwd)
 
 
-class Watcher(servekit.SSHClient):
-    """One SSH client with a screen model: when each iteration first shows, bytes received."""
+class Watcher(servekit.ScreenClient):
+    """A client that also notes when the knob marker (▶) moves on its screen: the presenter's own frame."""
 
     def __init__(self, size: tuple[int, int]) -> None:
-        super().__init__()
-        self.screen = Screen(*size)
-        self.seen: dict[int, float] = {}
-        self.bytes = 0
-        self.marker: int | None = None  # the row of the knob marker (presenter)
+        super().__init__(size)
+        self.marker: int | None = None  # the row of the knob marker
         self.moves: list[float] = []  # when the marker moved
 
-    def received(self, data: bytes, window: bytes, now: float) -> None:
-        self.bytes += len(data)
-        if not self.screen.feed(data):
-            return
-        rows = text_of(self.screen.snapshot())
-        for row in rows[-4:]:  # the status line is near the bottom
-            m = ITERATION.search(row)
-            if m:
-                self.seen.setdefault(int(m.group(1)), now)
-                break
+    def drawn(self, rows: list[str], now: float) -> None:
+        super().drawn(rows, now)
         marker = next((y for y, row in enumerate(rows[:12]) if "▶" in row[:30]), None)
         if marker is not None and marker != self.marker:
             if self.marker is not None:
                 self.moves.append(now)
             self.marker = marker
-
-    def shows(self, text: str) -> bool:
-        return any(text in row for row in text_of(self.screen.snapshot()))
-
-    async def ready(self, text: str, timeout: float = 300) -> None:
-        deadline = time.perf_counter() + timeout
-        while not self.shows(text) and time.perf_counter() < deadline:
-            await asyncio.sleep(0.05)
 
 
 async def audience(port: int, n: int) -> None:

@@ -124,7 +124,6 @@ class View:
         self.key = key
         self.members: dict[Member, Seat] = {}
         self.child: Child | None = None
-        self.drawn = False  # the renderer has drawn its first screen
         self.screen = Screen(key.cols, key.rows)
         self.shown: Snap = blank(key.cols, key.rows)  # the newest screen sent
         self.panel = False  # the screen shows the room's question: followers' own lines go on it
@@ -190,7 +189,6 @@ class View:
         self._flush = None
         self._last_flush = asyncio.get_running_loop().time()
         snap = self.screen.snapshot()
-        self.drawn = True
         panel = any(title in row for row in text_of(snap) for title in PANEL_TITLES)
         redo = panel != self.panel
         self.panel = panel
