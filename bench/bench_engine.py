@@ -91,28 +91,11 @@ def bare_gradient(n: int) -> float:
 
 LECTURE = ["--method", "hot-cold", "--weight", "0.5", "--input", "0.5", "--goal", "0.8",
            "--step-amount", "0.000001"]
-WRITER_BOOK = """\
-import sys
-write = sys.stdout.write
-weight = 0.5
-input = 0.5
-goal_prediction = 0.8
-step_amount = 0.000001
-{head}
-for iteration in range({n}):
-    prediction = input * weight
-    error = (prediction - goal_prediction) ** 2
-    up_prediction = input * (weight + step_amount)
-    up_error = (goal_prediction - up_prediction) ** 2
-    down_prediction = input * (weight - step_amount)
-    down_error = (goal_prediction - down_prediction) ** 2
-    old = weight
-    if (down_error < up_error):
-        weight = weight - step_amount
-    if (down_error > up_error):
-        weight = weight + step_amount
-    write(f"{line}\\n")
-"""
+WRITER_BOOK = ("import sys\nwrite = sys.stdout.write\n{head}\n"
+               + HOT_COLD_BOOK.replace("0.001", "0.000001")
+               .replace("    if (down_error < up_error):", "    old = weight\n    if (down_error < up_error):")
+               .replace("print(repr(weight))", '    write(f"{line}\\n")'))
+"""The book's loop writing a line each iteration itself: `old` is the weight the iteration began with."""
 WRITER_LINES = {  # (a line before the loop, the f-string written each iteration)
     "text": ("", "Error: {error!r} Prediction: {prediction!r} Weight: {weight!r} Up Error: {up_error!r} "
                  "Down Error: {down_error!r}"),

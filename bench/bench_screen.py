@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from ptymeter import measure  # noqa: E402
+from ptymeter import _drain, measure  # noqa: E402
 from servekit import knobtui_command  # noqa: E402
 
 FIGURES = ("startup_ms", "first_byte_ms", "last_byte_ms", "bytes_per_press")
@@ -35,27 +35,6 @@ def knobtui_cmd() -> list[str]:
 def median_run(cmd: list[str], cols: int, rows: int, runs: int, presses: int) -> dict[str, float]:
     results = [measure(cmd, cols, rows, " ", presses) for _ in range(runs)]
     return {k: statistics.median(r[k] for r in results) for k in FIGURES}
-
-
-def _drain(fd: int, quiet: float = 0.3, hard: float = 10.0) -> bytes:
-    import os
-    import select
-    import time
-    got = bytearray()
-    last = None
-    start = time.monotonic()
-    while time.monotonic() - start < hard and not (last and time.monotonic() - last > quiet):
-        ready, _, _ = select.select([fd], [], [], 0.01)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            got += chunk
-            last = time.monotonic()
-    return bytes(got)
 
 
 def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
@@ -86,7 +65,7 @@ def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
     follower = pyte.Screen(cols, rows)
     fstream = pyte.ByteStream(follower)
     fstream.feed(b"\x1b[?7l")
-    first = _drain(fd, quiet=1.5, hard=20)
+    first = _drain(fd, 1.5, 20)[0]
     stream.feed(first)
     model.feed(first)
     before = model.snapshot()
@@ -95,7 +74,7 @@ def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
     for _ in range(presses):
         was = cells(oracle)
         os.write(fd, b" ")
-        data = _drain(fd)
+        data = _drain(fd, 0.3, 10)[0]
         stream.feed(data)
         model.feed(data)
         after = model.snapshot()
