@@ -12,9 +12,11 @@ at about 100 (120/s), each for --seconds. Every client reads what it receives in
 Reported per N and speed:
 - follower lag: when an iteration shows on a follower's screen, minus when it showed on the presenter's
   (p50, p95, max over every iteration a follower showed; autoplay draws faster than a follower needs
-  every frame, so skipped iterations are not counted);
+  every frame, so skipped iterations are not counted), on one follower at each of the ten sizes (the
+  others count bytes: reading every follower's screen would saturate the measuring process first);
 - KB/s received per follower (p50 and max);
-- server cores: CPU time of the server's whole tree (server, renderers, presenter's simulator) per second;
+- server cores: CPU time of the server's whole tree (server, renderers, presenter's simulator) per second,
+  and of the server process alone (SSH, the screen models and their diffs);
 - PSS of the whole tree at the end;
 - the presenter's own frame: key (↓ or ↑, the knob marker moves) to the marker moving on the presenter's
   screen, pressed 5 times during autoplay, as a ratio to the same with no followers.
@@ -83,9 +85,28 @@ class Watcher(servekit.ScreenClient):
             self.marker = marker
 
 
+class Counter(servekit.SSHClient):
+    """A follower that only counts what it receives (reading a screen per follower would saturate the
+    measuring process long before the server: FIELD-NOTES)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[int, float] = {}
+        self.bytes = 0
+
+    def received(self, data: bytes, window: bytes, now: float) -> None:
+        self.bytes += len(data)
+
+    async def ready(self, text: str, timeout: float = 300) -> None:
+        deadline = time.perf_counter() + timeout
+        while self.bytes < 2000 and time.perf_counter() < deadline:  # a first screen came
+            await asyncio.sleep(0.05)
+
+
 async def audience(port: int, n: int) -> None:
-    """Its own process (niced): N followers; at each line on stdin, prints what each saw since the last."""
-    followers = [Watcher(SIZES[j % len(SIZES)]) for j in range(n)]
+    """Its own process (niced): N followers, one at each size reading its screen (the lag sample), the rest
+    counting bytes; at each line on stdin, prints what each saw since the last."""
+    followers: list[Watcher | Counter] = [Watcher(SIZES[j]) if j < len(SIZES) else Counter() for j in range(n)]
     for i in range(0, n, 25):
         await asyncio.gather(*(f.open(port, SIZES[j % len(SIZES)]) for j, f in enumerate(followers[i:i + 25], i)))
     await asyncio.gather(*(f.ready("following the presenter") for f in followers))
@@ -125,7 +146,7 @@ async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
             crowd.stdin.flush()  # type: ignore[union-attr]
             await loop.run_in_executor(None, crowd.stdout.readline)  # type: ignore[union-attr]
         presenter.seen = {}
-        cpu0, t0 = srv.cpu_seconds(), time.perf_counter()
+        cpu0, own0, t0 = srv.cpu_seconds(), srv.cpu_seconds(srv.proc.pid), time.perf_counter()
         frames: list[float] = []
         for k in range(5):  # the presenter's own frame, while the hall watches
             await asyncio.sleep(seconds / 6)
@@ -139,6 +160,7 @@ async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
         await asyncio.sleep(max(0.0, seconds - (time.perf_counter() - t0)))
         elapsed = time.perf_counter() - t0
         cores = (srv.cpu_seconds() - cpu0) / elapsed
+        server = (srv.cpu_seconds(srv.proc.pid) - own0) / elapsed
         shown = dict(presenter.seen)
         seen: list[dict[str, object]] = []
         if crowd is not None:
@@ -151,7 +173,7 @@ async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
         its = (max(shown) - min(shown)) / elapsed if len(shown) > 1 else float("nan")
         results.append({"speed": label, "its": its, "p50": servekit.pct(lags, 0.5), "p95": servekit.pct(lags, 0.95),
                         "max": max(lags, default=float("nan")), "kbs": servekit.pct(rates, 0.5),
-                        "kbs_max": max(rates, default=float("nan")), "cores": cores, "pss": srv.pss_mb(),
+                        "kbs_max": max(rates, default=float("nan")), "cores": cores, "server": server, "pss": srv.pss_mb(),
                         "frame": servekit.pct(frames, 0.5)})
     presenter.press(b"p")
     if crowd is not None:
@@ -174,7 +196,7 @@ def main() -> int:
         asyncio.run(audience(args.port, args.audience))
         return 0
     counts = [int(x) for x in args.followers.split(",")]
-    print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores "
+    print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process) "
           "| PSS | presenter's frame | vs alone |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for label, code in (("this", None), ("before", args.before)):
@@ -193,7 +215,7 @@ def main() -> int:
                     alone[str(r["speed"])] = r["frame"]
                 ratio = r["frame"] / alone.get(str(r["speed"]), float("nan"))
                 print(f"| {label} | {n} | {r['speed']} ({r['its']:.0f}/s) | {r['p50']:.0f} ms | {r['p95']:.0f} ms "
-                      f"| {r['max']:.0f} ms | {r['kbs']:.1f} ({r['kbs_max']:.1f}) | {r['cores']:.2f} | {r['pss']:.0f} MB "
+                      f"| {r['max']:.0f} ms | {r['kbs']:.1f} ({r['kbs_max']:.1f}) | {r['cores']:.2f} ({r['server']:.2f}) | {r['pss']:.0f} MB "
                       f"| {r['frame']:.0f} ms | {ratio:.2f}x |", flush=True)
     return 0
 

@@ -167,11 +167,11 @@ class Server:
             todo += kids.get(pid, [])
         return found
 
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server and its descendants (user + system)."""
+    def cpu_seconds(self, pid: int | None = None) -> float:
+        """CPU time used so far by the server and its descendants (user + system); of `pid` alone if given."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
-        for pid in self.tree():
+        for pid in self.tree() if pid is None else [pid]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += int(fields[11]) + int(fields[12])
