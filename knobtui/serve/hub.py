@@ -34,7 +34,7 @@ DEFAULT_PORT = 2222
 PRIVATE_PREFIX = "knobtui-serve-"
 PRESENTER_QUIET = 0.012  # seconds of silence that end the presenter's frame
 PRESENTER_FIRST_CAP = 0.08  # the room waits at most this long for it
-ROOM_GAP = 1 / 12  # the least time between two states to the room: each renderer draws each state it gets
+ROOM_GAP = 1 / 8  # the least time between two states to the room: each renderer draws each state it gets
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
 
