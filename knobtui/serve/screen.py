@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .overlay import Escapes
 
@@ -161,8 +161,15 @@ class Screen:
         return self._snap
 
     # ---- the interpreter ----------------------------------------------------------------------
+    tee: Callable[[str, bool], None] | None = None
+    """Given each sequence (and run of text) before it takes effect, and whether it is screen content (a
+    Mirror passes on what is not: modes, queries, titles, the bell)."""
+
     def _read(self, text: str) -> None:
+        tee = self.tee
         for m in TOKEN.finditer(text):
+            if tee is not None:
+                tee(m.group(0), _content(m))
             plain = m.group(5)
             if plain is not None:
                 self._text(plain)
@@ -319,6 +326,97 @@ class Screen:
         chars[lo:hi + 1] = [" "] * (hi + 1 - lo)
         pens[lo:hi + 1] = [_erase_pen(self.pen)] * (hi + 1 - lo)
         self._dirty.add(y)
+
+
+CONTENT_CSI = frozenset("mHfKJXABeCaDG`dEFsu")
+CONTENT_ESC = frozenset("78DEM")
+CONTENT_CONTROL = frozenset("\r\n\b\t\x0b\x0c")
+
+
+def _content(m: re.Match[str]) -> bool:
+    """Whether a token changes what the screen shows (and nothing else a terminal keeps)."""
+    if m.group(5) is not None:
+        return True
+    if m.group(2) is not None:
+        params = m.group(1)
+        return m.group(2) in CONTENT_CSI and not (params and params[0] in "<=>?") and "$" not in m.group(0)
+    if m.group(4) is not None:
+        return m.group(4) in CONTENT_CONTROL
+    return m.group(3) is not None and m.group(3) in CONTENT_ESC
+
+
+class Mirror:
+    """A program's output on its way to one terminal of its own: the changes of its screen at each rest,
+    and, in order between them, what is not screen content (modes, queries, titles, the bell) as it came.
+
+    Off the alternate screen (before a Textual app starts, after it ends: its queries, an apology)
+    everything passes as it came: only a full-screen app's screen is modelled."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self.screen = Screen(cols, rows)
+        self.screen.tee = self._token
+        self.sent: Snap = unknown(cols, rows)
+        self.alt = False
+        self.drawn = False  # the program has drawn on the alternate screen since it entered it
+        self._out: list[str] = []
+        self._cursor = (-1, -1)
+
+    def feed(self, data: bytes) -> bytes:
+        """What to send the terminal for this output of the program (b"" while a sequence is unfinished)."""
+        if self.screen.feed(data):
+            self._flush()
+        out, self._out = self._out, []
+        return "".join(out).encode("utf-8")
+
+    def resize(self, cols: int, rows: int) -> None:
+        """The terminal changed size: what it shows is not known until the program draws again."""
+        if (cols, rows) != (self.screen.cols, self.screen.rows):
+            self._flush()
+            saved = self.screen
+            self.screen = Screen(cols, rows)
+            self.screen.tee = self._token
+            self.screen.pen = saved.pen
+            self.sent = unknown(cols, rows)
+
+    def _token(self, token: str, content: bool) -> None:
+        if not self.alt:
+            self._out.append(token)
+            if token in ALT_ON:  # the first screen is written whole, every cell, as the program's own would be
+                self.alt, self.drawn, self.sent = True, False, unknown(self.screen.cols, self.screen.rows)
+            return
+        if content:
+            self.drawn = True
+            return
+        self._flush()
+        self._out.append(token)
+        if token in ALT_OFF:
+            self.alt = False
+        elif token in ALT_ON:
+            self.drawn, self.sent = False, unknown(self.screen.cols, self.screen.rows)  # entered again: whole
+
+    def _flush(self) -> None:
+        if not (self.alt and self.drawn):
+            return
+        snap = self.screen.snapshot()
+        if snap is not self.sent:
+            changes, _ = diff(self.sent, snap)
+            self.sent = snap
+            if changes:
+                self._out.append(changes.decode("utf-8"))
+                self._cursor = (-1, -1)
+        cursor = (self.screen.y, min(self.screen.x, self.screen.cols - 1))
+        if cursor != self._cursor:
+            self._out.append(f"\x1b[{cursor[0] + 1};{cursor[1] + 1}H")
+            self._cursor = cursor
+
+
+ALT_ON = frozenset(f"\x1b[?{mode}h" for mode in ("1049", "1047", "47"))
+ALT_OFF = frozenset(f"\x1b[?{mode}l" for mode in ("1049", "1047", "47"))
+
+
+def unknown(cols: int, rows: int) -> Snap:
+    """A screen no cell of which is known: a diff from it writes every cell."""
+    return ((("",) * cols, (-2,) * cols),) * rows
 
 
 # ---- writing ---------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, term
 from .hub import Hub, log
 from .overlay import OWN_LINES, overlay
 from .room import ViewKey
+from .screen import Mirror
 
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
 VIEW_BACKLOG = 32 * 1024  # bytes a follower in a shared view may have unsent before it is skipped (a few diffs)
@@ -106,6 +107,7 @@ class Visit:
         self.identity = identity or f"visit:{secrets.token_hex(8)}"
         self.voter = ""
         self.notice = ""  # a sentence from the server on a follower's own line (a refused `d`)
+        self._mirror: Mirror | None = None  # the model of its own simulator's screen
 
     @property
     def counted(self) -> bool:
@@ -187,6 +189,7 @@ class Visit:
             await child.end()
             return
         self.child = child
+        self._mirror = Mirror(*self.size)
         self.last_activity = time.monotonic()
         self._start_reading()
         self._flush_input()
@@ -302,6 +305,8 @@ class Visit:
             return
         self.set_size(cols, rows)
         if self.child is not None:
+            if self._mirror is not None:
+                self._mirror.resize(*self.size)
             self.child.resize(*self.size)
         elif self.watching:  # another view, once the size holds still (a drag passes many sizes)
             if self._resize_timer is not None:
@@ -367,7 +372,7 @@ class Visit:
             asyncio.ensure_future(self._child_exited())
             return
         self.last_activity = time.monotonic()  # a changing screen (presenter, autoplay) is not idle
-        self.channel.write(data)
+        self._send(data)
         if self.presenter:
             self.hub.presenter_drew()
 
@@ -380,7 +385,13 @@ class Visit:
                 return
             if not data:
                 return
-            self.channel.write(data)
+            self._send(data)
+
+    def _send(self, data: bytes) -> None:
+        """The simulator's output to the visitor: the changes of its screen (screen.Mirror), not its frames."""
+        out = self._mirror.feed(data) if self._mirror is not None else data
+        if out:
+            self.channel.write(out)
 
     async def _child_exited(self) -> None:
         """The simulator ended: the visit ends with its status, or `F` took the follower back to the room."""
