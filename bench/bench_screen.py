@@ -8,8 +8,9 @@ bench/floor_app.py (the least Textual app with a plotext curve and a log), measu
 
 Then bytes per changed cell: knobtui on a pseudo-terminal, space pressed --presses times; for each step the
 cells whose character or colours changed are counted by diffing the screen (pyte, fed knobtui's output)
-before and after, against the bytes knobtui wrote (what a visitor's own simulator sends) and the bytes of
-the diff a shared view sends its followers (serve/screen.py: the model of the screen before and after).
+before and after, against the bytes knobtui wrote, the bytes of the diff a shared view sends its followers
+(serve/screen.py: the model of the screen before and after) and what the server sends a visitor from
+their own simulator (screen.Mirror: the changes, with modes and queries passed on).
 Each diff is checked: a terminal that had the screen before shows the screen after.
 """
 
@@ -48,7 +49,7 @@ def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
 
     import pyte
 
-    from knobtui.serve.screen import Screen, diff
+    from knobtui.serve.screen import Mirror, Screen, diff
 
     def cells(scr: pyte.Screen) -> list[list[tuple[object, ...]]]:
         return [[(c.data, c.fg, c.bg, c.bold, c.reverse) for c in (scr.buffer[y][x] for x in range(cols))]
@@ -68,9 +69,13 @@ def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
     first = _drain(fd, 1.5, 20)[0]
     stream.feed(first)
     model.feed(first)
+    mirror = Mirror(cols, rows)  # a visitor's own simulator through the server
+    own_screen = pyte.Screen(cols, rows)
+    own_stream = pyte.ByteStream(own_screen)
+    own_stream.feed(mirror.feed(first))
     before = model.snapshot()
     fstream.feed(diff(Screen(cols, rows).snapshot(), before)[0])
-    raw = sent = changed = 0
+    raw = sent = own = changed = 0
     for _ in range(presses):
         was = cells(oracle)
         os.write(fd, b" ")
@@ -80,9 +85,12 @@ def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
         after = model.snapshot()
         changes, _ = diff(before, after)
         fstream.feed(changes)
+        mirrored = mirror.feed(data)
+        own_stream.feed(mirrored)
+        own += len(mirrored)
         before = after
         now = cells(oracle)
-        if cells(follower) != now:
+        if cells(follower) != now or cells(own_screen) != now:
             raise SystemExit(f"{cols}x{rows}: the diff did not reproduce the screen")
         raw += len(data)
         sent += len(changes)
@@ -90,7 +98,8 @@ def cells_figures(cols: int, rows: int, presses: int) -> dict[str, float]:
     os.kill(pid, signal.SIGTERM)
     os.waitpid(pid, 0)
     return {"cells": changed / presses, "raw": raw / presses, "diff": sent / presses,
-            "raw_per_cell": raw / max(changed, 1), "diff_per_cell": sent / max(changed, 1)}
+            "raw_per_cell": raw / max(changed, 1), "diff_per_cell": sent / max(changed, 1),
+            "own": own / presses, "own_per_cell": own / max(changed, 1)}
 
 
 def main() -> None:
@@ -102,11 +111,12 @@ def main() -> None:
     if not a.cells_only:
         timings(a)
     print()
-    print(f"{'size':<8}{'changed cells':>14}{'knobtui bytes':>15}{'per cell':>10}{'diff bytes':>12}{'per cell':>10}")
+    print(f"{'size':<8}{'changed cells':>14}{'knobtui bytes':>15}{'per cell':>10}{'view diff':>11}{'per cell':>10}"
+          f"{'own (mirror)':>14}{'per cell':>10}")
     for cols, rows in ((80, 24), (160, 50)):
         c = cells_figures(cols, rows, a.presses)
-        print(f"{cols}x{rows:<5}{c['cells']:>14.0f}{c['raw']:>15.0f}{c['raw_per_cell']:>10.2f}{c['diff']:>12.0f}"
-              f"{c['diff_per_cell']:>10.2f}")
+        print(f"{cols}x{rows:<5}{c['cells']:>14.0f}{c['raw']:>15.0f}{c['raw_per_cell']:>10.2f}{c['diff']:>11.0f}"
+              f"{c['diff_per_cell']:>10.2f}{c['own']:>14.0f}{c['own_per_cell']:>10.2f}")
 
 
 def timings(a: argparse.Namespace) -> None:
