@@ -20,7 +20,7 @@ import pytest
 from knobtui.serve import room as room_module
 from knobtui.serve.child import Child, python_command, start_direct
 from knobtui.serve.room import View, ViewKey
-from knobtui.serve.screen import Screen, blank, diff
+from knobtui.serve.screen import Mirror, Screen, blank, diff
 
 KEYS = [b"", b"b ", b"m", b"\x1b[A", b"\x1b[B", b"\x1b[C", b"\x1b[D", b"f", b"t"]
 """A step, back (and a step), the method, knobs up/down and nudged, fast-forward, the theme; each followed by a
@@ -173,3 +173,23 @@ def test_a_follower_far_behind_gets_one_diff_smaller_than_the_frames_it_missed()
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip("pseudo-terminals as on Linux")
+
+
+def test_a_visitors_own_simulator_goes_through_a_mirror_that_keeps_what_is_not_screen() -> None:
+    """Before the app's alternate screen everything passes as it came; on it, modes, queries, titles and the
+    bell pass in their place and the screen goes as changes; a resize writes the next screen whole."""
+    mirror = Mirror(20, 4)
+    assert mirror.feed(b"\x1b[?2026$pstarting\r\n") == b"\x1b[?2026$pstarting\r\n"
+    out = mirror.feed(b"\x1b[?1049h\x1b[?1000h\x1b[1;1Hhello\x1b]0;title\x07\x1b[2;1Hworld\x07")
+    assert out.startswith(b"\x1b[?1049h\x1b[?1000h")  # nothing drawn yet: nothing sent but the modes
+    assert out.index(b"hello") < out.index(b"\x1b]0;title\x07") < out.index(b"world") < out.index(b"\x07", out.index(b"world"))
+    terminal = pyte.Screen(20, 4)
+    pyte.ByteStream(terminal).feed(b"\x1b[?7l" + out)
+    assert terminal.display[:2] == ["hello".ljust(20), "world".ljust(20)]
+    again = mirror.feed(b"\x1b[1;1Hhelp!")
+    assert b"p!" in again and b"hel" not in again  # only what changed
+    assert len(mirror.feed(b"\x1b[3;1Hx")) < 12
+    mirror.resize(30, 5)
+    whole = mirror.feed(b"\x1b[1;1Hhi")
+    assert whole.count(b"H") >= 5  # every row written: what a resized terminal shows is not known
+    assert mirror.feed(b"\x1b[?1049l\x1b[?25hbye\r\n") == b"\x1b[?1049l\x1b[?25hbye\r\n"

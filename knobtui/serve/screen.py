@@ -399,11 +399,12 @@ class Mirror:
             return
         snap = self.screen.snapshot()
         if snap is not self.sent:
-            changes, _ = diff(self.sent, snap)
+            pen = Pen()
+            changes, _ = diff(self.sent, snap, pen)
             self.sent = snap
             if changes:
                 self._out.append(changes.decode("utf-8"))
-                self._cursor = (-1, -1)
+                self._cursor = (pen.y, pen.x)
         cursor = (self.screen.y, min(self.screen.x, self.screen.cols - 1))
         if cursor != self._cursor:
             self._out.append(f"\x1b[{cursor[0] + 1};{cursor[1] + 1}H")
@@ -429,10 +430,10 @@ def blank(cols: int, rows: int) -> Snap:
     return (((" ",) * cols, (PLAIN,) * cols),) * rows
 
 
-def diff(old: Snap, new: Snap) -> tuple[bytes, frozenset[int]]:
+def diff(old: Snap, new: Snap, pen: Pen | None = None) -> tuple[bytes, frozenset[int]]:
     """The bytes that turn a terminal showing `old` into one showing `new` (same size), and the rows they
-    touch. The pen and the cursor are left where the last cell put them (whoever writes next sets its own)."""
-    pen = Pen()
+    touch. The pen and the cursor are left where the last cell put them (`pen` says where, if given)."""
+    pen = Pen() if pen is None else pen
     touched: list[int] = []
     for y, (before, after) in enumerate(zip(old, new)):
         if before is after or before == after:
