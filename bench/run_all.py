@@ -9,6 +9,7 @@ Usage: python bench/run_all.py [--quick]
   arrival   bench/bench_arrival.py   60 visitors arriving at once: warm spawner against fresh Pythons
   web       bench/bench_web.py       the browser door against SSH: startup, latency and bytes per step
   room      bench/bench_room.py      a question for 20, 100, 300 followers: shown, answered, counted, revealed
+  hall-autoplay bench/bench_hall_autoplay.py  10, 100, 300 followers watching autoplay: lag, KB/s, cores, PSS
 --quick runs each with fewer repetitions (a smoke run, not figures to publish).
 """
 
@@ -27,6 +28,7 @@ RUNS = {
     "arrival": (["bench_arrival.py"], ["bench_arrival.py", "--visitors", "10"]),
     "web": (["bench_web.py"], ["bench_web.py", "--runs", "1", "--presses", "5"]),
     "room": (["bench_room.py"], ["bench_room.py", "--followers", "20"]),
+    "hall-autoplay": (["bench_hall_autoplay.py"], ["bench_hall_autoplay.py", "--followers", "10", "--seconds", "4"]),
 }
 
 
