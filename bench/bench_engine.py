@@ -8,6 +8,10 @@
 (b) the same for gradient descent (`--preset gradient`, the book's direction-and-amount loop).
 (c) in-process: Session.run(N) iterations per second against the same bare loop in a function.
 (d) bytes of weight history per iteration after N iterations.
+(e) the lecture's run: `knobtui run --method hot-cold --weight 0.5 --input 0.5 --goal 0.8 --step-amount
+    0.000001 --steps N` with `--format summary` against the book's loop, and with `--format text`, `csv`
+    and `jsonl` against the book's loop writing the same lines itself (an f-string per iteration to
+    stdout): the writer's speed. Each pair is checked to write the same bytes.
 
 Each pair is checked to end on the same final weight, so both sides do the same arithmetic.
 The process is started as `sys.executable -m knobtui` (what the `knobtui` script runs, without the
@@ -83,6 +87,49 @@ def bare_gradient(n: int) -> float:
         error = (pred - goal_pred) ** 2  # noqa: F841
         weight = weight - (pred - goal_pred) * my_input
     return weight
+
+
+LECTURE = ["--method", "hot-cold", "--weight", "0.5", "--input", "0.5", "--goal", "0.8",
+           "--step-amount", "0.000001"]
+WRITER_BOOK = ("import sys\nwrite = sys.stdout.write\n{head}\n"
+               + HOT_COLD_BOOK.replace("0.001", "0.000001")
+               .replace("    if (down_error < up_error):", "    old = weight\n    if (down_error < up_error):")
+               .replace("print(repr(weight))", '    write(f"{line}\\n")'))
+"""The book's loop writing a line each iteration itself: `old` is the weight the iteration began with."""
+WRITER_LINES = {  # (a line before the loop, the f-string written each iteration)
+    "text": ("", "Error: {error!r} Prediction: {prediction!r} Weight: {weight!r} Up Error: {up_error!r} "
+                 "Down Error: {down_error!r}"),
+    "csv": ("write('iteration,method,weight,prediction,error,new_weight,up_error,down_error\\n')",
+            "{iteration + 1},hot-cold,{old!r},{prediction!r},{error!r},{weight!r},{up_error!r},{down_error!r}"),
+    "jsonl": ("", '{{\\"iteration\\": {iteration + 1}, \\"method\\": \\"hot-cold\\", \\"weight\\": {old!r}, '
+                  '\\"prediction\\": {prediction!r}, \\"error\\": {error!r}, \\"new_weight\\": {weight!r}, '
+                  '\\"up_error\\": {up_error!r}, \\"down_error\\": {down_error!r}}}'),
+}
+
+
+def writer_pair(fmt: str, n: int, runs: int) -> dict[str, object]:
+    """`knobtui run` of the lecture's knobs in `fmt` against the book's loop writing the same bytes."""
+    knobtui_cmd = [sys.executable, "-m", "knobtui", "run", *LECTURE, "--steps", str(n), "--format", fmt]
+    if fmt == "summary":
+        bare_cmd = [sys.executable, "-c", HOT_COLD_BOOK.replace("0.001", "0.000001").format(n=n)]
+    else:
+        head, line = WRITER_LINES[fmt]
+        bare_cmd = [sys.executable, "-c", WRITER_BOOK.format(n=n, head=head, line=line)]
+    tk, tb = [], []
+    for _ in range(runs):
+        dt, out_k = time_process(knobtui_cmd)
+        tk.append(dt)
+        dt, out_b = time_process(bare_cmd)
+        tb.append(dt)
+    if fmt == "summary":
+        m = FINAL_WEIGHT.search(out_k)
+        same = m is not None and m.group(1) == out_b.strip()
+    else:
+        same = out_k == out_b
+    if not same:
+        raise SystemExit(f"{fmt}: knobtui and the book's loop wrote different things")
+    k, b = statistics.median(tk), statistics.median(tb)
+    return {"knobtui": k, "bare": b, "ratio": k / b}
 
 
 FINAL_WEIGHT = re.compile(r"final weight (\S+),")
@@ -167,6 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     print("History")
     print(f"  (d) bytes per iteration after {n:,} iterations: hot and cold {c1['bytes']:.6f}, "
           f"gradient descent {c2['bytes']:.6f}")
+    print()
+    print("The lecture's run, step 0.000001, whole process (seconds)")
+    print(f"  {'':34} {'knobtui run':>12} {'book loop':>12} {'knobtui/book':>13}")
+    for fmt in ("summary", "text", "csv", "jsonl"):
+        r = writer_pair(fmt, n, runs)
+        name = f"(e) --format {fmt}" + ("" if fmt == "summary" else " (book writes)")
+        print(f"  {name:34} {r['knobtui']:12.3f} {r['bare']:12.3f} {r['ratio']:12.2f}x", flush=True)
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 import subprocess
 import sys
@@ -45,35 +44,16 @@ class Server(servekit.Server):
         super().__init__(tmp, "--presenter-key", str(tmp / "keys"), *args)
 
 
-class Watcher(servekit.SSHClient):
-    """One SSH client: records when each iteration first appears in what it receives."""
+Watcher = servekit.ScreenClient
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: dict[int, float] = {}
-        self.want = b""  # what ready() waits for
-
-    def received(self, data: bytes, window: bytes, now: float) -> None:
-        if self.want and self.want in window:
-            self.want = b""
-        for m in re.finditer(rb"iteration (\d+) ", window):
-            self.seen.setdefault(int(m.group(1)), now)
-
-    async def ready(self, text: bytes, timeout: float = 300) -> None:
-        if text in self.tail:
-            return
-        self.want = text
-        deadline = time.perf_counter() + timeout
-        while self.want and time.perf_counter() < deadline:
-            await asyncio.sleep(0.05)
 
 async def audience(port: int, n: int, seconds: float) -> None:
     """Run as its own process (niced, like laptops that are not the server): N followers; prints, per
     follower, when each iteration first appeared (perf_counter is the system's monotonic clock)."""
-    followers = [Watcher() for _ in range(n)]
+    followers = [Watcher(SIZES[j % len(SIZES)]) for j in range(n)]
     for i in range(0, n, 25):  # arrive in waves of 25 (the arrival surge is bench_arrival.py's)
         await asyncio.gather(*(f.open(port, SIZES[j % len(SIZES)]) for j, f in enumerate(followers[i:i + 25], i)))
-    await asyncio.gather(*(f.ready(b"following the presenter") for f in followers))
+    await asyncio.gather(*(f.ready("following the presenter") for f in followers))
     print("READY", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # the presenter is done
     await asyncio.sleep(seconds)
@@ -82,10 +62,10 @@ async def audience(port: int, n: int, seconds: float) -> None:
     if followers[0].proc is not None:  # one follower plays alone (d), then comes back (F)
         t0 = time.perf_counter()
         followers[0].proc.stdin.write(b"d")
-        await followers[0].ready(b"playing alone", 30)
+        await followers[0].ready("playing alone", 30)
         t1 = time.perf_counter()
         followers[0].proc.stdin.write(b"F")
-        await followers[0].ready(b"following the presenter", 30)
+        await followers[0].ready("following the presenter", 30)
         alone, back = 1000 * (t1 - t0), 1000 * (time.perf_counter() - t1)
     print(json.dumps({"alone": alone, "back": back}), flush=True)
     for f in followers:
@@ -95,7 +75,7 @@ async def audience(port: int, n: int, seconds: float) -> None:
 async def hall(srv: Server, n: int, presses: int) -> dict[str, float]:
     presenter = Watcher()
     await presenter.open(srv.port, (100, 30), "teacher", srv.key)
-    await presenter.ready(b"presenting")
+    await presenter.ready("presenting")
     crowd = None
     if n:
         crowd = subprocess.Popen(["nice", "-n", "10", sys.executable, __file__, "--audience", str(n), "--port",

@@ -10,6 +10,7 @@ Usage: python bench/run_all.py [--quick]
   web       bench/bench_web.py       the browser door against SSH: startup, latency and bytes per step
   tls       bench/bench_tls.py       the browser door over HTTPS against plain HTTP
   room      bench/bench_room.py      a question for 20, 100, 300 followers: shown, answered, counted, revealed
+  hall-autoplay bench/bench_hall_autoplay.py  10, 100, 300 followers watching autoplay: lag, KB/s, cores, PSS
 --quick runs each with fewer repetitions (a smoke run, not figures to publish).
 """
 
@@ -29,6 +30,7 @@ RUNS = {
     "web": (["bench_web.py"], ["bench_web.py", "--runs", "1", "--presses", "5"]),
     "tls": (["bench_tls.py"], ["bench_tls.py", "--runs", "1", "--presses", "5"]),
     "room": (["bench_room.py"], ["bench_room.py", "--followers", "20"]),
+    "hall-autoplay": (["bench_hall_autoplay.py"], ["bench_hall_autoplay.py", "--followers", "10", "--seconds", "4"]),
 }
 
 

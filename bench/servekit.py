@@ -64,6 +64,45 @@ class SSHClient:
             self.conn.close()
 
 
+class ScreenClient(SSHClient):
+    """An SSH client that reads what it receives into a screen model (a shared view sends changes, so
+    "iteration 12" may arrive as the one cell "2"): when each iteration first shows in the status line,
+    and the bytes received."""
+
+    ITERATION = re.compile(r"iteration (\d+) ")
+
+    def __init__(self, size: tuple[int, int] = (100, 30)) -> None:
+        from knobtui.serve.screen import Screen
+        super().__init__()
+        self.screen = Screen(*size)
+        self.seen: dict[int, float] = {}
+        self.bytes = 0
+
+    def received(self, data: bytes, window: bytes, now: float) -> None:
+        self.bytes += len(data)
+        if self.screen.feed(data):
+            self.drawn(self.rows(), now)
+
+    def rows(self) -> list[str]:
+        from knobtui.serve.screen import text_of
+        return text_of(self.screen.snapshot())
+
+    def drawn(self, rows: list[str], now: float) -> None:
+        """A whole screen came (`rows`, at `now`)."""
+        for row in rows[-4:]:  # the status line is near the bottom
+            m = self.ITERATION.search(row)
+            if m:
+                self.seen.setdefault(int(m.group(1)), now)
+                break
+
+    async def ready(self, text: str, timeout: float = 300) -> None:
+        import asyncio
+        import time
+        deadline = time.perf_counter() + timeout
+        while not any(text in row for row in self.rows()) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+
+
 class Server:
     """`knobtui serve --port 0` with the limits opened wide (a benchmark is one address with many visitors)."""
 
@@ -128,11 +167,11 @@ class Server:
             todo += kids.get(pid, [])
         return found
 
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server and its descendants (user + system)."""
+    def cpu_seconds(self, pid: int | None = None) -> float:
+        """CPU time used so far by the server and its descendants (user + system); of `pid` alone if given."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
-        for pid in self.tree():
+        for pid in self.tree() if pid is None else [pid]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += int(fields[11]) + int(fields[12])

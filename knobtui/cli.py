@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from .tui.keys import Key
 from pathlib import Path
 
-from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Record, Session, Start,
+from .learning import (DEFAULT_PRESET, DEFAULT_TOLERANCE, KNOB_NAMES, PRESETS, KnobError, Session, Start,
                        check_method, get_preset, knob_name, parse_number, parse_tolerance, stability)
 from .learning.narrator import book_shape_note, divergence_note
 from .learning.presets import book_print_for
-from .records import FORMATS, write_records
+from .records import FORMATS, Span, write_records
 
 UNTIL_CONVERGED_LIMIT = 1_000_000
 MAX_STEPS = 10_000_000
@@ -109,15 +109,20 @@ def build_parser() -> _Parser:
     serve.add_argument("--host-key", metavar="PATH",
                        help="the server's ed25519 host key, created on first start (default: in the user's data dir)")
     serve.add_argument("--authorized-keys", metavar="FILE", help="admit only these public keys (default: anyone)")
-    serve.add_argument("--max-sessions", default="300", metavar="N", help="simulators at once (default 300: a hall)")
+    serve.add_argument("--max-sessions", default="300", metavar="N",
+                       help="simulators at once: the presenter's, visitors' own, followers' after d (default 300)")
     serve.add_argument("--max-per-address", default="40", metavar="N",
-                       help="simulators from one address, e.g. a classroom behind one NAT (default 40)")
+                       help="simulators from one address (default 40; a follower in a shared view runs none)")
+    serve.add_argument("--max-seats", default="600", metavar="N",
+                       help="followers watching the presenter's shared views at once (default 600)")
+    serve.add_argument("--max-seats-per-address", default="400", metavar="N",
+                       help="followers from one address, e.g. a class behind one NAT (default 400)")
     serve.add_argument("--idle-timeout", default="900", metavar="S",
                        help="close a session with no key pressed and no screen change this long (default 900 s)")
     serve.add_argument("--login-timeout", default="30", metavar="S",
                        help="time to log in and open a session (default 30 s)")
-    serve.add_argument("--rate-limit", default="60", metavar="N",
-                       help="new connections per address per minute (default 60)")
+    serve.add_argument("--rate-limit", default="600", metavar="N",
+                       help="new connections per address per minute (default 600: a class arriving at once)")
     serve.add_argument("--presenter-key", metavar="FILE",
                        help="public keys that log in as the presenter, whom everyone else follows "
                             "(or set the presenter's password in KNOBTUI_PRESENTER_PASSWORD)")
@@ -233,7 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, interrupted)
     try:
         write_records(args.format, session, out, book_print=book_print_for(preset, start.method),
-                      records=_advancing(session, total, args.until_converged, stop))
+                      taken=_advancing(session, total, args.until_converged, stop))
         out.flush()
     except BrokenPipeError:
         _quiet_stdout()
@@ -258,15 +263,16 @@ STREAM_CHUNK = 4096
 """Iterations taken between writes: records appear as the run goes, 10M steps or not."""
 
 
-def _advancing(session: Session, total: int, until_converged: bool, stop: threading.Event) -> Iterator[Record]:
-    """Take up to `total` iterations a chunk at a time, yielding each chunk's records as it is taken,
-    until `stop` is set."""
+def _advancing(session: Session, total: int, until_converged: bool, stop: threading.Event) -> Iterator[Span]:
+    """Take up to `total` iterations a chunk at a time, yielding the span of iterations each chunk took
+    as it is taken, until `stop` is set."""
     done = 0
     while done < total and not stop.is_set():
         chunk = min(STREAM_CHUNK, total - done)
         before = session.iteration
         took = session.fast_forward(chunk) if until_converged else session.run(chunk)
-        yield from session.records(before + 1)
+        if session.iteration > before:
+            yield before + 1, session.iteration
         done += took.steps
         if took.stop != "limit" or took.steps < chunk:
             return
@@ -374,6 +380,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host, port=port, ssh=not args.no_ssh, web_port=web_port, host_key=Path(args.host_key) if args.host_key else None,
         authorized_keys=keys, max_sessions=int(_positive("max-sessions", args.max_sessions)),
         max_per_address=int(_positive("max-per-address", args.max_per_address)),
+        max_seats=int(_positive("max-seats", args.max_seats)),
+        max_seats_per_address=int(_positive("max-seats-per-address", args.max_seats_per_address)),
         idle_timeout=_positive("idle-timeout", args.idle_timeout, whole=False),
         login_timeout=_positive("login-timeout", args.login_timeout, whole=False),
         rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,

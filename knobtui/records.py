@@ -6,7 +6,6 @@ the text matches the book and CSV/JSONL read back to the same floats.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import secrets
@@ -48,17 +47,6 @@ def book_line(rec: Record) -> str:
     return f"{line} Up Error: {rec.up_error!r} Down Error: {rec.down_error!r}"
 
 
-def as_dict(rec: Record, cols: tuple[str, ...], knobs: dict[str, float] | None = None) -> dict[str, object]:
-    """The record's values for `cols` (None where a column does not apply)."""
-    out: dict[str, object] = {}
-    for col in cols:
-        if col in KNOB_COLUMNS:
-            out[col] = knobs[col] if knobs is not None else None
-        else:
-            out[col] = getattr(rec, col)
-    return out
-
-
 def book_lines(rec: Record, shape: str, knobs: Knobs) -> list[str]:
     """What the chapter's own print statements print for one iteration, character for character."""
     if shape == "comparison":  # error, error a step up, error a tenth of a step down (the book's lr = 0.01)
@@ -82,40 +70,69 @@ def book_text(records: Iterable[Record], shape: str, knobs_of: Callable[[Record]
         yield "\n".join(book_lines(rec, shape, knobs)) + "\n"
 
 
-def text_lines(records: Iterable[Record]) -> Iterator[str]:
-    for rec in records:
-        yield book_line(rec) + "\n"
+Span = tuple[int, int]
+"""Iterations `first..last` (inclusive) of a session: what a run took in one chunk."""
 
 
-class _LastLine:
-    """A file for csv.writer that keeps only the line written last (writerow writes a row in one call)."""
-
-    line = ""
-
-    def write(self, text: str) -> int:
-        self.line = text
-        return len(text)
-
-
-def csv_lines(records: Iterable[Record], cols: tuple[str, ...], knobs_of: object = None) -> Iterator[str]:
-    """CSV with a header row; empty cells where a column does not apply. `knobs_of(rec)` gives knob values."""
-    sink = _LastLine()
-    writer = csv.writer(sink, lineterminator="\n")
-    writer.writerow(cols)
-    yield sink.line
-    for rec in records:
-        knobs = knobs_of(rec) if callable(knobs_of) else None
-        row = as_dict(rec, cols, knobs)
-        writer.writerow(["" if v is None else v for v in row.values()])
-        yield sink.line
+def _template(fmt: str, method: Method, cols: tuple[str, ...]) -> str:
+    """A `str.format` pattern for one line of `fmt` for an iteration of `method`, over the values
+    (iteration, weight, prediction, error, new_weight, the rule's two numbers, the knobs' text): `!r`,
+    so every float has its repr digits (as csv and json write them)."""
+    a, b = METHOD_COLUMNS[method]
+    if fmt == "text":
+        return ("Error: {3!r} Prediction: {2!r} Weight: {4!r} "
+                + ("Delta: {5!r} Weight Delta: {6!r}" if method == "gradient" else "Up Error: {5!r} Down Error: {6!r}")
+                + "\n")
+    slot = {"iteration": "{0}", "method": method, "weight": "{1!r}", "prediction": "{2!r}", "error": "{3!r}",
+            "new_weight": "{4!r}", a: "{5!r}", b: "{6!r}"}
+    knob_cols = [c for c in cols if c in KNOB_COLUMNS]
+    if fmt == "csv":
+        cells = [slot.get(c, "") for c in cols if c not in KNOB_COLUMNS]
+        return ",".join(cells) + ("," if knob_cols else "") + "{7}\n"
+    slot["method"] = json.dumps(method)
+    return "{{" + ", ".join(f"{json.dumps(c)}: {slot[c]}" for c in cols if c in slot) + "{7}}}\n"
 
 
-def jsonl_lines(records: Iterable[Record], cols: tuple[str, ...], knobs_of: object = None) -> Iterator[str]:
-    """One JSON object per line, only the columns that apply to each record's method."""
-    for rec in records:
-        knobs = knobs_of(rec) if callable(knobs_of) else None
-        row = {k: v for k, v in as_dict(rec, cols, knobs).items() if v is not None}
-        yield json.dumps(row, allow_nan=False) + "\n"
+def _knob_text(fmt: str, knobs: Knobs, cols: tuple[str, ...]) -> str:
+    """The knob columns of a line, the same on every line of a stretch of unchanged knobs."""
+    values = knobs.as_dict()
+    names = [c for c in cols if c in KNOB_COLUMNS]
+    if fmt == "csv":
+        return ",".join(repr(values[c]) for c in names)
+    return "".join(f", {json.dumps(c)}: {values[c]!r}" for c in names)
+
+
+def span_text(fmt: str, session: Session, first: int, last: int, cols: tuple[str, ...] = ()) -> str:
+    """The `text`, `csv` or `jsonl` lines of iterations `first..last` of `session`, as one string.
+
+    Made straight from the weight history with the rules' own arithmetic (the same expressions as
+    rules.gradient_step and rules.hot_cold_step, which the history was taken with, so every number is
+    finite), one format pattern per line: a run writes at the speed of formatting floats, not of
+    building a Record for each iteration."""
+    out: list[str] = []
+    add = out.append
+    for seg in session.segments:
+        lo, hi = max(first, seg.start + 1), min(last, seg.end)
+        if lo > hi:
+            continue
+        k = seg.knobs
+        line = _template(fmt, seg.method, cols).format
+        extra = _knob_text(fmt, k, cols) if fmt != "text" else ""
+        ws, base, x, goal = seg.weights, seg.start + 1, k.input, k.goal
+        if seg.method == "gradient":
+            for i in range(lo, hi + 1):
+                w = ws[i - base]
+                p = x * w
+                delta = p - goal
+                add(line(i, w, p, delta ** 2, ws[i - base + 1], delta, delta * x, extra))
+        else:
+            s = k.step_amount
+            for i in range(lo, hi + 1):
+                w = ws[i - base]
+                p = x * w
+                add(line(i, w, p, (p - goal) ** 2, ws[i - base + 1],
+                         (goal - x * (w + s)) ** 2, (goal - x * (w - s)) ** 2, extra))
+    return "".join(out)
 
 
 def summary_line(session: Session) -> str:
@@ -130,49 +147,52 @@ def summary_line(session: Session) -> str:
 
 
 def record_lines(fmt: str, session: Session, start: int = 1, with_knobs: bool = False,
-                 book_print: str = "error-prediction", records: Iterable[Record] | None = None) -> Iterator[str]:
-    """The session's records from `start` in `fmt`, as lines (each ending in a newline), made one at a time
-    so a long history is never held as text. `book_print` is the shape the book's code prints in for
-    `book` (the preset's). `records`, when given, are written instead of the session's from `start`: a
-    stream that takes the iterations while it is read (`knobtui run`). ValueError names an unknown
-    format before anything is made."""
+                 book_print: str = "error-prediction", taken: Iterable[Span] | None = None) -> Iterator[str]:
+    """The session's records from `start` in `fmt`, as text made a chunk at a time (each piece ends in a
+    newline), so a long history is never held as text. `book_print` is the shape the book's code prints in
+    for `book` (the preset's). `taken`, when given, is a stream of spans of iterations taken while it is
+    read (`knobtui run`): those are written instead of the session's from `start`, each as it comes.
+    ValueError names an unknown format before anything is made."""
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    return _record_lines(fmt, session, start, with_knobs, book_print, records)
+    return _record_lines(fmt, session, start, with_knobs, book_print, taken)
 
 
 def _record_lines(fmt: str, session: Session, start: int, with_knobs: bool, book_print: str,
-                  records: Iterable[Record] | None) -> Iterator[str]:
+                  taken: Iterable[Span] | None) -> Iterator[str]:
     if fmt == "summary":
-        for _ in records or ():
-            pass  # the summary is of the whole run
+        for _ in taken or ():
+            pass  # the summary is of the whole run: taking it is all there is to do until it ends
         yield summary_line(session) + "\n"
         return
-    records = session.records(start) if records is None else records
-    if fmt == "text":
-        yield from text_lines(records)
-        return
+    spans = [(max(start, 1), session.iteration)] if taken is None else taken
     if fmt == "book":
-        yield from book_text(records, book_print, lambda rec: session.knobs_at(rec.iteration))
+        shape = book_print
+        for first, last in spans:
+            yield "".join(book_text(session.records(first, last), shape, lambda rec: session.knobs_at(rec.iteration)))
         return
-    yield from _table_lines(fmt, session, records, with_knobs)
-
-
-def _table_lines(fmt: str, session: Session, records: Iterable[Record], with_knobs: bool) -> Iterator[str]:
-    """CSV or JSON lines of `records` of `session`, with the columns of every method the session used."""
-    cols = columns({seg.method for seg in session.segments if seg.steps}
-                   or {session.method}, with_knobs)
-    knobs_of = (lambda rec: session.knobs_at(rec.iteration).as_dict()) if with_knobs else None
+    cols = _columns_of(session, with_knobs) if fmt != "text" else ()
     if fmt == "csv":
-        return csv_lines(records, cols, knobs_of)
-    return jsonl_lines(records, cols, knobs_of)
+        yield ",".join(cols) + "\n"
+    for first, last in spans:
+        for lo in range(first, last + 1, SPAN):  # a piece at a time: an export's text is never held whole
+            yield span_text(fmt, session, lo, min(lo + SPAN - 1, last), cols)
+
+
+def _columns_of(session: Session, with_knobs: bool) -> tuple[str, ...]:
+    """The columns of a CSV or JSONL of `session`: those of every method it used."""
+    return columns({seg.method for seg in session.segments if seg.steps} or {session.method}, with_knobs)
+
+
+SPAN = 512
+"""Iterations made into one piece of text."""
 
 
 def write_records(fmt: str, session: Session, out: TextIO, start: int = 1, with_knobs: bool = False,
-                  book_print: str = "error-prediction", records: Iterable[Record] | None = None) -> None:
-    """Write the session's records from `start` (or `records`) in `fmt` (see record_lines)."""
+                  book_print: str = "error-prediction", taken: Iterable[Span] | None = None) -> None:
+    """Write the session's records from `start` (or those `taken`) in `fmt` (see record_lines)."""
     write = out.write
-    for line in record_lines(fmt, session, start, with_knobs, book_print, records):
+    for line in record_lines(fmt, session, start, with_knobs, book_print, taken):
         write(line)
 
 
@@ -297,7 +317,7 @@ def estimate_export_bytes(session: Session, fmt: str, samples: int = 200) -> int
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
     n = session.iteration
     picks = sorted({1 + (n - 1) * k // max(1, samples - 1) for k in range(min(samples, n))})
-    lines = _table_lines(fmt, session, (session.record(i) for i in picks), with_knobs=True)
-    header = len(next(lines).encode()) if fmt == "csv" else 0
-    sample = sum(len(line.encode()) for line in lines)
+    cols = _columns_of(session, with_knobs=True)
+    header = len(",".join(cols)) + 1 if fmt == "csv" else 0
+    sample = sum(len(span_text(fmt, session, i, i, cols).encode()) for i in picks)
     return header + (round(sample * n / len(picks)) if picks else 0)

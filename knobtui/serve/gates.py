@@ -3,8 +3,13 @@
 Every policy here is a plain function or a small class with no SSH in it, so each one reads alone and
 is tested alone. `ssh.py` applies them at the moment they belong to: a connection's address (rate),
 its login (presenter guesses), its channel (one simulator per connection), its session (terminal,
-room left, simulators per address) and its life (idle). How a session ended is a typed `End`, not a
-sentence to search.
+room left, simulators or seats per address) and its life (idle). How a session ended is a typed `End`,
+not a sentence to search.
+
+Limits count what costs. A simulator (the presenter's, a visitor's own, a follower's after `d`) is a
+process of ~30 MB and its CPU; a seat in a shared view is a connection and the bytes of a screen. So
+each has its own caps, and a class behind one address (the school's NAT) fits in the seats' higher
+one. Every refusal says what it counted and the option that raises it (`refusal`).
 """
 
 from __future__ import annotations
@@ -150,9 +155,15 @@ class Address:
 
     connections: Window
     failures: Window
-    simulators: int = 0
+    simulators: int = 0  # processes of its own: the presenter's, a visitor's, a follower's after `d`
+    seats: int = 0  # followers watching a shared view (no process of their own)
     locked_until: float = 0.0
     lockouts: int = 0
+
+
+def refusal(counted: str, option: str) -> str:
+    """A refusal people can act on: what was counted, and the option of `knobtui serve` that raises it."""
+    return f"{counted}; the presenter can raise {option}"
 
 
 @dataclass
@@ -167,11 +178,13 @@ class AuthPolicy:
 
 
 class Addresses:
-    """Per-address bookkeeping: connections a minute, simulators running, presenter-password failures."""
+    """Per-address bookkeeping: connections a minute, simulators running, seats taken, presenter-password
+    failures."""
 
     def __init__(self, rate_limit: int, max_per_address: int, auth: AuthPolicy | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_seats_per_address: int = 400) -> None:
         self.rate_limit, self.max_per_address = rate_limit, max_per_address
+        self.max_seats_per_address = max_seats_per_address
         self.auth = auth or AuthPolicy()
         self.clock = clock
         self._known: dict[str, Address] = {}
@@ -187,7 +200,7 @@ class Addresses:
     def _forget_quiet(self) -> None:
         now = self.clock()
         for key, entry in list(self._known.items()):
-            if (entry.simulators == 0 and entry.connections.count() == 0 and entry.failures.count() == 0
+            if (entry.simulators == 0 and entry.seats == 0 and entry.connections.count() == 0 and entry.failures.count() == 0
                     and entry.locked_until <= now):
                 del self._known[key]
 
@@ -195,14 +208,20 @@ class Addresses:
         """Count a new connection; the reason to refuse it, or None."""
         entry = self.get(address)
         if entry.connections.count() >= self.rate_limit:
-            return f"more than {self.rate_limit} connections in a minute"
+            return refusal(f"more than {self.rate_limit} connections in a minute from your address", "--rate-limit")
         entry.connections.add()
         return None
 
     def simulator_refusal(self, address: str) -> str | None:
         if self.get(address).simulators >= self.max_per_address:
-            return (f"{self.max_per_address} simulators are already running for your address; "
-                    "close one, or ask the presenter to raise --max-per-address")
+            return refusal(f"{self.max_per_address} simulators are already running for your address "
+                           "(a follower in the shared view runs none)", "--max-per-address")
+        return None
+
+    def seat_refusal(self, address: str) -> str | None:
+        if self.get(address).seats >= self.max_seats_per_address:
+            return refusal(f"{self.max_seats_per_address} followers from your address are already watching the "
+                           "shared view", "--max-seats-per-address")
         return None
 
     def presenter_locked(self, address: str) -> float:

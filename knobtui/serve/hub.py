@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .child import Child, Spawner, python_command, start_direct
-from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
+from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean, refusal
 from .keys import read_authorized_keys
 from ..presenter.protocol import JOIN_ENV, ROOM_ENV, JoinInfo
 from ..presenter.relay import Relay
@@ -35,6 +35,7 @@ DEFAULT_PORT = 2222
 PRIVATE_PREFIX = "knobtui-serve-"
 PRESENTER_QUIET = 0.012  # seconds of silence that end the presenter's frame
 PRESENTER_FIRST_CAP = 0.08  # the room waits at most this long for it
+ROOM_GAP = 1 / 8  # the least time between two states to the room: each renderer draws each state it gets
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
 
@@ -57,11 +58,13 @@ class ServeOptions:
     web_port: int | None = None  # the browser door, when set
     host_key: Path | None = None
     authorized_keys: Path | None = None
-    max_sessions: int = 300
-    max_per_address: int = 40  # a classroom behind one NAT
+    max_sessions: int = 300  # simulators: processes of their own
+    max_per_address: int = 40  # simulators from one address
+    max_seats: int = 600  # followers watching shared views: a connection and a screen's bytes each
+    max_seats_per_address: int = 400  # a class behind one NAT
     idle_timeout: float = 900.0
     login_timeout: float = 30.0
-    rate_limit: int = 60  # new connections per address per minute
+    rate_limit: int = 600  # new connections per address per minute: a class of 300 arriving at once, twice
     child_args: list[str] = field(default_factory=list)  # passed on to every `knobtui` child
     presenter_keys: Path | None = None  # these keys log in as the presenter
     presenter_password: str | None = None  # so does this password
@@ -86,7 +89,7 @@ class ServeOptions:
     @property
     def max_connections(self) -> int:
         """Open connections at once, logged in or not: room for everyone plus a queue at the door."""
-        return self.max_sessions * 2 + 32
+        return self.max_sessions + self.max_seats + 32
 
 
 class Hub:
@@ -94,9 +97,11 @@ class Hub:
 
     def __init__(self, options: ServeOptions) -> None:
         self.options = options
-        self.sessions: set[Visit] = set()  # every visit holding a simulator slot, whatever its door
+        self.sessions: set[Visit] = set()  # every visit holding a slot (a simulator or a seat), whatever its door
+        self.seats = 0  # of those, followers in a shared view
         self.connections = 0  # open connections of both doors, logged in or not
-        self.addresses = Addresses(options.rate_limit, options.max_per_address, options.auth)
+        self.addresses = Addresses(options.rate_limit, options.max_per_address, options.auth,
+                                   max_seats_per_address=options.max_seats_per_address)
         self.rare = RateLimitedLog(log)
         self.folder = tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")  # mode 0700
         self.relay: Relay | None = Relay(self.folder) if options.presenting else None
@@ -213,11 +218,47 @@ class Hub:
                 self.rare("spawner", f"the warm spawner failed ({clean(exc, 200)}); starting the slow way")
         return start_direct(python_command("-m", "knobtui", *args), env, cols, rows, cwd)
 
+    # ---- slots: what a visit holds, counted by what it costs ------------------------------------------
+    @property
+    def simulators(self) -> int:
+        return len(self.sessions) - self.seats
+
+    def slot_refusal(self, address: str, seat: bool) -> str | None:
+        """Why a visit from `address` may not have a seat in a shared view (`seat`) or a simulator now, or None."""
+        options = self.options
+        if seat:
+            if self.seats >= options.max_seats:
+                return refusal(f"the room is full ({options.max_seats} followers watching)", "--max-seats")
+            return self.addresses.seat_refusal(address)
+        if self.simulators >= options.max_sessions:
+            return refusal(f"knobtui is full ({options.max_sessions} simulators running)", "--max-sessions")
+        return self.addresses.simulator_refusal(address)
+
+    def take_slot(self, visit: Visit, seat: bool) -> None:
+        """Count `visit` as holding a seat or a simulator (checked with slot_refusal first)."""
+        self.sessions.add(visit)
+        entry = self.addresses.get(visit.address)
+        if seat:
+            self.seats += 1
+            entry.seats += 1
+        else:
+            entry.simulators += 1
+
+    def free_slot(self, visit: Visit, seat: bool) -> None:
+        """`visit` no longer holds the seat or simulator it was counted for."""
+        self.sessions.discard(visit)
+        entry = self.addresses.get(visit.address)
+        if seat:
+            self.seats -= 1
+            entry.seats -= 1
+        else:
+            entry.simulators -= 1
+
     def connection_refusal(self, address: str) -> str | None:
         """Count a new connection from `address` (either door); why it is refused, or None."""
         why = self.addresses.connection(address)
         if why is None and self.connections >= self.options.max_connections:
-            why = f"{self.connections} connections are open"
+            why = refusal(f"{self.connections} connections are open", "--max-sessions or --max-seats")
         if why is not None:
             self.rare(f"refused {address}", f"refused {clean(address)}: {why}")
         return why
@@ -281,11 +322,14 @@ class Hub:
     # moment as the presenter's simulator, the projected screen took 53 ms instead of 8 ms. So a new
     # state goes to the room once the presenter's screen has gone quiet (its frame is out), at most
     # PRESENTER_FIRST_CAP later.
+    # Measured (bench/bench_hall_autoplay.py): at autoplay the room's renderers, one per shared view, drew
+    # every state the presenter's simulator published (30 a second at 100 it/s), over a core between them.
+    # The room gets the newest state at most every ROOM_GAP (the relay keeps only the newest while held).
     def _hold(self, release: Callable[[], None]) -> None:
-        if not any(s.presenter and s.child is not None for s in self.sessions):
-            release()
-            return
         self._release = release
+        if not any(s.presenter and s.child is not None for s in self.sessions):
+            self._let_go()
+            return
         loop = asyncio.get_running_loop()
         self._release_timers.append(loop.call_later(PRESENTER_FIRST_CAP, self._let_go))
 
@@ -305,9 +349,16 @@ class Hub:
         for timer in self._release_timers:
             timer.cancel()
         self._release_timers.clear()
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._last_release + ROOM_GAP:
+            self._release_timers.append(loop.call_at(self._last_release + ROOM_GAP, self._let_go))
+            return
         release, self._release = self._release, None
         if release is not None:
+            self._last_release = loop.time()
             release()
+
+    _last_release = -1.0
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -10,7 +10,10 @@ When the question goes, the renderer's panel goes too, and Textual repaints the 
 
 from __future__ import annotations
 
+import textwrap
 
+
+OWN_LINES = 2  # rows over the view a follower's own words may take (a notice wraps onto two)
 MAX_TAIL = 512  # an unfinished CSI longer than this is not one; a long string keeps only its ends
 
 
@@ -27,6 +30,12 @@ class Escapes:
 
     def feed(self, data: bytes) -> bool:
         """Take the next chunk; True if it ends at rest."""
+        self.split(data)
+        return not self._tail
+
+    def split(self, data: bytes) -> bytes:
+        """Take the next chunk; what ends at rest of it and what came before (the rest is kept for the next
+        chunk, or dropped if it is the inside of a long string, which is never screen content)."""
         buf = self._tail + data if self._tail else data
         self._tail = b""
         at = buf.rfind(b"\x1b")
@@ -37,11 +46,12 @@ class Escapes:
                 # ST) are all that matter; anything else this long was not an escape sequence.
                 tail = tail[:2] + tail[-1:] if tail[1:2] in (b"]", b"P", b"_", b"^", b"X") else b""
             self._tail = tail
-            return not self._tail
+            return buf[:at]
         cut = _cut_character(buf)
         if cut:
             self._tail = buf[-cut:]
-        return not self._tail
+            return buf[:-cut]
+        return buf
 
 
 def _complete(buf: bytes, at: int) -> bool:
@@ -71,13 +81,17 @@ def _cut_character(buf: bytes) -> int:
     return 0
 
 
-def overlay(text: str, tone: str, cols: int, rows: int, colour: bool) -> bytes:
-    """`text` written on the question panel's last inside line of a `cols` x `rows` view, the cursor and
-    attributes kept. Plain ASCII (whatever the follower's locale), cut to the panel's width."""
-    if not text or cols < 10 or rows < 3:
+def overlay(text: str, tone: str, cols: int, rows: int, colour: bool, lines: int = 1) -> bytes:
+    """`text` written on the question panel's last inside line of a `cols` x `rows` view (or its last
+    `lines` lines, wrapped at words), the cursor and attributes kept. Plain ASCII (whatever the follower's
+    locale), cut to the panel's width."""
+    if not text or cols < 10 or rows < 2 + lines:
         return b""
     width = cols - 4  # inside the panel's border and padding
     plain = "".join(ch if " " <= ch <= "~" else "?" for ch in text)  # printable ASCII only: nothing a terminal obeys
-    words = plain[:width].ljust(width)
+    parts = textwrap.wrap(plain, width, max_lines=lines, placeholder="...") if lines > 1 else [plain[:width]]
+    parts = [""] * (lines - len(parts)) + parts  # the last line is always the panel's last
     sgr = "1" + (";32" if colour and tone == "right" else ";33" if colour and tone == "wrong" else "")
-    return f"\x1b7\x1b[{rows - 1};3H\x1b[0;{sgr}m{words}\x1b[0m\x1b8".encode()
+    top = rows - lines  # 1-based: the last `lines` rows above the view's bottom row
+    drawn = "".join((f"\x1b[{top + n};3H" if n else "") + part.ljust(width) for n, part in enumerate(parts))
+    return f"\x1b7\x1b[{top};3H\x1b[0;{sgr}m{drawn}\x1b[0m\x1b8".encode()

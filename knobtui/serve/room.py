@@ -11,9 +11,14 @@ bytes, not a render.
   gets its own size. So a room at many sizes needs only a handful of renderers.
 - Terminal types are not mixed: the view key holds TERM, COLORTERM, NO_COLOR and the locale, so every
   follower gets exactly what a simulator of its own would have drawn for its terminal.
-- A newcomer gets the terminal modes and a full repaint (the renderer redraws on Ctrl+L).
+- The server keeps a model of each view's screen (screen.py) and sends changes, not frames: followers
+  that are up to date share one diff per frame, about 3 bytes a changed cell instead of Textual's 17-29.
+- A newcomer gets the terminal modes and the whole screen from the model (the renderer draws nothing
+  for it).
 - A follower whose channel backs up (it stopped reading) is skipped, never waited for; when it drains,
-  it gets a full repaint. Nobody else notices.
+  it gets one diff from the screen it has to the newest. Nobody else notices.
+- A follower's own line (their answer to the room's question) is composed over the model's screen on
+  rows the server owns, per follower.
 - `d` gives a follower a private simulator (from the presenter's state); `F` in it returns them here.
 - Renderers run at a lower CPU priority than the presenter's own simulator, whose screen is projected.
 """
@@ -21,21 +26,19 @@ bytes, not a render.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..presenter.quiz import ANSWER_TITLE, ASKS_TITLE
 from .child import Child, read_pty
-from .overlay import Escapes
+from .overlay import OWN_LINES
+from .screen import Screen, Snap, blank, diff, paint, text_of
 
-PANEL_TITLES = (ASKS_TITLE.encode(), ANSWER_TITLE.encode())  # the renderer drew a follower's question panel
-TITLE_OVERLAP = max(len(t) for t in PANEL_TITLES)
+PANEL_TITLES = (ASKS_TITLE, ANSWER_TITLE)  # the screen shows a follower's question panel
 LADDER_COLS = (80, 100, 120, 160, 200)
 LADDER_ROWS = (24, 30, 40, 50, 60)
 RENDERER_NICE = 19  # renderers yield the CPU to the presenter's simulator (its screen is projected)
-REPAINT = b"\x0c"  # Ctrl+L: the simulator redraws its whole screen
 ENTER_VIEW = (
     "\x1b[?1049h"  # the alternate screen, as the simulator's own start does
     "\x1b[?25l"  # no cursor
@@ -73,34 +76,66 @@ class ViewKey:
 class Member(Protocol):
     """A follower in a view: where its bytes go."""
 
-    def view_write(self, data: bytes) -> bool:
-        """Write to the follower; False when its channel is backed up (it is then skipped until it drains)."""
+    def view_ready(self) -> bool:
+        """Whether the follower can take bytes now (False while its channel is backed up: it is skipped, and
+        later gets one diff from the screen it has to the newest)."""
+
+    def view_write(self, data: bytes) -> None:
+        """Write to the follower."""
 
     def view_lost(self) -> None:
         """The view's renderer ended without being asked to: the follower joins a fresh one."""
 
-    def view_overlay(self, key: ViewKey) -> bytes:
-        """The follower's own line over the view (their answer to the room's question), or b"" (overlay.py)."""
+    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
+        """The follower's own line over the view (their answer to the room's question, when the view shows
+        its `panel`, or a notice from the server), or b"" (overlay.py)."""
 
 
 StartRenderer = Callable[[ViewKey], Awaitable[Child]]
 
+FRAME_QUIET = 0.003  # seconds of renderer silence that end a frame (a frame may come in several reads)
+FRAME_GAP = 1 / 30  # the least time between two diffs of a view: changes in between go out together
+FRAME_WAIT = 0.05  # the longest a frame waits for the renderer to fall silent
+CATCH_UP = 0.1  # how often a follower that fell behind is looked at again when nothing else happens
+
+
+class Seat:
+    """What one follower's terminal shows: a screen of the view, with their own line over it."""
+
+    __slots__ = ("shown", "own")
+
+    def __init__(self) -> None:
+        self.shown: Snap | None = None  # None: nothing yet (it gets the view's modes and the whole screen)
+        self.own = b""  # the own line drawn over `shown`
+
 
 class View:
-    """One renderer and the followers who watch it."""
+    """One renderer, a model of its screen, and the followers who watch it.
+
+    The renderer's output goes into the model (screen.py); once it falls silent (a frame is complete),
+    every follower gets the changes from the screen it has to the screen now. Followers that are up to
+    date share one diff, computed once; one that fell behind (its channel backed up) gets one diff from
+    where it stopped when it can take bytes again. A follower's own line is composed over the model's
+    screen on the rows the server owns (the question panel's last inside line), never found in the
+    renderer's bytes."""
 
     def __init__(self, key: ViewKey, start: StartRenderer, on_empty: Callable[[View], None],
                  log: Callable[[str], None]) -> None:
         self.key = key
-        self.members: dict[Member, bool] = {}  # follower -> live (False while its channel is backed up)
+        self.members: dict[Member, Seat] = {}
         self.child: Child | None = None
-        self.drawn = False  # the renderer has drawn its first screen
-        self.escapes = Escapes()  # where the renderer's output stands: a follower's own line goes in at rest
-        self.panel = False  # the renderer has drawn the room's question: followers' own lines go on it
-        self._last = b""  # the end of the renderer's last chunk (a title may straddle two reads)
+        self.screen = Screen(key.cols, key.rows)
+        self.shown: Snap = blank(key.cols, key.rows)  # the newest screen sent
+        self.panel = False  # the screen shows the room's question: followers' own lines go on it
+        self.frames = 0  # diffs sent (to anyone): for the benches
+        self._own_rows = frozenset(range(max(0, key.rows - 1 - OWN_LINES), key.rows - 1))
         self._start, self._on_empty, self._log = start, on_empty, log
         self._starting: asyncio.Task[None] | None = asyncio.ensure_future(self._run())
         self._closing: asyncio.TimerHandle | None = None
+        self._flush: asyncio.TimerHandle | None = None
+        self._pending_since = 0.0
+        self._last_flush = 0.0
+        self._catch_up: asyncio.TimerHandle | None = None
         self._ended = False
 
     async def _run(self) -> None:
@@ -133,27 +168,96 @@ class View:
             for member in members:
                 self._on_lost(member)
             return
-        self.drawn = True
-        for member, live in list(self.members.items()):
-            if live and not member.view_write(data):
-                self.members[member] = False  # backed up: skipped until it drains, then repainted
-        if not self.panel:
-            seen = self._last + data
-            self.panel = any(title in seen for title in PANEL_TITLES)
-        self._last = data[-TITLE_OVERLAP:]
-        if self.escapes.feed(data):
-            self.overlay()
+        if self.screen.feed(data):
+            self._frame_soon()
+
+    def _frame_soon(self) -> None:
+        """A frame ends when the renderer is quiet for FRAME_QUIET (at most FRAME_WAIT after it began), and
+        no sooner than FRAME_GAP after the last."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._flush is None:
+            self._pending_since = now
+        elif now - self._pending_since >= FRAME_WAIT:
+            return  # it has waited long enough: it goes out as planned
+        else:
+            self._flush.cancel()
+        self._flush = loop.call_at(max(now + FRAME_QUIET, self._last_flush + FRAME_GAP), self.frame)
+
+    def frame(self) -> None:
+        """Send every follower the changes since the screen it has (up-to-date ones share one diff)."""
+        self._flush = None
+        self._last_flush = asyncio.get_running_loop().time()
+        snap = self.screen.snapshot()
+        panel = any(title in row for row in text_of(snap) for title in PANEL_TITLES)
+        redo = panel != self.panel
+        self.panel = panel
+        old = self.shown
+        self.shown = snap
+        if snap is old and not redo:
+            return
+        self.frames += 1
+        shared: dict[int, tuple[bytes, frozenset[int]]] = {}
+        for member, seat in list(self.members.items()):
+            if seat.shown is old and not redo:
+                if id(old) not in shared:
+                    shared[id(old)] = diff(old, snap)
+                if member.view_ready():
+                    self._send(member, seat, *shared[id(old)], own=None)
+            else:
+                self._catch(member, seat, redo)
+        self._watch_behind()
+
+    def _send(self, member: Member, seat: Seat, changes: bytes, touched: frozenset[int],
+              own: bytes | None) -> None:
+        """Write `changes` (which bring `seat` to the view's newest screen) and what the follower's own line
+        needs on top: drawn again where the changes wrote over it, or changed (`own`), with the screen under
+        a line that went put back from the model."""
+        snap = self.shown
+        parts = [ENTER_VIEW, changes] if seat.shown is None else [changes]
+        if own is not None and own != seat.own:
+            if seat.own:
+                parts.append(paint(snap, sorted(self._own_rows), 0, self.key.cols - 1))
+            if own:
+                parts.append(own)
+            seat.own = own
+        elif seat.own and touched & self._own_rows:
+            parts.append(seat.own)
+        data = b"".join(parts)
+        seat.shown = snap
+        if data:
+            member.view_write(data)
+
+    def _catch(self, member: Member, seat: Seat, redo: bool = True) -> None:
+        """One follower to the newest screen in one diff (a newcomer, one that fell behind, or the panel
+        came or went), its own line composed anew."""
+        if not member.view_ready():
+            return
+        start = seat.shown if seat.shown is not None else blank(self.key.cols, self.key.rows)
+        changes, touched = diff(start, self.shown) if start is not self.shown else (b"", frozenset())
+        own = member.view_overlay(self.key, self.panel) if redo or seat.shown is not self.shown else None
+        self._send(member, seat, changes, touched, own)
+
+    def _watch_behind(self) -> None:
+        """While a follower is behind, look again now and then: it catches up without waiting for a frame."""
+        behind = any(seat.shown is not self.shown for seat in self.members.values())
+        if behind and self._catch_up is None:
+            self._catch_up = asyncio.get_running_loop().call_later(CATCH_UP, self._catch_behind)
+
+    def _catch_behind(self) -> None:
+        self._catch_up = None
+        for member, seat in list(self.members.items()):
+            if seat.shown is not self.shown:
+                self._catch(member, seat)
+        self._watch_behind()
 
     def overlay(self, member: Member | None = None) -> None:
-        """Each follower's own line (or one follower's), if the renderer's output is at rest now (else it
-        comes after the renderer's next chunk)."""
-        if not self.escapes.at_rest or not self.panel:
-            return
+        """Compose each follower's own line again (or one follower's): they answered, the question changed,
+        or the server has a notice for them."""
         for who in [member] if member is not None else list(self.members):
-            if self.members.get(who):
-                extra = who.view_overlay(self.key)
-                if extra and not who.view_write(extra):
-                    self.members[who] = False
+            seat = self.members.get(who)
+            if seat is not None and seat.shown is self.shown and who.view_ready():
+                self._send(who, seat, b"", frozenset(), who.view_overlay(self.key, self.panel))
 
     _on_lost: Callable[[Member], None] = staticmethod(lambda member: None)  # set by the room
 
@@ -161,10 +265,9 @@ class View:
         if self._closing is not None:
             self._closing.cancel()
             self._closing = None
-        self.members[member] = True
-        member.view_write(ENTER_VIEW)
-        if self.drawn:
-            self.repaint()
+        seat = self.members[member] = Seat()
+        self._catch(member, seat)
+        self._watch_behind()
 
     def leave(self, member: Member) -> None:
         self.members.pop(member, None)
@@ -172,18 +275,10 @@ class View:
             self._closing = asyncio.get_running_loop().call_later(EMPTY_GRACE, self._close_if_empty)
 
     def drained(self, member: Member) -> None:
-        """A backed-up follower can take bytes again: it gets the whole screen."""
-        if member in self.members and not self.members[member]:
-            self.members[member] = True
-            member.view_write(ENTER_VIEW)
-            self.repaint()
-
-    def repaint(self) -> None:
-        if self.child is not None and self.child.fd >= 0:
-            try:
-                os.write(self.child.fd, REPAINT)
-            except OSError:
-                pass
+        """A backed-up follower can take bytes again: one diff to the newest screen."""
+        seat = self.members.get(member)
+        if seat is not None and seat.shown is not self.shown:
+            self._catch(member, seat)
 
     def _close_if_empty(self) -> None:
         self._closing = None
@@ -194,8 +289,9 @@ class View:
         if self._ended and self.child is None:
             return
         self._ended = True
-        if self._closing is not None:
-            self._closing.cancel()
+        for timer in (self._closing, self._flush, self._catch_up):
+            if timer is not None:
+                timer.cancel()
         self._on_empty(self)
         child, self.child = self.child, None
         if child is not None:
@@ -249,7 +345,7 @@ class Room:
         return self._where.get(member)
 
     def overlay(self, member: Member | None = None) -> None:
-        """One follower's own line again (they answered)."""
+        """One follower's own line again (they answered, or the server has a notice for them)."""
         view = self._where.get(member) if member is not None else None
         if view is not None:
             view.overlay(member)
@@ -259,7 +355,7 @@ class Room:
         followers' own lines go on it; a reveal rewrites them now; a cleared one takes the panel away."""
         for view in list(self.views.values()):
             if asked:
-                view.panel = False
+                view.panel = False  # the next frame that shows the panel composes the lines
             view.overlay()
 
     def _forget(self, view: View) -> None:

@@ -75,6 +75,7 @@ async def serve(options: ServeOptions) -> int:
         hub.join = join_info(options.host, doors, options.web_url)
         await hub.start_spawner()
         log(f"limits: {options.max_sessions} simulators, {options.max_per_address} per address, "
+            f"{options.max_seats} followers watching, {options.max_seats_per_address} per address, "
             f"{options.rate_limit} connections a minute per address, idle {options.idle_timeout:g} s, "
             f"login {options.login_timeout:g} s, {limit} open files"
             + ("" if hub.spawner else "; simulators start cold"))

@@ -47,9 +47,9 @@ class KnobServer(asyncssh.SSHServer):
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.address = str(peer[0])
-        if self.hub.connection_refusal(self.address) is not None:
-            asyncio.get_running_loop().call_soon(
-                conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, "too many connections; try again in a minute")
+        why = self.hub.connection_refusal(self.address)
+        if why is not None:
+            asyncio.get_running_loop().call_soon(conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, why)
             return
         self.hub.connections += 1
         self._counted = True

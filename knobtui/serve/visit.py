@@ -29,11 +29,12 @@ from ..presenter.quiz import own_line
 from .child import Child, read_pty
 from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, terminal_type
 from .hub import Hub, log
-from .overlay import overlay
+from .overlay import OWN_LINES, overlay
 from .room import ViewKey
+from .screen import Mirror
 
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
-VIEW_BACKLOG = 256 * 1024  # bytes a follower in a shared view may have unsent before it is skipped
+VIEW_BACKLOG = 32 * 1024  # bytes a follower in a shared view may have unsent before it is skipped (a few diffs)
 RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
 
 ARROWS = {b"\x1b[A": "up", b"\x1bOA": "up", b"\x1b[B": "down", b"\x1bOB": "down"}  # either cursor mode
@@ -100,16 +101,18 @@ class Visit:
         self._ending: asyncio.Future[None] | None = None
         self._workdir: str | None = None
         self._env: dict[str, str] = {}
-        self._counted = False
+        self._seat: bool | None = None  # the slot it holds: a seat in a shared view, a simulator, or none yet
         self._resize_timer: asyncio.TimerHandle | None = None
         # Who answers the room's questions: what the door knows of the visitor (voters.py), or this visit.
         self.identity = identity or f"visit:{secrets.token_hex(8)}"
         self.voter = ""
+        self.notice = ""  # a sentence from the server on a follower's own line (a refused `d`)
+        self._mirror: Mirror | None = None  # the model of its own simulator's screen
 
     @property
     def counted(self) -> bool:
-        """Holds a simulator slot (from admission until its end)."""
-        return self._counted
+        """Holds a slot, a simulator or a seat (from admission until its end)."""
+        return self._seat is not None
 
     @property
     def open(self) -> bool:
@@ -144,18 +147,14 @@ class Visit:
         if self.holds_simulator is not None and self.holds_simulator(self):
             self._turn_away("One simulator per connection: this connection already has one.", "a second simulator")
             return False
-        if len(hub.sessions) >= hub.options.max_sessions:
-            self._turn_away(f"\r\nSorry, knobtui is full ({hub.options.max_sessions} simulators running). "
-                            "Please try again in a minute.", "full")
-            return False
-        refusal = hub.addresses.simulator_refusal(self.address)
+        seat = hub.room is not None and not self.presenter
+        refusal = hub.slot_refusal(self.address, seat)
         if refusal is not None:
-            self._turn_away(f"Sorry: {refusal}.", f"{hub.options.max_per_address} simulators for this address")
+            self._turn_away(f"\r\nSorry: {refusal}.", refusal)
             return False
         # The slot is taken now, before the child starts: a surge cannot overshoot the limits.
-        hub.sessions.add(self)
-        hub.addresses.get(self.address).simulators += 1
-        self._counted = True
+        hub.take_slot(self, seat)
+        self._seat = seat
         if hub.relay is not None:
             hub.relay.announce()
         self._workdir = tempfile.mkdtemp(prefix="knobtui-visitor-")
@@ -166,7 +165,7 @@ class Visit:
             self._env[VOTER_ENV] = self.voter  # playing alone, their simulator answers as them
         self.asked_term = None if usable == term else clean(term)
         self.term = usable
-        if hub.room is not None and not self.presenter:
+        if seat:
             self._watch()
             log(self._describe("connect", asked=self._asked(), asked_term=self.asked_term,
                                view=self._view_name(), sessions=len(hub.sessions), role=self.role))
@@ -190,6 +189,7 @@ class Visit:
             await child.end()
             return
         self.child = child
+        self._mirror = Mirror(*self.size)
         self.last_activity = time.monotonic()
         self._start_reading()
         self._flush_input()
@@ -208,24 +208,26 @@ class Visit:
         self.last_activity = time.monotonic()
         self.hub.room.join(self, ViewKey.of(self.size, self._env))
 
-    def view_write(self, data: bytes) -> bool:
-        if self._ending is not None:
-            return True
-        if self.channel.backlog() > VIEW_BACKLOG:
-            return False
-        self.last_activity = time.monotonic()  # a changing screen is not idle
-        self.channel.write(data)
-        return True
+    def view_ready(self) -> bool:
+        return self._ending is None and self.channel.backlog() <= VIEW_BACKLOG
+
+    def view_write(self, data: bytes) -> None:
+        if self._ending is None:
+            self.last_activity = time.monotonic()  # a changing screen is not idle
+            self.channel.write(data)
 
     def view_lost(self) -> None:
         """The view's renderer ended (not by us): join a fresh one."""
         if self.watching and self._ending is None:
             self._watch()
 
-    def view_overlay(self, key: ViewKey) -> bytes:
-        """This follower's own line over the shared view: their answer to the room's question."""
+    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
+        """This follower's own line over the shared view: a notice from the server, or their answer to the
+        room's question when the view shows its panel."""
+        if self.notice:
+            return overlay(self.notice, "wrong", key.cols, key.rows, colour=not key.no_color, lines=OWN_LINES)
         relay = self.hub.relay
-        if relay is None or not self.voter:
+        if relay is None or not self.voter or not panel:
             return b""
         text, tone = own_line(relay.ballot.quiz, relay.ballot.answer_of(self.voter))
         return overlay(text, tone, key.cols, key.rows, colour=not key.no_color)
@@ -234,6 +236,9 @@ class Visit:
         """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone, a choice answers the room's open
         question; the view belongs to the room. Escape sequences are read whole: a terminal's reply to
         the renderer's queries (`ESC [ ? 2026 ; 2 $ y`) is not a key."""
+        if data and self.notice and self.hub.room is not None:
+            self.notice = ""  # read: the screen under it comes back from the view's model
+            self.hub.room.overlay(self)
         for key in view_keys(data):
             if key in ("q", "\x03"):
                 asyncio.ensure_future(self.end(End(EndKind.QUIT)))
@@ -255,14 +260,29 @@ class Visit:
             room.overlay(self)
 
     def _detach(self) -> None:
-        """A private simulator of one's own, from the presenter's state (`F` in it comes back)."""
-        assert self.hub.room is not None
-        self.hub.room.leave(self)
+        """A private simulator of one's own, from the presenter's state (`F` in it comes back), if the
+        simulators' limits leave room: the seat becomes a simulator."""
+        hub = self.hub
+        assert hub.room is not None
+        refusal = hub.slot_refusal(self.address, seat=False)
+        if refusal is not None:
+            log(self._describe("refused a simulator of its own", why=refusal))
+            self.notice = f"Sorry: {refusal}."
+            hub.room.overlay(self)
+            return
+        self._move_slot(seat=False)
+        hub.room.leave(self)
         self.watching = False
         self._env[START_DETACHED_ENV] = "1"
         self._pending.clear()
         self.channel.write(b"\x1b[0m\x1b[2J\x1b[H")
         asyncio.ensure_future(self._start_child())
+
+    def _move_slot(self, seat: bool) -> None:
+        if self._seat is not None and self._seat != seat:
+            self.hub.free_slot(self, self._seat)
+            self.hub.take_slot(self, seat)
+            self._seat = seat
 
     # ---- keys and sizes ----------------------------------------------------------------------------
     def keys(self, data: bytes) -> None:
@@ -286,6 +306,8 @@ class Visit:
             return
         self.set_size(cols, rows)
         if self.child is not None:
+            if self._mirror is not None:
+                self._mirror.resize(*self.size)
             self.child.resize(*self.size)
         elif self.watching:  # another view, once the size holds still (a drag passes many sizes)
             if self._resize_timer is not None:
@@ -351,7 +373,7 @@ class Visit:
             asyncio.ensure_future(self._child_exited())
             return
         self.last_activity = time.monotonic()  # a changing screen (presenter, autoplay) is not idle
-        self.channel.write(data)
+        self._send(data)
         if self.presenter:
             self.hub.presenter_drew()
 
@@ -364,7 +386,13 @@ class Visit:
                 return
             if not data:
                 return
-            self.channel.write(data)
+            self._send(data)
+
+    def _send(self, data: bytes) -> None:
+        """The simulator's output to the visitor: the changes of its screen (screen.Mirror), not its frames."""
+        out = self._mirror.feed(data) if self._mirror is not None else data
+        if out:
+            self.channel.write(out)
 
     async def _child_exited(self) -> None:
         """The simulator ended: the visit ends with its status, or `F` took the follower back to the room."""
@@ -375,6 +403,7 @@ class Visit:
             self._drain_output(child)
             status = await child.end()
             if status == REJOIN_STATUS and self._ending is None:
+                self._move_slot(seat=True)  # back to a seat: it frees a simulator, so no limit refuses it
                 self.child = None
                 self._env.pop(START_DETACHED_ENV, None)
                 self._watch()
@@ -417,10 +446,9 @@ class Visit:
                 self.channel.close(status if end.kind is not EndKind.FAILED else 1)
             if self.voter:
                 self.hub.voters.leave(self.identity, self)
-            if self._counted:
-                self.hub.sessions.discard(self)
-                self.hub.addresses.get(self.address).simulators -= 1
-                self._counted = False
+            if self._seat is not None:
+                self.hub.free_slot(self, self._seat)
+                self._seat = None
                 if self.hub.relay is not None:
                     self.hub.relay.announce()
             if self.hub.relay is not None:

@@ -408,8 +408,9 @@ class WebDoor:
             return web.Response(status=403, text="knobtui: this door opens only to its own page\n")
         if request.path == "/ws/presenter" and self.presenter_refused(request):
             return web.Response(status=403, text=PRESENTER_OVER_HTTPS)
-        if hub.connection_refusal(address) is not None:
-            return web.Response(status=429, text="knobtui: too many connections; try again in a minute")
+        why = hub.connection_refusal(address)
+        if why is not None:
+            return web.Response(status=429, text=f"knobtui: {why}\n")
         hub.connections += 1
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, timeout=2.0)
         channel: WebChannel | None = None

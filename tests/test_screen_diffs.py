@@ -1,0 +1,195 @@
+"""A shared view sends diffs of its screen model (serve/screen.py, serve/room.py): what every follower's terminal
+shows, read back with pyte, is the renderer's screen as a terminal would show it (pyte fed the renderer's own
+bytes), after every step of a random key sequence; a follower that stalls catches up with one diff.
+
+The renderer is a real knobtui on a real pseudo-terminal; only the followers' connections are stand-ins
+(an object with a pyte screen), since what is checked is what the server writes, not how it travels."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import pyte
+import pytest
+
+from knobtui.serve import room as room_module
+from knobtui.serve.child import Child, python_command, start_direct
+from knobtui.serve.room import View, ViewKey
+from knobtui.serve.screen import Mirror, Screen, blank, diff
+
+KEYS = [b"", b"b ", b"m", b"\x1b[A", b"\x1b[B", b"\x1b[C", b"\x1b[D", b"f", b"t"]
+"""A step, back (and a step), the method, knobs up/down and nudged, fast-forward, the theme; each followed by a
+step (space), so the iteration moves on and every step of the sequence changes the screen."""
+
+
+def cells(screen: pyte.Screen) -> list[list[tuple[object, ...]]]:
+    return [[(c.data, c.fg, c.bg, c.bold, c.italics, c.underscore, c.reverse, c.strikethrough)
+             for c in (screen.buffer[y][x] for x in range(screen.columns))] for y in range(screen.lines)]
+
+
+class Follower:
+    """A follower's terminal: what the view writes, read by pyte."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.stalled = False
+        self.writes: list[bytes] = []
+
+    def view_ready(self) -> bool:
+        return not self.stalled
+
+    def view_write(self, data: bytes) -> None:
+        assert not self.stalled
+        self.writes.append(data)
+        self.stream.feed(data)
+
+    def view_lost(self) -> None:
+        raise AssertionError("the renderer ended")
+
+    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
+        return b""
+
+
+def _differences(a: pyte.Screen, b: pyte.Screen) -> list[tuple[int, int, object, object]]:
+    ca, cb = cells(a), cells(b)
+    return [(y, x, ca[y][x], cb[y][x]) for y in range(a.lines) for x in range(a.columns) if ca[y][x] != cb[y][x]]
+
+
+async def _settled(view: View, oracle: pyte.Screen, followers: list[Follower], timeout: float = 30.0) -> None:
+    """Wait until the view has sent its newest frame and every live follower shows the renderer's screen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        live = [f for f in followers if not f.stalled]
+        if view._flush is None and all(not _differences(f.screen, oracle) for f in live):
+            return
+        if time.monotonic() > deadline:
+            bad = next(f for f in live if _differences(f.screen, oracle))
+            raise AssertionError(f"a follower differs from the renderer: {_differences(bad.screen, oracle)[:5]}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_every_follower_shows_the_renderers_screen_after_every_step(
+        size: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cols, rows = size
+    oracle = pyte.Screen(cols, rows)
+    oracle_stream = pyte.ByteStream(oracle)
+    real_read = room_module.read_pty
+
+    def tee(fd: int) -> bytes | None:  # the renderer's bytes as a terminal of its own would get them
+        data = real_read(fd)
+        if data:
+            oracle_stream.feed(data)
+        return data
+
+    monkeypatch.setattr(room_module, "read_pty", tee)
+    children: list[Child] = []
+
+    async def start(key: ViewKey) -> Child:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color", "LANG": "C.UTF-8",
+               "HOME": str(tmp_path), "TEXTUAL_FPS": "240"}
+        child = start_direct(python_command("-m", "knobtui", "--preset", "hot-cold"), env, key.cols, key.rows,
+                             str(tmp_path))
+        children.append(child)
+        return child
+
+    view = View(ViewKey(cols, rows, "xterm-256color"), start, lambda v: None, lambda line: None)
+    early = Follower(cols, rows)
+    view.join(early)
+    try:
+        deadline = time.monotonic() + 60
+        while "weight" not in "\n".join(oracle.display) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await _settled(view, oracle, [early])
+        late, slow = Follower(cols, rows), Follower(cols, rows)
+        view.join(late)  # a newcomer: the whole screen from the model
+        view.join(slow)
+        followers = [early, late, slow]
+        rng = random.Random(26)
+        assert children[0].fd >= 0
+
+        sent: list[bytes] = []
+
+        async def step() -> None:
+            shown = cells(oracle)
+            sent.append(rng.choice(KEYS) + b" ")
+            os.write(children[0].fd, sent[-1])
+            deadline = time.monotonic() + 30
+            while cells(oracle) == shown:  # the renderer drew the step
+                assert time.monotonic() < deadline, f"no step drawn after {sent}:\n" + "\n".join(oracle.display)
+                await asyncio.sleep(0.02)
+            await _settled(view, oracle, followers)
+
+        for _ in range(6):
+            await step()
+        slow.stalled = True  # its connection backs up: skipped from now on, for 5 s of steps
+        stalled_at, since = len(slow.writes), time.monotonic()
+        while time.monotonic() - since < 5:
+            await step()
+        assert len(slow.writes) == stalled_at and _differences(slow.screen, oracle)  # it missed frames
+        slow.stalled = False
+        view.drained(slow)
+        assert len(slow.writes) == stalled_at + 1  # one diff ...
+        assert not _differences(slow.screen, oracle)  # ... to the newest screen
+        for _ in range(6):
+            await step()
+        assert view.frames > 10
+    finally:
+        await view.close()
+
+
+def test_a_follower_far_behind_gets_one_diff_smaller_than_the_frames_it_missed() -> None:
+    """Frames as knobtui drew them (a step at a time): a diff from the first screen to the last is one write
+    and smaller than the frames in between, and it reproduces the last screen exactly."""
+    rng = random.Random(5)
+    cols, rows = 40, 12
+    oracle, model = pyte.Screen(cols, rows), Screen(cols, rows)
+    stream = pyte.ByteStream(oracle)
+    stream.feed(b"\x1b[?7l")  # no line wrap, as a follower's terminal is told (room.ENTER_VIEW)
+    frames = []
+    for _ in range(50):  # random cells in random colours, as a program would draw them
+        parts = []
+        for _ in range(rng.randint(1, 20)):
+            parts.append(f"\x1b[{rng.randint(1, rows)};{rng.randint(1, cols)}H\x1b[0;38;5;{rng.randint(0, 255)}m"
+                         + rng.choice(["x", "ab", "⣀⠉", "─┬─", " "]) * rng.randint(1, 3))
+        frames.append("".join(parts).encode())
+    start = model.snapshot()
+    for frame in frames:
+        stream.feed(frame)
+        model.feed(frame)
+    behind = pyte.Screen(cols, rows)
+    one, _ = diff(start, model.snapshot())
+    pyte.ByteStream(behind).feed(one)
+    assert not _differences(behind, oracle)
+    assert len(one) < sum(len(f) for f in frames)
+    assert start == blank(cols, rows)
+
+
+if sys.platform != "linux":  # pragma: no cover
+    pytestmark = pytest.mark.skip("pseudo-terminals as on Linux")
+
+
+def test_a_visitors_own_simulator_goes_through_a_mirror_that_keeps_what_is_not_screen() -> None:
+    """Before the app's alternate screen everything passes as it came; on it, modes, queries, titles and the
+    bell pass in their place and the screen goes as changes; a resize writes the next screen whole."""
+    mirror = Mirror(20, 4)
+    assert mirror.feed(b"\x1b[?2026$pstarting\r\n") == b"\x1b[?2026$pstarting\r\n"
+    out = mirror.feed(b"\x1b[?1049h\x1b[?1000h\x1b[1;1Hhello\x1b]0;title\x07\x1b[2;1Hworld\x07")
+    assert out.startswith(b"\x1b[?1049h\x1b[?1000h")  # nothing drawn yet: nothing sent but the modes
+    assert out.index(b"hello") < out.index(b"\x1b]0;title\x07") < out.index(b"world") < out.index(b"\x07", out.index(b"world"))
+    terminal = pyte.Screen(20, 4)
+    pyte.ByteStream(terminal).feed(b"\x1b[?7l" + out)
+    assert terminal.display[:2] == ["hello".ljust(20), "world".ljust(20)]
+    again = mirror.feed(b"\x1b[1;1Hhelp!")
+    assert b"p!" in again and b"hel" not in again  # only what changed
+    assert len(mirror.feed(b"\x1b[3;1Hx")) < 12
+    mirror.resize(30, 5)
+    whole = mirror.feed(b"\x1b[1;1Hhi")
+    assert whole.count(b"H") >= 5  # every row written: what a resized terminal shows is not known
+    assert mirror.feed(b"\x1b[?1049l\x1b[?25hbye\r\n") == b"\x1b[?1049l\x1b[?25hbye\r\n"
