@@ -177,11 +177,10 @@ def test_ctrl_p_and_two_enters_in_one_packet_do_not_end_the_app(terminal) -> Non
     app = terminal()
     app.wait_for("iteration 0 ")
     for packet in (b"\x10\r\r", b"\x10\r\r\r", b"\x10\x1b\r\r"):
-        speeds = re.findall(r"autoplay \d+/s", app.text())  # the status keeps the last speed chosen
         app.write(packet)
-        # the palette is open, or it ran its first command (autoplay faster: a speed not shown before)
-        app.wait_for(re.compile("Search for commands|" + "".join(f"(?!{re.escape(s)})" for s in speeds)
-                                + r"autoplay \d+/s"))
+        # The palette may be open still, may have run its first command (autoplay faster), or may have
+        # opened and closed before it was ever drawn (both Enters read before its list came): any of them
+        # is fine. What matters is that the app is alive and takes keys after it, checked next.
         for _ in range(20):  # space either types into the palette, if it is still open, or steps
             if "Search for commands" in app.text():
                 app.write(b"\x1b")
