@@ -15,7 +15,6 @@ from knobtui.learning import KNOB_NAMES, PRESETS, Scene, Session, get_preset
 from knobtui.learning.view import make_view
 from knobtui.records import book_line
 from knobtui.tui.app import SPEEDS, KnobApp
-from knobtui.tui.presenting import show_scene
 from knobtui.tui.widgets import IterationLog, KnobPanel
 
 from appkit import make_app
@@ -112,10 +111,10 @@ async def test_play_pause_and_speed() -> None:
         await pilot.press("minus", "minus", "minus")
         assert app.autoplay.speed == start_speed - 1
         await pilot.press("p")
-        assert app.playing == f"playing {SPEEDS[app.autoplay.speed]}/s"
+        assert app.stage.playing == f"playing {SPEEDS[app.autoplay.speed]}/s"
         await pilot.pause(0.6)
         await pilot.press("p")
-        assert app.playing == ""
+        assert app.stage.playing == ""
         taken = app.session.iteration
         assert taken > 0
         await pilot.pause(0.3)
@@ -131,9 +130,9 @@ async def test_autoplay_stops_when_converged() -> None:
         await pilot.press("p")
         for _ in range(40):
             await pilot.pause(0.05)
-            if not app.playing:
+            if not app.stage.playing:
                 break
-        assert app.playing == ""
+        assert app.stage.playing == ""
         assert app.session.status.kind == "converged"
         consistent(app)
 
@@ -171,10 +170,10 @@ async def test_knob_nudges_and_selection() -> None:
         await pilot.press("shift+left")
         assert app.session.knobs.weight == 0.41
         await pilot.press("down", "left")  # input 0.5 -> 0.49
-        assert KNOB_NAMES[app.selected] == "input"
+        assert KNOB_NAMES[app.stage.selected] == "input"
         assert app.session.knobs.input == 0.49
         await pilot.press("up", "up")  # wraps to step amount
-        assert KNOB_NAMES[app.selected] == "step_amount"
+        assert KNOB_NAMES[app.stage.selected] == "step_amount"
         for _ in range(6):
             await pilot.press("shift+left")
         assert app.session.knobs.step_amount > 0
@@ -205,10 +204,10 @@ async def test_typed_entry_refused_keeps_old_value(text: str) -> None:
         editor.value = text
         await pilot.press("enter")
         assert app.session.knobs.weight == 0.5
-        assert "weight" in app.knob_message and "kept 0.5" in app.knob_message
+        assert "weight" in app.stage.knob_message and "kept 0.5" in app.stage.knob_message
         assert panel.editing  # still open to fix the entry
         await pilot.press("escape")
-        assert not panel.editing and app.knob_message == ""
+        assert not panel.editing and app.stage.knob_message == ""
         await pilot.press("space")  # keys reach the app again
         assert app.session.iteration == 1
 
@@ -224,7 +223,7 @@ async def test_typed_entry_sets_exact_value_and_step_amount_must_be_positive() -
         app.query_one(KnobPanel).query_one("Input").value = "0"
         await pilot.press("enter")
         assert app.session.knobs.step_amount == 0.001
-        assert "step amount" in app.knob_message and "greater than 0" in app.knob_message
+        assert "step amount" in app.stage.knob_message and "greater than 0" in app.stage.knob_message
         consistent(app)
 
 
@@ -232,9 +231,9 @@ async def test_toggle_plot_compare_help_and_quit() -> None:
     app = make_app("gradient")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g")
-        assert app.per_iteration
+        assert app.stage.per_iteration
         await pilot.press("g")
-        assert not app.per_iteration
+        assert not app.stage.per_iteration
         await pilot.press("c")
         assert type(app.screen).__name__ == "CompareScreen"
         text = str(app.screen.query_one("#compare-text").render())
@@ -294,7 +293,7 @@ async def _fuzz(app: KnobApp, actions: list) -> None:  # type: ignore[type-arg]
                 await pilot.press("enter", "escape")
             else:
                 await pilot.press(action)
-        if app.playing:
+        if app.stage.playing:
             await pilot.press("p")
         while type(app.screen).__name__ != "Screen":
             await pilot.press("escape")
@@ -355,11 +354,11 @@ async def test_switching_method_twice_after_converging_keeps_converged() -> None
 async def test_hidden_knobs_are_not_shown_or_selected() -> None:
     app = KnobApp(__import__("appkit").start_at("gradient"), hidden=frozenset({"weight", "alpha"}))
     async with app.run_test(size=SIZE) as pilot:
-        assert KNOB_NAMES[app.selected] == "input"
+        assert KNOB_NAMES[app.stage.selected] == "input"
         seen = set()
         for _ in range(6):
             await pilot.press("down")
-            seen.add(KNOB_NAMES[app.selected])
+            seen.add(KNOB_NAMES[app.stage.selected])
         assert seen == {"input", "goal", "step_amount"}
         rows = str(app.query_one("KnobRows").make_renderable())
         assert "weight" not in rows and "alpha" not in rows and "goal" in rows
@@ -398,7 +397,7 @@ async def test_following_again_replaces_the_log_of_a_follower_who_played_alone()
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(8):
             await pilot.press("space")  # played alone to iteration 8 with alpha 1.0
-        assert show_scene(app, Scene(presenter.recipe(), "gradient")) is None
+        assert app.become(Scene(presenter.recipe(), "gradient")) is None
         await pilot.pause()
         assert app.session.iteration == 4
         consistent(app)

@@ -348,13 +348,12 @@ class TestHiddenEverywhere:
         from knobtui.learning.lesson import lesson_snapshots
         from knobtui.lessons import load_lesson
         from knobtui.tui.app import KnobApp
-        from knobtui.tui.presenting import show_scene
         from appkit import start_at
         scenes = lesson_snapshots(load_lesson("chapter4"))
         asking = next(s for s in scenes if s.outcome_hidden and "Which is warmer" in s.note)
         app = KnobApp(start_at("gradient"))
         async with app.run_test(size=(80, 24)) as pilot:
-            assert show_scene(app, asking) is None
+            assert app.become(asking) is None
             await pilot.pause()
             assert app.view is not None and app.view.next_move is HIDDEN
             text = "\n".join(app.query_one("#arithmetic").render_line(y).text for y in range(5))

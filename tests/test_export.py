@@ -112,7 +112,8 @@ async def test_a_long_export_is_written_in_a_thread_and_says_how_big(tmp_path: P
     app = _long_app(20_000)
     notes: list[str] = []
     async with app.run_test(size=(100, 30)) as pilot:
-        app.watch(app, "note", lambda note: notes.append(note[0]))
+        # every message the status line shows, once each (the stage changes for other reasons too)
+        app.watch(app, "stage", lambda stage: notes.append(stage.note[0]) if stage.note[0] not in notes[-1:] else None)
         await pilot.press("E")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -137,7 +138,7 @@ async def test_an_export_bigger_than_what_is_left_is_refused(tmp_path: Path, mon
         await pilot.press("e")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.note[0] in (f"Export: it is more than the {human_bytes(exact - 1)} left",
+        assert app.stage.note[0] in (f"Export: it is more than the {human_bytes(exact - 1)} left",
                                f"Export: about {human_bytes(estimate_export_bytes(app.session, 'csv'))} is more "
                                f"than the {human_bytes(exact - 1)} left")
         assert _files(tmp_path) == []  # nor a temporary file
@@ -146,11 +147,11 @@ async def test_an_export_bigger_than_what_is_left_is_refused(tmp_path: Path, mon
         await pilot.press("e")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.note[0].endswith(f"({human_bytes(exact)}; 19 files and 0 bytes left)")
+        assert app.stage.note[0].endswith(f"({human_bytes(exact)}; 19 files and 0 bytes left)")
         await pilot.press("E")
-        assert app.note == (f"Export: no room left (this session may write {human_bytes(exact)})", "warning")
+        assert app.stage.note == (f"Export: no room left (this session may write {human_bytes(exact)})", "warning")
         await pilot.press("s")
-        assert app.note == (f"Screenshot: no room left (this session may write {human_bytes(exact)})", "warning")
+        assert app.stage.note == (f"Screenshot: no room left (this session may write {human_bytes(exact)})", "warning")
     assert _files(tmp_path) == ["knobtui-hot-cold-001.csv"]
     assert (tmp_path / "knobtui-hot-cold-001.csv").stat().st_size == exact
 
@@ -163,8 +164,8 @@ async def test_a_clearly_too_big_export_is_refused_before_any_is_written(tmp_pat
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("E")
         assert not app.workers  # nothing started
-        assert app.note == (f"Export: about {human_bytes(estimate)} is more than the 20 MB left", "warning")
-        assert app.note[0] in app.query_one("#status").render_line(0).text  # whole, beside the iteration
+        assert app.stage.note == (f"Export: about {human_bytes(estimate)} is more than the 20 MB left", "warning")
+        assert app.stage.note[0] in app.query_one("#status").render_line(0).text  # whole, beside the iteration
     assert _files(tmp_path) == []
 
 
@@ -173,12 +174,12 @@ async def test_files_are_counted_screenshots_too(tmp_path: Path, monkeypatch: py
     app = KnobApp(start_at("toes"), limits=Limits(export_files=3, export_bytes=10_000_000))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("space", "e", "s")
-        assert app.note[0].startswith("Screenshot: saved ")
+        assert app.stage.note[0].startswith("Screenshot: saved ")
         await pilot.press("E")
-        assert app.note[0].startswith("Export: 1 iteration written to ") and "; 0 files and 9" in app.note[0]
+        assert app.stage.note[0].startswith("Export: 1 iteration written to ") and "; 0 files and 9" in app.stage.note[0]
         for key in ("e", "s"):
             await pilot.press(key)
-            assert app.note == (f"{'Export' if key == 'e' else 'Screenshot'}: no files left (this session may "
+            assert app.stage.note == (f"{'Export' if key == 'e' else 'Screenshot'}: no files left (this session may "
                                 "write 3)", "warning")
     assert _files(tmp_path) == ["knobtui-toes-001.csv", "knobtui-toes-001.jsonl", "knobtui-toes-001.svg"]
 

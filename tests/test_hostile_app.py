@@ -31,7 +31,6 @@ from knobtui.records import book_line
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.crash import APOLOGY
 from knobtui.tui.limits import SERVED, Limits
-from knobtui.tui.presenting import show_scene
 from knobtui.tui.widgets import IterationLog, KnobPanel, LessonPanel
 
 SIZE = (100, 30)
@@ -278,7 +277,7 @@ async def test_markup_typed_into_the_knob_editor_is_shown_as_typed(typed: str) -
         message = app.query_one("#knob-message")
         squeezed = "".join(shown(message).split())  # a long entry wraps anywhere in the narrow panel
         assert "".join(f"weight: {typed!r} is not a number; kept 0.5".split()) in squeezed
-        assert typed in app.query_one("#status").render_line(0).text or app.note[0].endswith("kept 0.5")
+        assert typed in app.query_one("#status").render_line(0).text or app.stage.note[0].endswith("kept 0.5")
         await pilot.press("escape", "space")
         assert app.session.iteration == 1  # alive, and keys reach the app again
 
@@ -318,7 +317,7 @@ async def test_a_resumed_rooms_names_are_shown_as_text() -> None:
     """A preset name and lesson heading that arrive over the relay are not markup either."""
     app = KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "relay" in app.link_status)
+        await until(pilot, lambda: "relay" in app.stage.link_status)
         room = Session(get_preset("gradient").knobs, "gradient")
         room.run(2)
         app.presenting.on_message({"state": {"recipe": room.recipe(), "preset": "[/x]", "hidden": [],
@@ -356,13 +355,13 @@ async def test_stepping_and_fast_forward_stop_at_the_ceiling_and_keep_the_state(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f")
         assert app.session.iteration == 200_000
-        assert app.note == (full, "warning")
+        assert app.stage.note == (full, "warning")
         assert full in app.query_one("#status").render_line(0).text
         before = list(app.session.weights())
         for key in ("space", "f", "p"):
             await pilot.press(key)
-            assert app.session.iteration == 200_000 and app.playing == ""
-            assert app.note == (full, "warning")
+            assert app.session.iteration == 200_000 and app.stage.playing == ""
+            assert app.stage.note == (full, "warning")
         assert full in app.query_one("#status").render_line(0).text
         assert list(app.session.weights()) == before
         assert app.query_one(IterationLog).last_iteration == 200_000
@@ -378,9 +377,9 @@ async def test_autoplay_stops_at_the_ceiling() -> None:
         for _ in range(len(SPEEDS)):
             await pilot.press("plus")
         await pilot.press("p")
-        await until(pilot, lambda: not app.playing)
+        await until(pilot, lambda: not app.stage.playing)
         assert app.session.iteration == 120
-        assert app.note == ("the limit here is 120 iterations; r resets", "warning")
+        assert app.stage.note == ("the limit here is 120 iterations; r resets", "warning")
         log = app.query_one(IterationLog)
         assert log.lines[-1] == f"120 {book_line(app.session.record(120))}"
 
@@ -390,7 +389,7 @@ async def test_a_follower_does_not_follow_past_its_ceiling() -> None:
     async with app.run_test(size=SIZE) as pilot:
         presenter = Session(get_preset("hot-cold").knobs, "hot-cold")
         presenter.run(11)
-        problem = show_scene(app, Scene(presenter.recipe(), "hot-cold"))
+        problem = app.become(Scene(presenter.recipe(), "hot-cold"))
         await pilot.pause()
         assert app.session.iteration == 0 and app.session.method == "gradient"
         assert problem is not None and problem.startswith("iteration 11 is past the 10")
@@ -405,14 +404,14 @@ async def test_a_reconnecting_presenter_adopts_the_rooms_state_once() -> None:
     room.run(3)
     app = KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "relay" in app.link_status)  # no relay here: the messages come from the test
+        await until(pilot, lambda: "relay" in app.stage.link_status)  # no relay here: the messages come from the test
         app.presenting.on_message({"state": {"recipe": room.recipe(), "preset": "gradient", "hidden": ["goal"]},
                            "resume": True})
         await pilot.pause()
         assert app.session.iteration == 12 and app.session.knobs.alpha == 0.5
         assert list(app.session.records()) == list(room.records())
-        assert app.hidden == frozenset({"goal"})
-        assert app.link_status == "presenting (resumed at iteration 12)"
+        assert app.stage.hidden == frozenset({"goal"})
+        assert app.stage.link_status == "presenting (resumed at iteration 12)"
         assert "presenting (resumed at iteration 12)" in app.query_one("#status").render_line(0).text
         log = app.query_one(IterationLog)
         assert log.lines[-1] == f"12 {book_line(room.record(12))}"
@@ -428,15 +427,15 @@ async def test_a_presenter_resumes_a_lesson_at_the_rooms_step() -> None:
     lesson = load_lesson("chapter4")
     room = KnobApp(start_at("gradient"), lesson=lesson)
     async with room.run_test(size=SIZE) as pilot:
-        room.lessons.show(3)
+        room.show_lesson_step(3)
         await pilot.pause()
-        state = {"recipe": room.session.recipe(), "preset": room.preset, "hidden": sorted(room.hidden),
-                 "lesson_heading": room.lesson_heading, "lesson_note": room.lesson_note}
+        state = {"recipe": room.session.recipe(), "preset": room.preset, "hidden": sorted(room.stage.hidden),
+                 "lesson_heading": room.stage.lesson_heading, "lesson_note": room.stage.lesson_note}
     app = KnobApp(start_at("gradient"), lesson=lesson, link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "relay" in app.link_status)
+        await until(pilot, lambda: "relay" in app.stage.link_status)
         app.presenting.on_message({"state": state})
         await pilot.pause()
-        assert app.lesson_heading.endswith(f"step 4 of {len(lesson.steps)}")
+        assert app.stage.lesson_heading.endswith(f"step 4 of {len(lesson.steps)}")
         await pilot.press("n")
-        assert app.lesson_heading.endswith(f"step 5 of {len(lesson.steps)}")
+        assert app.stage.lesson_heading.endswith(f"step 5 of {len(lesson.steps)}")

@@ -116,7 +116,7 @@ class TestJoinKey:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("j")
             await pilot.pause()
-            assert "the join screen is the presenter's" in app.note[0]
+            assert "the join screen is the presenter's" in app.stage.note[0]
 
 
 class TestWebOptions:

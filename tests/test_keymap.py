@@ -38,7 +38,7 @@ async def test_a_rebound_key_works_and_is_shown_everywhere(tmp_path: Path) -> No
     app = KnobApp(start_at("gradient"), keys=table)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        assert ("P", "play", 5) in app.keys_shown and ("p", "play", 5) not in app.keys_shown
+        assert ("P", "play", 5) in app.stage.keys_shown and ("p", "play", 5) not in app.stage.keys_shown
         bar = app.query_one("#keys").render_line(0).text
         assert "Pplay" in bar.replace(" ", "") and "pplay" not in bar.replace(" ", "")
         commands = {c.title: c.help for c in simulator_commands(app)}
@@ -48,10 +48,10 @@ async def test_a_rebound_key_works_and_is_shown_everywhere(tmp_path: Path) -> No
         assert app.session.iteration == 1  # x steps as well as space
         await pilot.press("p")
         await pilot.pause()
-        assert not app.playing  # p is no longer play
+        assert not app.stage.playing  # p is no longer play
         await pilot.press("P")
         await pilot.pause()
-        assert app.playing
+        assert app.stage.playing
         await pilot.press("P")
         await pilot.press("question_mark")
         await pilot.pause()

@@ -70,7 +70,7 @@ async def test_n_and_N_walk_the_lesson() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(LessonPanel)
         assert panel.has_class("-shown") and "step 1 of" in panel.heading
-        assert app.hidden == frozenset({"alpha", "step_amount"})
+        assert app.stage.hidden == frozenset({"alpha", "step_amount"})
         for k in range(1, 5):
             await pilot.press("n")
             assert app.lessons.index == k
@@ -82,7 +82,7 @@ async def test_n_and_N_walk_the_lesson() -> None:
         assert app.session.iteration == 11
         await pilot.press("N", "N", "N", "N")
         assert app.lessons.index == 0
-        assert app.lesson_note == lesson.steps[0].note
+        assert app.stage.lesson_note == lesson.steps[0].note
 
 
 class TestLessonPanel:
@@ -236,8 +236,8 @@ async def test_the_lesson_asks_before_the_step_it_marks() -> None:
         right = app.predicting.question.answer
         await pilot.press({"up": "up", "down": "down", "stay": "s"}[right])
         await pilot.pause()
-        assert app.session.iteration == before + 1 and app.note[0].startswith("right: ")
-        assert ("predicted 1/1", 2) in app.status_extra
+        assert app.session.iteration == before + 1 and app.stage.note[0].startswith("right: ")
+        assert ("predicted 1/1", 2) in app.stage.status_extra
         await pilot.press("space")  # asked once: the next space steps
         await pilot.pause()
         assert app.session.iteration == before + 2 and type(app.screen).__name__ != "QuestionScreen"
@@ -262,7 +262,7 @@ async def test_the_walk_cuts_nothing(size: tuple[int, int]) -> None:
                 wrong = next(c for c in question.choices if c.value != question.answer)
                 await pilot.press(wrong.key)
                 await pilot.pause()
-                assert app.note[0].startswith(f"not {wrong.value}: "), (k, app.note)
+                assert app.stage.note[0].startswith(f"not {wrong.value}: "), (k, app.stage.note)
             for selector in ("#status", "#arithmetic", "LessonPanel"):
                 widget = app.query_one(selector)
                 lines = [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
@@ -272,5 +272,5 @@ async def test_the_walk_cuts_nothing(size: tuple[int, int]) -> None:
                 from knobtui.tui.numbers import shorten_numbers
                 from knobtui.tui.widgets.status_bar import NOTE_DIGITS
                 said = status.strip().split(" · ")[0]
-                forms = {shorten_numbers(form, d) for form in (app.note[0], app.note_brief) for d in NOTE_DIGITS}
+                forms = {shorten_numbers(form, d) for form in (app.stage.note[0], app.stage.note_brief) for d in NOTE_DIGITS}
                 assert said in forms, (k, said, forms)

@@ -22,7 +22,7 @@ async def test_a_wrong_choice_says_why_and_counts() -> None:
         await pilot.press("down")
         await pilot.pause()
         assert app.session.iteration == 1
-        assert app.note == ("not down: weight_delta -0.275 < 0, and the weight moves against it: it goes up", "warning")
+        assert app.stage.note == ("not down: weight_delta -0.275 < 0, and the weight moves against it: it goes up", "warning")
         assert app.predicting.tally.asked == 1 and app.predicting.tally.right == 0
 
 
@@ -40,7 +40,7 @@ async def test_a_typed_new_weight_is_judged_and_a_bad_one_is_named_and_kept() ->
         await pilot.press("backspace", "7", "enter")
         await pilot.pause()
         assert app.session.iteration == 1
-        assert app.note == ("the new weight is 0.775; you said 0.77: off by 0.005 (within 1%)", "information")
+        assert app.stage.note == ("the new weight is 0.775; you said 0.77: off by 0.005 (within 1%)", "information")
         assert app.predicting.tally.right == 1
 
 
@@ -49,7 +49,7 @@ async def test_escape_skips_and_fast_forward_never_asks() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a", "space", "escape")
         await pilot.pause()
-        assert app.session.iteration == 0 and app.note[0] == "Predict: skipped (space asks again)"
+        assert app.session.iteration == 0 and app.stage.note[0] == "Predict: skipped (space asks again)"
         assert app.view is not None and app.view.next is not None and app.view.next.new_weight == 0.775
         await pilot.press("f")
         await pilot.pause()

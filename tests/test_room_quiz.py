@@ -199,7 +199,7 @@ async def test_the_presenter_asks_sees_the_counts_closes_and_steps(relay: Relay)
     app = KnobApp(start_at("gradient"), link=LinkConfig.from_env(env))
     students = [await Line.open(relay, {"role": "follower", "voter": f"s{n}"}) for n in range(3)]
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.link_status == "presenting to 3 followers")
+        await wait_until(pilot, lambda: app.stage.link_status == "presenting to 3 followers")
         await pilot.press("a")
         assert isinstance(app.screen, RoomBarsScreen)
         assert app.view is not None and app.view.next_weight is HIDDEN and app.view.next_move is HIDDEN
@@ -286,7 +286,7 @@ async def test_a_lesson_steps_question_goes_to_the_room(relay: Relay) -> None:
     app = KnobApp(start_at("gradient"), lesson=load_lesson("chapter4"), link=LinkConfig.from_env(env))
     student = await Line.open(relay, {"role": "follower", "voter": "s"})
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.link_status == "presenting to 1 follower")
+        await wait_until(pilot, lambda: app.stage.link_status == "presenting to 1 follower")
         await pilot.press("n", "n")  # the third step asks "direction" (hot and cold)
         await pilot.press("space")
         assert isinstance(app.screen, RoomBarsScreen)

@@ -226,7 +226,7 @@ class TestMessagesAndKeys:
         async with app.run_test(size=(80, 24)) as pilot:
             app.autoplay.speed = len(SPEEDS) - 1
             await pilot.press("p")
-            while app.playing:
+            while app.stage.playing:
                 await pilot.pause(0.05)
             assert app.session.iteration == app.session.converged_at
             assert "converged" in screen_lines(app, "#status")[0]
@@ -235,7 +235,7 @@ class TestMessagesAndKeys:
         app = make_app("toes")
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("p")
-            while app.playing:
+            while app.stage.playing:
                 await pilot.pause(0.05)
             assert app.session.status.kind == "oscillating"
 

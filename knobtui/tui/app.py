@@ -1,22 +1,24 @@
-"""KnobApp: each key is one Session call, then `publish`: the new view flows down to the widgets.
+"""KnobApp: each key is one Session call, then `publish`: the next stage (tui/stage.py) goes to `show`.
 
-The rooms around it: keys.py (every key, once), layout.py (rows, widgets), autoplay.py (p, f), knob_controls.py,
-undo.py, lesson_player.py (n/N), predicting.py (a), presenting.py (presenter mode), room_quiz.py (a, presenting), exports.py (e/E/s),
-commands.py (the palette), themes.py (looks), main.py (running it). docs/architecture.md walks a key through.
+The rooms around it: stage.py (everything the screen shows, as one value), show.py (the one place a stage
+reaches the widgets), host.py (what the helpers may ask of the app; they import it, never the app),
+keys.py (every key, once), layout.py (rows, widgets), autoplay.py (p, f), knob_controls.py, undo.py,
+lesson_player.py (n/N), predicting.py (a), presenting.py (presenter mode), room_quiz.py (a, presenting),
+exports.py (e/E/s), commands.py (the palette), themes.py (looks), main.py (running it).
+docs/architecture.md walks a key through.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.reactive import var
 
-from ..learning import DEFAULT_TOLERANCE, KNOB_NAMES, METHODS, Scene, Session, Start, check_method, get_preset
+from ..learning import DEFAULT_TOLERANCE, METHODS, Scene, Session, Start, check_method, get_preset
 from ..learning.lesson import Lesson
-from ..learning.predict import hide_answer
 from ..learning.view import View, make_view
 from ..presenter.protocol import LinkConfig
 from .autoplay import SPEEDS, Autoplay
@@ -31,8 +33,10 @@ from .limits import Limits
 from .predicting import Predicting
 from .presenting import Presenting
 from .room_quiz import RoomQuiz
+from .show import show, show_log
+from .stage import Stage, first_stage
 from .themes import DEFAULT_THEME, LooksMixin, use_knobtui_themes
-from .undo import Undo
+from .undo import NOTHING_TO_UNDO, Undo, undone
 from .widgets import IterationLog, KnobPanel
 
 if TYPE_CHECKING:
@@ -51,23 +55,8 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     AUTO_FOCUS = None  # keys go to the app's bindings; only the knob editor takes focus, while open
     BINDINGS = bindings()
 
-    view: var[View | None] = var(None)  # what the screen shows; replaced, never mutated, after every change
-    selected: var[int] = var(0)  # the selected knob (index into KNOB_NAMES)
-    editing: var[bool] = var(False)  # the knob editor is open (Enter): the arrows edit text, not knobs
-    knob_message: var[str] = var("")  # why the last knob entry was refused
-    playing: var[str] = var("")  # autoplay's label while it runs ('playing 8/s')
-    per_iteration: var[bool] = var(False)  # the plot shows error per iteration instead of the curve
-    arithmetic_rows: var[int] = var(7)  # the lines the layout gives the arithmetic (tui/layout.py)
-    note: var[tuple[str, str]] = var(("", ""))  # the last message and its severity, until the next key
-    note_brief: var[str] = var("")  # the same message in fewer words (a claim's brief form), or nothing
-    status_extra: var[tuple[tuple[str, int], ...]] = var(())  # the status line's extras: the autoplay speed
-    keys_shown: var[tuple[tuple[str, str, int], ...]] = var(())  # the key bar for the situation now
-    hidden: var[frozenset[str]] = var(frozenset())  # knobs a lesson (or --hide) keeps off the panel
-    lesson_note: var[str] = var("")  # the note of the lesson step on screen
-    lesson_heading: var[str] = var("")  # 'lesson title · step k of n', or empty without a lesson
-    link_status: var[str] = var("")  # presenter mode: 'presenting to N', 'following the presenter', ...
-    outcome_hidden: var[bool] = var(False)  # the lesson step (or the presenter's scene) keeps the next outcome back
-    followers: var[int] = var(0)  # presenter mode: how many follow the presenter now (the join screen's count)
+    stage: var[Stage] = var(Stage(), always_update=True)
+    """Everything the screen shows (tui/stage.py); replaced, never mutated. `watch_stage` shows it."""
 
     def __init__(self, start: Start, tolerance: float = DEFAULT_TOLERANCE, theme: str | None = None,
                  remember: bool = False, ascii: bool = False, hidden: frozenset[str] = frozenset(),
@@ -81,14 +70,14 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.ascii, self.glyphs = ascii, glyphs(ascii)
         self.session = Session(start.knobs, start.method, tolerance)
         self.preset = start.preset
-        self.set_reactive(KnobApp.hidden, frozenset(hidden))
-        self.selected = next((i for i, name in enumerate(KNOB_NAMES) if name not in self.hidden), 0)
+        self.set_reactive(KnobApp.stage, first_stage(frozenset(hidden)))
         self.autoplay, self.exports, self.knobs = Autoplay(self), Exports(self), KnobControls(self)
-        self.predicting, self._extras = Predicting(self), dict[str, tuple[str, int]]()
-        self.lessons = LessonPlayer(self, lesson, tolerance, self.glyphs.sep) if lesson else None
-        self.presenting = Presenting(self, link, os.environ) if link else None
+        self.predicting = Predicting(self)
+        self.lessons = LessonPlayer(lesson, tolerance, self.glyphs.sep) if lesson else None
         self.room_quiz = RoomQuiz(self)
-        self.undo = Undo(self)
+        self.presenting = Presenting(self, link, os.environ, self.room_quiz) if link else None
+        self.room_quiz.seat = self.presenting
+        self.undo = Undo()
         self._remember = remember
         self.theme = use_knobtui_themes(self, theme)
 
@@ -97,19 +86,37 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         from .driver import tolerant
         return tolerant(super().get_driver_class())
 
+    # ---- the stage --------------------------------------------------------------------------
+    def watch_stage(self, before: Stage, stage: Stage) -> None:
+        if self._laid_out:
+            show(self, stage, before)
+            if stage.lesson_note != before.lesson_note or stage.lesson_heading != before.lesson_heading:
+                self.fit()  # a note came or went (a follower's comes from the presenter): share the rows again
+
+    @property
+    def view(self) -> View | None:
+        """The engine's view on the stage now (what the screen shows of the session)."""
+        return self.stage.view
+
+    @property
+    def showing(self) -> bool:
+        """The simulator's widgets are there (not yet, or no longer while the app closes)."""
+        return self._laid_out and bool(self.query("#log"))
+
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        return simulator_widgets(self)  # tui/layout.py: the widgets, each bound to the reactives it shows
+        return simulator_widgets(self.glyphs, self.ascii)  # tui/layout.py; `show` hands them the stage
 
     def on_mount(self) -> None:
         self.set_class(self.ascii, "-ascii")
         self._laid_out = True
+        show(self, self.stage)
         self.fit()
         self.show_keys()
         if self.presenting is not None:
             self.presenting.start()
         if self.lessons is not None:
-            self.lessons.show(0)
+            self.show_lesson_step(0)
         else:
             self.publish(rebuild_log=True)
 
@@ -117,37 +124,59 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         """The key bar for the situation now."""
         when = {"lesson"} if self.lessons is not None else set()
         situation = self.presenting.key_situation() if self.presenting is not None else set()
-        self.keys_shown = tuple(bar_entries(when | situation, self.ascii, self.key_table))
+        self.stage = self.stage.but(keys_shown=tuple(bar_entries(when | situation, self.ascii, self.key_table)))
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit(event.size.width, event.size.height)
-
-    def watch_lesson_note(self) -> None:
-        self.fit()  # a note came or went (a follower's comes from the presenter): share the rows again
 
     _laid_out = False  # the widgets are mounted (a resize or a lesson note can come before)
 
     def fit(self, width: int | None = None, height: int | None = None) -> None:
         """Share the rows for this size (tui/layout.py)."""
         if self._laid_out:
-            apply_plan(self, width or self.size.width, height or self.size.height,
-                       self.lessons is not None or bool(self.lesson_heading))
+            lesson = self.lessons is not None or bool(self.stage.lesson_heading)
+            p = apply_plan(self, width or self.size.width, height or self.size.height,
+                           self.stage.lesson_note if lesson else None)
+            if p.arithmetic != self.stage.arithmetic_rows:
+                self.stage = self.stage.but(arithmetic_rows=p.arithmetic)
             self.header()
 
-    # ---- the one way state reaches the screen ------------------------------------------------
+    # ---- the one way the session reaches the screen --------------------------------------------
     def publish(self, rebuild_log: bool = False) -> None:
-        """A new view of the session, the log brought in line, the room told (presenter mode)."""
+        """A new view of the session on the stage, the log brought in line, the room told (presenter mode)."""
         self.room_quiz.refresh()  # a follower: the room's question shown if it is about this state
-        view = make_view(self.session, self.preset)
         # While a question is due or open (predict mode's, a lesson step's, the room's), its answer is not on
         # the screen, and the room is told to keep it back too.
-        hide = self.predicting.hides_answer or self.room_quiz.hides_answer or self.outcome_hidden
-        self.view = hide_answer(view) if hide else view
+        question = "predict" if self.predicting.hides_answer else "room" if self.room_quiz.hides_answer else ""
+        self.stage = stage = self.stage.showing(make_view(self.session, self.preset), question)
         self.header()
         if self.presenting is not None:
-            self.presenting.send(Scene(self.session.recipe(), self.preset, self.hidden, self.lesson_heading,
-                                       self.lesson_note, hide))
-        self.query_one(IterationLog).sync(self.session, rebuild_log)
+            self.presenting.send(Scene(self.session.recipe(), self.preset, stage.hidden, stage.lesson_heading,
+                                       stage.lesson_note, stage.keeps_back))
+        if self._laid_out:
+            show_log(self, self.session, rebuild_log)
+
+    def become(self, scene: Scene) -> str | None:
+        """Make the screen a scene (the presenter's; the room's, for a presenter resuming); what is wrong
+        with it if it cannot be (nothing changes then)."""
+        iteration = scene.recipe.get("iteration")
+        ceiling = self.limits.max_history
+        if isinstance(iteration, int) and ceiling is not None and iteration > ceiling:
+            return f"iteration {iteration:,} is past the {ceiling:,} this session keeps"
+        self.autoplay.stop()
+        try:
+            kept = self.session.follow(scene.recipe)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            return str(exc)
+        self.preset = scene.preset
+        # A follower keeps back what the presenter's screen keeps back; a presenter's own state decides for itself.
+        presenter = self.presenting is not None and self.presenting.presenter
+        self.stage = self.stage.but(hidden=scene.hidden, lesson_heading=scene.heading, lesson_note=scene.note,
+                                    outcome_hidden=scene.outcome_hidden and not presenter)
+        if self.lessons is not None:
+            self.lessons.find(scene.heading)
+        self.publish(rebuild_log=not kept)
+        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.room_quiz.asking:
@@ -164,19 +193,29 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
             return True
         return False
 
+    @property
+    def taught_divergence(self) -> bool:
+        """A lesson has shown divergence by now: overshooting is a fair question."""
+        return self.lessons is not None and self.lessons.taught_divergence
+
     def action_step(self) -> None:
         if self.presenting is not None and self.presenting.presenter and self.predicting.once is not None:
             kind, self.predicting.once = self.predicting.once, None  # a lesson's question goes to the room
-            self.room_quiz.ask(kind)
-        elif not (self.predicting.asking and self.predicting.step()):
+            self.ask_the_room(kind)
+        elif not (self.predicting.asking and self.predicting.step(self.taught_divergence)):
             self.plain_step()
 
     def action_predict(self) -> None:
         """a: predict mode; a presenter asks the room instead."""
         if self.presenting is not None and self.presenting.presenter:
-            self.room_quiz.ask()
+            self.ask_the_room()
         else:
             self.predicting.toggle()
+
+    def ask_the_room(self, kind: Any = None) -> None:
+        if not self.room_quiz.asking:
+            self.autoplay.stop()
+        self.room_quiz.ask(kind, self.taught_divergence)
 
     def plain_step(self) -> None:
         if not self.history_full() and self.session.step() is None:
@@ -196,19 +235,35 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     def action_speed(self, change: int) -> None:
         self.autoplay.change_speed(change)
 
-    # ---- changes that throw a run away (tui/undo.py: u takes them back) --------------------
+    # ---- changes that throw a run away (u takes them back) --------------------------------------
+    def start_over(self, session: Session, preset: str) -> None:
+        """A new run replaces this one (which `u` can bring back)."""
+        self.autoplay.stop()
+        self.undo.keep(self.session, self.preset)
+        self.session, self.preset = session, preset
+        self.stage = self.stage.but(knob_message="")
+        self.publish(rebuild_log=True)
+
     def action_reset(self) -> None:
         fresh = self.session.copy()
         fresh.reset()
-        self.undo.start_over(fresh, self.preset)
+        self.start_over(fresh, self.preset)
 
     def action_preset(self, name: str) -> None:
         """Load a preset: its knobs and method become the session's new start."""
         preset = get_preset(name)
-        self.undo.start_over(Session(preset.knobs, preset.method, self.session.tolerance), preset.name)
+        self.start_over(Session(preset.knobs, preset.method, self.session.tolerance), preset.name)
 
     def action_undo(self) -> None:
-        self.undo.undo()
+        run = self.undo.take()
+        if run is None:
+            self.say(NOTHING_TO_UNDO, title="Undo")
+            return
+        self.autoplay.stop()
+        self.session, self.preset = run
+        self.stage = self.stage.but(knob_message="")
+        self.publish(rebuild_log=True)
+        self.say(undone(self.preset, self.session.iteration), title="Undo")
 
     def action_switch_method(self) -> None:
         self.action_method(METHODS[1 - METHODS.index(self.session.method)])
@@ -216,7 +271,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     def action_method(self, method: str) -> None:
         """Switch the update rule from the next iteration on."""
         if method != self.session.method:
-            self.undo.keep()
+            self.undo.keep(self.session, self.preset)
         self.session.set_method(check_method(method))
         self.publish()
 
@@ -224,8 +279,21 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         """n / N: the next or the previous step of the lesson."""
         if self.lessons is None:
             self.say("no lesson is running (start one with --lesson chapter4)", title="Lesson")
+            return
+        why = self.lessons.refusal(change)
+        if why is not None:
+            self.say(why, title="Lesson")
         else:
-            self.lessons.move(change)
+            self.show_lesson_step(self.lessons.index + change)
+
+    def show_lesson_step(self, index: int) -> None:
+        """Put step `index` of the lesson on the screen (tui/lesson_player.py gives its run and stage)."""
+        assert self.lessons is not None
+        self.autoplay.stop()
+        self.session, self.preset, self.stage, ask = self.lessons.step(self.stage, index)
+        self.predicting.ask_once(ask)
+        self.publish(rebuild_log=True)
+        self.fit()
 
     # ---- knobs (tui/knob_controls.py) ---------------------------------------------------------
     def action_select(self, change: int) -> None:
@@ -235,7 +303,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.knobs.nudge(direction, coarse)
 
     def action_edit(self) -> None:
-        self.editing = True
+        self.stage = self.stage.but(editing=True)
 
     @on(KnobPanel.Edited)
     def _edited(self, event: KnobPanel.Edited) -> None:
@@ -243,7 +311,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
 
     @on(KnobPanel.Cancelled)
     def _cancelled(self) -> None:
-        self.editing, self.knob_message = False, ""
+        self.stage = self.stage.but(editing=False, knob_message="")
 
     # ---- writing down, presenter mode, other screens -------------------------------------------
     def action_export(self, fmt: str) -> None:
@@ -267,7 +335,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.refresh(repaint=True, layout=True)
 
     def action_toggle_plot(self) -> None:
-        self.per_iteration = not self.per_iteration
+        self.stage = self.stage.but(per_iteration=not self.stage.per_iteration)
 
     def action_log_page(self, direction: int) -> None:
         self.query_one(IterationLog).page(direction)
@@ -296,20 +364,14 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     # ---- messages --------------------------------------------------------------------
     async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
                          namespaces: Mapping[str, DOMNode] | None = None) -> bool:
-        self.note, self.note_brief = ("", ""), ""  # a message lasts until the next key
+        self.stage = self.stage.quiet()  # a message lasts until the next key
         return await super().run_action(action, default_namespace, namespaces)
-
-    def set_extra(self, name: str, text: str, rank: int) -> None:
-        """One of the status line's extras (the autoplay speed, predict mode's tally); empty text removes it."""
-        self._extras = {**self._extras, name: (text, rank)} if text else {k: v for k, v in self._extras.items() if k != name}
-        self.status_extra = tuple(self._extras.values())
 
     def say(self, message: str, title: str = "", severity: str = "information", brief: str = "") -> None:
         """A message at the front of the status line until the next key: never over the curve or the log,
         one at a time, and never markup (messages quote what people typed). A claim of the narrator's
         comes with its `brief` form too: it is shown whole, in the words that fit, never cut."""
-        self.note = (f"{title}: {message}" if title else message, severity)
-        self.note_brief = (f"{title}: {brief}" if title else brief) if brief else ""
+        self.stage = self.stage.saying(message, title, severity, brief)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:

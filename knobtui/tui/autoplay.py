@@ -10,7 +10,7 @@ from textual.timer import Timer
 from ..learning.session import DEFAULT_FAST_FORWARD_LIMIT
 
 if TYPE_CHECKING:
-    from .app import KnobApp
+    from .host import Host
 
 STOPS = ("converged", "overflow", "stuck", "oscillating")
 """Where autoplay stops: learning has stopped (or can only repeat itself)."""
@@ -22,10 +22,10 @@ DEFAULT_SPEED = 4  # an index into SPEEDS: 15 a second
 
 
 class Autoplay:
-    """The timer that steps the app's session; the app shows `playing` and the speed."""
+    """The timer that steps the host's session; the stage shows `playing` and the speed."""
 
-    def __init__(self, app: KnobApp) -> None:
-        self.app = app
+    def __init__(self, host: Host) -> None:
+        self.app = host
         self.speed = DEFAULT_SPEED
         self._timer: Timer | None = None
         self._per_tick = 1
@@ -45,7 +45,7 @@ class Autoplay:
         if self.running:
             self.start()
         else:
-            self.app.set_extra("speed", f"autoplay {SPEEDS[self.speed]}/s", 3)
+            self.app.stage = self.app.stage.with_extra("speed", f"autoplay {SPEEDS[self.speed]}/s", 3)
 
     def start(self) -> None:
         app = self.app
@@ -60,13 +60,14 @@ class Autoplay:
         ticks = min(rate, FRAME_RATE)
         self._per_tick = max(1, round(rate / ticks))
         self._timer = app.set_interval(1 / ticks, self._tick)
-        app.playing = f"playing {rate}/s"
+        app.stage = app.stage.but(playing=f"playing {rate}/s")
 
     def stop(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self.app.playing = ""
+        if self.app.stage.playing:
+            self.app.stage = self.app.stage.but(playing="")
 
     def fast_forward(self) -> None:
         """f: on until converged (or stuck, oscillating, overflowing, or the limit), in one go."""
@@ -89,7 +90,7 @@ class Autoplay:
     def _tick(self) -> None:
         """One frame: a few iterations, stopping where learning stops (the status says why)."""
         app = self.app
-        if not app.is_running or not app.query("#log"):  # the app is closing under the timer
+        if not (app.is_running and app.showing):  # the app is closing under the timer
             self.stop()
             return
         s = app.session

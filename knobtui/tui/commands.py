@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from textual.binding import Binding
     from textual.screen import Screen
 
-    from .app import KnobApp
+    from .host import Host
 
-def simulator_commands(app: KnobApp) -> Iterator[SystemCommand]:
+def simulator_commands(app: Host) -> Iterator[SystemCommand]:
     """Every key with a palette title (tui/keys.py), then the methods by name and the themes."""
     for k in app.key_table:
         if k.title:
@@ -39,17 +39,17 @@ class PaletteMixin:
         """Textual's command palette, one that survives keys queued behind the one that closes it (in ASCII
         mode one without emoji, ellipsis and block rules)."""
         from .screens.plain import open_palette
-        open_palette(cast("KnobApp", self))
+        open_palette(cast("Host", self))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's own commands, less its theme picker (it would offer themes without knobtui's colours),
         its Keys panel and its Screenshot (help and s say the same), then the simulator's."""
         textuals = super().get_system_commands(screen)  # type: ignore[misc]  # App's, next in the app's MRO
         yield from (c for c in textuals if c.title not in ("Theme", "Keys", "Screenshot"))
-        yield from simulator_commands(cast("KnobApp", self))
+        yield from simulator_commands(cast("Host", self))
 
     def get_key_display(self, binding: Binding) -> str:
         """In ASCII mode, words instead of arrows and the return symbol."""
         from .screens.plain import plain_key_display
         display: str = super().get_key_display(binding)  # type: ignore[misc]  # App's, next in the app's MRO
-        return plain_key_display(display, binding.key) if cast("KnobApp", self).ascii else display
+        return plain_key_display(display, binding.key) if cast("Host", self).ascii else display

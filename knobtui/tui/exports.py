@@ -13,7 +13,7 @@ from ..records import TooBig, estimate_export_bytes, export_session, write_new_f
 from .limits import FileQuota, human_bytes
 
 if TYPE_CHECKING:
-    from .app import KnobApp
+    from .host import Host
 
 EXPORT_AT_ONCE = 250_000
 """An export estimated at up to this many bytes (about 1,700 iterations, ~20 ms) is written at once; a
@@ -23,9 +23,9 @@ longer one in a thread."""
 class Exports:
     """The files one app writes, against its quota; one long export at a time."""
 
-    def __init__(self, app: KnobApp) -> None:
-        self.app = app
-        self.files = FileQuota(app.limits)
+    def __init__(self, host: Host) -> None:
+        self.app = host
+        self.files = FileQuota(host.limits)
         self.writing: str | None = None  # what a long export being written in a thread is writing
 
     def _stem(self) -> str:

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.widget import Widget
 
-    from .app import KnobApp
+    from .glyphs import Glyphs
 
 MIN_WIDTH, MIN_HEIGHT = 60, 20
 """Below this the layout cannot show the knobs, the curve, the arithmetic and the log at once."""
@@ -92,16 +93,16 @@ def plan(width: int, height: int, lesson_note: str | None = None) -> Plan:
                 arithmetic, log)
 
 
-def apply_plan(app: KnobApp, width: int, height: int, lesson: bool) -> None:
-    """Give the app's parts their rows for its size now; a terminal too small gets a notice instead of a
-    broken layout. `lesson`: a lesson panel is shown (a follower shows the presenter's)."""
+def apply_plan(app: App[None], width: int, height: int, lesson_note: str | None) -> Plan:
+    """Give the app's parts their rows for its size now (the arithmetic's rows go on the stage: the plan
+    is returned); a terminal too small gets a notice instead of a broken layout. `lesson_note`: the note
+    of the lesson panel shown (a follower shows the presenter's), or None without one."""
     from rich.text import Text
     from textual.widgets import Static
 
-    p = plan(width, height, app.lesson_note if lesson else None)
+    p = plan(width, height, lesson_note)
     app.set_class(p.roomy, "-roomy")
     app.set_class(p.too_small, "-too-small")
-    app.arithmetic_rows = p.arithmetic
     app.query_one("#top").styles.height = p.plot
     app.query_one("#left").styles.width = p.knob_width
     app.query_one("#lesson").styles.height = p.lesson or "auto"
@@ -109,34 +110,31 @@ def apply_plan(app: KnobApp, width: int, height: int, lesson: bool) -> None:
         app.query_one("#too-small", Static).update(Text(
             f"knobtui needs at least {MIN_WIDTH} x {p.min_height}: enlarge the terminal to {MIN_WIDTH} x "
             f"{p.min_height} (it is {width} x {height} now)."))
+    return p
 
 
-def simulator_widgets(app: KnobApp) -> Iterator[Widget]:
-    """The simulator's widgets, each bound to the app reactives it shows (composed by the app)."""
+def simulator_widgets(glyphs: Glyphs, ascii: bool) -> Iterator[Widget]:
+    """The simulator's widgets (composed by the app); `show` (tui/show.py) hands each its part of the stage."""
     from textual.containers import Horizontal, Vertical
     from textual.widgets import Header, Static
 
-    from .app import KnobApp as A
     from .widgets import Arithmetic, ErrorPlot, IterationLog, KnobPanel, LessonPanel, StatusBar
     from .widgets.key_bar import KeyBar
 
-    yield Header(icon=app.glyphs.icon)
-    yield LessonPanel(id="lesson").data_bind(note=A.lesson_note, heading=A.lesson_heading)
+    yield Header(icon=glyphs.icon)
+    yield LessonPanel(id="lesson")
     with Vertical(id="main"):
         with Horizontal(id="top"):
             with Vertical(id="left"):
-                yield _plain(KnobPanel(), app.ascii).data_bind(A.view, A.selected, A.hidden, A.editing,
-                                                              message=A.knob_message)
-                arrows, sideways = ("up/down", "left/right") if app.ascii else ("↑↓", "←→")
+                yield _plain(KnobPanel(id="knobs"), ascii)
+                arrows, sideways = ("up/down", "left/right") if ascii else ("↑↓", "←→")
                 yield Static(f"{arrows} knob, {sideways} nudge, enter: exact value", id="knob-hint")
-            yield _plain(ErrorPlot(id="plot"), app.ascii).data_bind(A.view, A.per_iteration)
-        yield Arithmetic(id="arithmetic").data_bind(A.view, A.hidden, rows=A.arithmetic_rows)
-        yield IterationLog(id="log", glyphs=app.glyphs)
-        yield _plain(StatusBar(id="status"), app.ascii).data_bind(A.view, A.playing, A.hidden, link=A.link_status,
-                                                                  extra=A.status_extra, note=A.note,
-                                                                  note_brief=A.note_brief)
+            yield _plain(ErrorPlot(id="plot"), ascii)
+        yield Arithmetic(id="arithmetic")
+        yield IterationLog(id="log", glyphs=glyphs)
+        yield _plain(StatusBar(id="status"), ascii)
     yield Static(id="too-small")
-    yield KeyBar(id="keys").data_bind(entries=A.keys_shown)
+    yield KeyBar(id="keys")
 
 
 W = TypeVar("W")

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..learning import KNOB_NAMES
 from ..learning.lesson import Lesson, LessonState, lesson_snapshots, state_from_snapshot
 from ..learning.scene import Scene
 
 if TYPE_CHECKING:
-    from .app import KnobApp
+    from ..learning import Session
+    from .stage import Stage
 
 
 class LessonPlayer:
     """A lesson's steps, played once when first needed and kept as scenes: going to any step, back
     included, costs one rebuild."""
 
-    def __init__(self, app: KnobApp, lesson: Lesson, tolerance: float, sep: str) -> None:
-        self.app = app
+    def __init__(self, lesson: Lesson, tolerance: float, sep: str) -> None:
         self.lesson = lesson
         self.tolerance = tolerance
         self.sep = sep
@@ -53,24 +52,11 @@ class LessonPlayer:
                 self.index = index
                 return
 
-    def move(self, change: int) -> None:
-        """n / N: the next or the previous step."""
-        why = self.refusal(change)
-        if why is not None:
-            self.app.say(why, title="Lesson")
-        else:
-            self.show(self.index + change)
-
-    def show(self, index: int) -> None:
-        """Put step `index` on the app's screen."""
-        app = self.app
-        app.autoplay.stop()
+    def step(self, stage: Stage, index: int) -> tuple[Session, str, Stage, str | None]:
+        """Step `index` of the lesson: its session, its preset, the stage it is shown on, and the question
+        it asks of the next single step (if any)."""
         state = self.state(index)
-        app.session, app.preset, app.hidden, app.knob_message = state.session, state.preset, state.hidden, ""
-        if KNOB_NAMES[app.selected] in state.hidden:
-            app.knobs.select(1)
-        app.lesson_heading, app.lesson_note = self.heading(index), state.note
-        app.predicting.ask_once(self.lesson.steps[index].ask)
-        app.outcome_hidden = not self.lesson.steps[index].outcome
-        app.publish(rebuild_log=True)
-        app.fit()
+        step = self.lesson.steps[index]
+        staged = stage.hiding(state.hidden).but(knob_message="", lesson_heading=self.heading(index),
+                                                lesson_note=state.note, outcome_hidden=not step.outcome)
+        return state.session, state.preset, staged, step.ask

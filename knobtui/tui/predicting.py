@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..learning.predict import KINDS, Kind, Question, Tally, ask, fitting_kind, weight_verdict
 
 if TYPE_CHECKING:
-    from .app import KnobApp
+    from .host import Host
 
 TALLY_RANK = 2  # the tally stays on the status line before the less important parts
 
@@ -20,8 +20,8 @@ TALLY_RANK = 2  # the tally stays on the status line before the less important p
 class Predicting:
     """Whether predict mode is on, the question open now, and the tally."""
 
-    def __init__(self, app: KnobApp) -> None:
-        self.app = app
+    def __init__(self, host: Host) -> None:
+        self.app = host
         self.on = False
         self.question: Question | None = None
         self.tally = Tally()
@@ -37,7 +37,7 @@ class Predicting:
     def show_tally(self) -> None:
         """The tally in the status line once anything was asked; 'predict mode' before that, while on."""
         text = str(self.tally) if self.tally.asked else "predict mode" if self.on else ""
-        self.app.set_extra("predict", text, TALLY_RANK)
+        self.app.stage = self.app.stage.with_extra("predict", text, TALLY_RANK)
 
     def ask_once(self, kind: str | None) -> None:
         """A lesson step marks the next single step with a question (`ask = "direction"`)."""
@@ -48,12 +48,12 @@ class Predicting:
         """Space asks first: predict mode is on, or a lesson step asked for one question."""
         return self.on or self.once is not None
 
-    def step(self) -> bool:
+    def step(self, overshoot: bool = False) -> bool:
         """Space in predict mode: ask instead of stepping (True), or False when there is nothing to ask
-        (the next step would overflow): then it is a plain step."""
+        (the next step would overflow): then it is a plain step. `overshoot`: the lesson has taught
+        divergence, so overshooting is a fair question."""
         app = self.app
-        kind = self.once or fitting_kind(app.session, self.tally.asked,
-                                         overshoot=app.lessons is not None and app.lessons.taught_divergence)
+        kind = self.once or fitting_kind(app.session, self.tally.asked, overshoot=overshoot)
         self.once = None
         question = ask(app.session, kind) or ask(app.session, "direction")
         if question is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..learning.scene import Scene
 from ..presenter.link import RelayLink
 from ..presenter.protocol import REJOIN_STATUS, ROOM_ENV, START_DETACHED_ENV, JoinInfo, LinkConfig, scene_in
 from ..presenter.quiz import Counts, quiz_in
@@ -17,7 +16,9 @@ from .keys import FOLLOWER_ACTIONS
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .app import KnobApp
+    from ..learning.scene import Scene
+    from .host import Host
+    from .room_quiz import RoomQuiz
 
 FOLLOWING = "following the presenter (d: play alone)"
 BUS_DOWN = "the room's link is down, retrying"
@@ -25,33 +26,12 @@ BUS_DOWN = "the room's link is down, retrying"
 followers keep the last state they had."""
 
 
-def show_scene(app: KnobApp, scene: Scene) -> str | None:
-    """Make the app's screen a scene (the presenter's; the room's, for a presenter resuming); what is
-    wrong with it if it cannot be (nothing changes then)."""
-    iteration = scene.recipe.get("iteration")
-    ceiling = app.limits.max_history
-    if isinstance(iteration, int) and ceiling is not None and iteration > ceiling:
-        return f"iteration {iteration:,} is past the {ceiling:,} this session keeps"
-    app.autoplay.stop()
-    try:
-        kept = app.session.follow(scene.recipe)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        return str(exc)
-    app.preset, app.hidden = scene.preset, scene.hidden
-    app.lesson_heading, app.lesson_note = scene.heading, scene.note
-    # A follower keeps back what the presenter's screen keeps back; a presenter's own state decides for itself.
-    app.outcome_hidden = scene.outcome_hidden and not (app.presenting is not None and app.presenting.presenter)
-    if app.lessons is not None:
-        app.lessons.find(scene.heading)
-    app.publish(rebuild_log=not kept)
-    return None
-
-
 class Presenting:
     """The app's side of one relay link: its role, whether it follows now, the room's newest scene."""
 
-    def __init__(self, app: KnobApp, config: LinkConfig, env: Mapping[str, str]) -> None:
-        self.app = app
+    def __init__(self, host: Host, config: LinkConfig, env: Mapping[str, str], quiz: RoomQuiz) -> None:
+        self.app = host
+        self.quiz = quiz  # the room's question: what this end of the link does with it
         self.link = RelayLink(config)
         self.presenter = config.presenter
         self.following = not self.presenter
@@ -64,7 +44,7 @@ class Presenting:
         self.join = JoinInfo.from_env(env) if self.presenter else None  # how the room comes in (j)
 
     def start(self) -> None:
-        self.app.link_status = "presenting" if self.presenter else FOLLOWING
+        self._status("presenting" if self.presenter else FOLLOWING)
         self.app.run_worker(self._run(), exclusive=True, group="relay")
 
     def key_situation(self) -> set[str]:
@@ -87,9 +67,9 @@ class Presenting:
         except OSError as exc:
             self.app.say(f"cannot reach the presenter's relay: {exc}", severity="error")
         if self.presenter:
-            self.app.link_status = "the relay has gone: nobody is following"
+            self._status("the relay has gone: nobody is following")
         else:
-            self.app.room_quiz.link_ended()
+            self.quiz.link_ended()
             self._set_following(False, "the presenter's relay has gone: playing alone")
             self.app.publish()
 
@@ -100,21 +80,21 @@ class Presenting:
             self._bus(message["bus"] == "up")
         if "followers" in message:
             n = message["followers"]
-            self.app.link_status = f"presenting to {n} follower{'s' if n != 1 else ''}"
+            self._status(f"presenting to {n} follower{'s' if n != 1 else ''}")
             if isinstance(n, int):
-                self.app.followers = n
-                self.app.room_quiz.followers(n)
+                self.app.stage = self.app.stage.but(followers=n)
+                self.quiz.followers(n)
         if "quiz" in message:  # the room's question: a follower's to answer; a presenter's to take up again
             if self.presenter:
-                self.app.room_quiz.resume(quiz_in(message))
+                self.quiz.resume(quiz_in(message))
             else:
-                self.app.room_quiz.on_quiz(message)
+                self.quiz.on_quiz(message)
         elif "yours" in message and not self.presenter:
-            self.app.room_quiz.on_yours(message)
+            self.quiz.on_yours(message)
         elif "answers" in message and self.presenter:
             counts = Counts.from_message(message)
             if counts is not None:
-                self.app.room_quiz.counts(counts)
+                self.quiz.counts(counts)
         scene = scene_in(message)
         if scene is None:
             return
@@ -131,14 +111,14 @@ class Presenting:
     def _bus(self, up: bool) -> None:
         """The room's bus went down (say so; the screen keeps the last state) or came back."""
         if self.presenter:
-            self.app.link_status = "presenting" if up else f"presenting ({BUS_DOWN})"
+            self._status("presenting" if up else f"presenting ({BUS_DOWN})")
         elif self.following:
-            self.app.link_status = FOLLOWING if up else f"{BUS_DOWN} (d: play alone)"
+            self._status(FOLLOWING if up else f"{BUS_DOWN} (d: play alone)")
 
     def _become(self, scene: Scene) -> None:
-        problem = show_scene(self.app, scene)
+        problem = self.app.become(scene)
         if problem is not None:
-            self.app.link_status = f"cannot follow: {problem}"
+            self._status(f"cannot follow: {problem}")
 
     def resume(self, scene: Scene) -> bool:
         """A presenter who reconnects: the relay's first message is the room's latest scene. Become it
@@ -147,28 +127,32 @@ class Presenting:
         if self._resumed:
             return False
         self._resumed = True
-        problem = show_scene(self.app, scene)
+        problem = self.app.become(scene)
         if problem is not None:
-            self.app.link_status = f"presenting (could not resume the room: {problem})"
+            self._status(f"presenting (could not resume the room: {problem})")
             return False
-        self.app.link_status = f"presenting (resumed at iteration {self.app.session.iteration})"
+        self._status(f"presenting (resumed at iteration {self.app.session.iteration})")
         return True
 
     def send(self, scene: Scene) -> None:
         if self.presenter:
             self.link.send(scene)
 
+    def _status(self, status: str) -> None:
+        """What the status line says of the link."""
+        self.app.stage = self.app.stage.but(link_status=status)
+
     def _set_following(self, following: bool, status: str) -> None:
         """Follow the presenter or not: the keys allowed and the key bar change with it."""
         self.following = following
-        self.app.link_status = status
+        self._status(status)
         self.app.refresh_bindings()
         self.app.show_keys()
 
     def detach(self) -> None:
         """d: stop following and play alone from here."""
         if not self.presenter:
-            self.app.outcome_hidden = False  # alone, nothing is kept back unless this learner asks for it
+            self.app.stage = self.app.stage.but(outcome_hidden=False)  # alone, nothing is kept back unless asked
             self._set_following(False, "playing alone (F: follow the presenter again)")
 
     def follow(self) -> None:

@@ -7,22 +7,32 @@ answer. The wire is presenter/quiz.py; the screens are screens/room.py; the ques
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..learning.predict import Kind, ask, fitting_kind, position
 from ..presenter.quiz import Counts, RoomQuestion, quiz_in
 
 if TYPE_CHECKING:
     from ..learning.predict import Question
-    from .app import KnobApp
+    from ..presenter.link import RelayLink
+    from .host import Host
     from .screens.room import RoomBarsScreen, RoomQuestionScreen
+
+
+class Seat(Protocol):
+    """Where this simulator sits in the room (presenting.py's Presenting): what the questions need of it."""
+
+    presenter: bool
+    following: bool
+    link: RelayLink
 
 
 class RoomQuiz:
     """The app's side of the room's questions: the presenter's asking, or a follower's answering."""
 
-    def __init__(self, app: KnobApp) -> None:
-        self.app = app
+    def __init__(self, host: Host) -> None:
+        self.app = host
+        self.seat: Seat | None = None  # presenter mode's; None without a relay (no room to ask)
         self.quiz: RoomQuestion | None = None  # the room's question now (open or revealed)
         self.question: Question | None = None  # the presenter's: with its answer, until the reveal
         self.asked = 0  # the presenter's: questions put to the room (the kinds take turns)
@@ -39,15 +49,14 @@ class RoomQuiz:
         return self.quiz is not None and not self.quiz.revealed and (self._bars is not None or self._asking is not None)
 
     # ---- the presenter ----------------------------------------------------------------------------
-    def ask(self, kind: Kind | None = None) -> None:
-        """`a` (or a lesson step's question): put a question about the next step to the room."""
+    def ask(self, kind: Kind | None = None, overshoot: bool = False) -> None:
+        """`a` (or a lesson step's question): put a question about the next step to the room (the host has
+        stopped autoplay). `overshoot`: the lesson has taught divergence, so overshooting is a fair question."""
         app = self.app
-        presenting = app.presenting
+        presenting = self.seat
         if presenting is None or not presenting.presenter or self._bars is not None:
             return
-        app.autoplay.stop()
-        kind = kind or fitting_kind(app.session, self.asked,
-                                    overshoot=app.lessons is not None and app.lessons.taught_divergence)
+        kind = kind or fitting_kind(app.session, self.asked, overshoot=overshoot)
         question = ask(app.session, kind) or ask(app.session, "direction")
         if question is None:
             app.say("nothing to ask: the next step would leave the floats", title="Ask the room", severity="warning")
@@ -56,7 +65,7 @@ class RoomQuiz:
         self.asked += 1
         self.question = question
         self.quiz = RoomQuestion.ask(secrets.randbelow(2 ** 52) + 1, question, position(app.session))
-        self._bars = RoomBarsScreen(question, self.room)
+        self._bars = RoomBarsScreen(question, self.room, self)
         app.push_screen(self._bars)
         presenting.link.send_quiz(self.quiz)
         app.publish()
@@ -79,10 +88,10 @@ class RoomQuiz:
     def close(self) -> None:
         """Space on the bars: the answer to everyone, then the step."""
         app, quiz, question = self.app, self.quiz, self.question
-        if app.presenting is None or quiz is None or question is None or self._bars is None:
+        if self.seat is None or quiz is None or question is None or self._bars is None:
             return
         self.quiz = quiz.reveal(question)
-        app.presenting.link.send_quiz(self.quiz)
+        self.seat.link.send_quiz(self.quiz)
         self._bars.reveal(question)
         app.plain_step()
 
@@ -94,25 +103,25 @@ class RoomQuiz:
     def clear(self) -> None:
         """The room's question is over (the presenter went on)."""
         self.quiz, self.question, self._bars = None, None, None
-        if self.app.presenting is not None:
-            self.app.presenting.link.send_quiz(None)
+        if self.seat is not None:
+            self.seat.link.send_quiz(None)
         self.app.publish()
 
     def resume(self, quiz: RoomQuestion | None) -> None:
         """A presenter who reconnects: the room's question is still out. It is asked again from here if
         this simulator is where it was asked (it was just resumed there), else taken back."""
-        if quiz is None or self.app.presenting is None:
+        if quiz is None or self.seat is None:
             return
         if not quiz.revealed and dict(quiz.at) == position(self.app.session):
             question = ask(self.app.session, quiz.question.kind)
             if question is not None and question.text == quiz.question.text:
                 from .screens.room import RoomBarsScreen
                 self.quiz, self.question = quiz, question
-                self._bars = RoomBarsScreen(question, self.room)
+                self._bars = RoomBarsScreen(question, self.room, self)
                 self.app.push_screen(self._bars)
                 self.app.publish()
                 return
-        self.app.presenting.link.send_quiz(None)
+        self.seat.link.send_quiz(None)
 
     # ---- a follower ----------------------------------------------------------------------------
     def on_quiz(self, message: dict[str, object]) -> None:
@@ -136,12 +145,11 @@ class RoomQuiz:
 
     @property
     def can_answer(self) -> bool:
-        presenting = self.app.presenting
-        return presenting is not None and bool(presenting.link.config.voter)
+        return self.seat is not None and bool(self.seat.link.config.voter)
 
     def answer(self, value: str) -> None:
         """A key on the question: this follower's answer (again: their changed mind)."""
-        quiz, presenting = self.quiz, self.app.presenting
+        quiz, presenting = self.quiz, self.seat
         if quiz is None or quiz.revealed or presenting is None or not self.can_answer:
             return
         self.mine = value
@@ -151,8 +159,8 @@ class RoomQuiz:
     def refresh(self) -> None:
         """Show the question if it is for this follower now, hide it if not: an open question is theirs
         if they are where it was asked (following, they are; alone, only if they are there too); its
-        reveal is theirs if they saw it open, or follow. KnobApp.publish calls it, before the view."""
-        app, quiz, presenting = self.app, self.quiz, self.app.presenting
+        reveal is theirs if they saw it open, or follow. The app's publish calls it, before the view."""
+        app, quiz, presenting = self.app, self.quiz, self.seat
         if presenting is None or presenting.presenter:
             return
         show = False
@@ -170,7 +178,7 @@ class RoomQuiz:
         mine = self.counted if quiz.revealed else self.mine  # the reveal judges what the room counted
         if self._asking is None:
             from .screens.room import RoomQuestionScreen
-            self._asking = RoomQuestionScreen(quiz, mine, self.can_answer)
+            self._asking = RoomQuestionScreen(quiz, mine, self.can_answer, self)
             app.push_screen(self._asking)
         else:
             self._asking.show(quiz, mine)
@@ -186,5 +194,5 @@ class RoomQuiz:
 
     def link_ended(self) -> None:
         """The relay has gone: no question is open for this follower any more."""
-        if self.app.presenting is not None and not self.app.presenting.presenter:
+        if self.seat is not None and not self.seat.presenter:
             self.quiz, self.mine, self.counted = None, None, None

@@ -15,7 +15,7 @@ from textual.theme import Theme
 from ..learning import METHOD_NAMES, PRESETS, Method
 
 if TYPE_CHECKING:
-    from .app import KnobApp
+    from .host import Host
 
 THEME_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
                 "success", "warning", "error", "boost")
@@ -162,16 +162,16 @@ class LooksMixin:
         return dict(THEME_DEFAULTS)
 
     def header(self) -> None:
-        app = cast("KnobApp", self)
+        app = cast("Host", self)
         app.title, app.sub_title = header_titles(app.preset, app.session.method, app.theme, app.glyphs.sep,
                                                  app.size.width, app.ascii)
 
     def action_next_theme(self) -> None:
-        app = cast("KnobApp", self)
+        app = cast("Host", self)
         app.theme = next_theme(app.theme)
 
     def watch_theme(self, theme: str) -> None:
         if self._remember:
             remember_theme(theme)
-        if cast("KnobApp", self).view is not None:
+        if cast("Host", self).stage.view is not None:
             self.header()

@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..learning import Session
-
-if TYPE_CHECKING:
-    from .app import KnobApp
 
 UNDO_DEPTH = 20
 """Presets, resets and method switches that `u` can take back."""
 
 
 class Undo:
-    """The runs thrown away, newest last, at most UNDO_DEPTH."""
+    """The runs thrown away, newest last, at most UNDO_DEPTH: each a copy of the session and its preset."""
 
-    def __init__(self, app: KnobApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self._kept: list[tuple[Session, str]] = []
 
-    def keep(self) -> None:
-        """Remember the app's run (a copy of its session) and preset before a change throws it away."""
-        self._kept = [*self._kept, (self.app.session.copy(), self.app.preset)][-UNDO_DEPTH:]
+    def keep(self, session: Session, preset: str) -> None:
+        """Remember a run (a copy of its session) and its preset before a change throws it away."""
+        self._kept = [*self._kept, (session.copy(), preset)][-UNDO_DEPTH:]
 
-    def start_over(self, session: Session, preset: str) -> None:
-        """A new run replaces the app's (which `u` can bring back)."""
-        app = self.app
-        app.autoplay.stop()
-        self.keep()
-        app.session, app.preset, app.knob_message = session, preset, ""
-        app.publish(rebuild_log=True)
+    def take(self) -> tuple[Session, str] | None:
+        """The run thrown away last, or None when there is none."""
+        return self._kept.pop() if self._kept else None
 
-    def undo(self) -> None:
-        app = self.app
-        if not self._kept:
-            app.say("nothing to undo (u takes back a preset, a reset or a method switch)", title="Undo")
-            return
-        app.autoplay.stop()
-        app.session, app.preset = self._kept.pop()
-        app.knob_message = ""
-        app.publish(rebuild_log=True)
-        app.say(f"back to preset {app.preset} at iteration {app.session.iteration}", title="Undo")
+
+NOTHING_TO_UNDO = "nothing to undo (u takes back a preset, a reset or a method switch)"
+
+
+def undone(preset: str, iteration: int) -> str:
+    return f"back to preset {preset} at iteration {iteration}"

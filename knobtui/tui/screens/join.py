@@ -28,6 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...presenter.protocol import JoinInfo
+from ..stage import Stage
 
 DARK = Style(color="#000000", bgcolor="#000000")  # an ASCII module: `##`, drawn solid
 PAPER = Style(color="#000000", bgcolor="#ffffff")  # half blocks: black on white
@@ -209,9 +210,11 @@ class JoinScreen(ModalScreen[None]):
                 yield Static("j or esc: back to the simulator", id="join-keys")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "followers", self._followers, init=True)
+        self.watch(self.app, "stage", self._followers, init=True)
 
-    def _followers(self, n: int) -> None:
+    def _followers(self, stage: Stage) -> None:
+        """The count follows the app's stage as people come and go."""
+        n = stage.followers
         self.query_one("#join-count", Static).update(f"{n} following" if n != 1 else "1 following")
 
     def on_resize(self, event: Resize) -> None:

@@ -13,7 +13,7 @@ arithmetic stay in view.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rich.text import Text
 from textual.app import App, ComposeResult, RenderResult
@@ -27,8 +27,24 @@ from ...presenter.quiz import ANSWER_TITLE, ASKS_TITLE, RoomQuestion, own_line
 from ..themes import theme_rgb
 from .question import choices_text, key_name
 
-if TYPE_CHECKING:
-    from ..app import KnobApp
+
+class Asking(Protocol):
+    """The presenter's question's owner (tui/room_quiz.py): what the bars' keys do."""
+
+    def close(self) -> None:
+        """Space: the answer to everyone, then the step."""
+
+    def clear(self) -> None:
+        """Space on the revealed answer: the question is over."""
+
+    def cancel(self) -> None:
+        """Escape before closing: the question is taken back."""
+
+
+class Answering(Protocol):
+    """A follower's side of the question (tui/room_quiz.py): what an answer key does."""
+
+    def answer(self, value: str) -> None: ...
 
 PANEL_CSS = """
 {name} {{ align: center bottom; background: $background 0%; }}
@@ -96,9 +112,9 @@ class RoomBarsScreen(ModalScreen[None]):
                 Binding("escape", "cancel", "Cancel", show=False)]
     DEFAULT_CSS = PANEL_CSS.format(name="RoomBarsScreen")
 
-    def __init__(self, question: Question, room: int) -> None:
+    def __init__(self, question: Question, room: int, asking: Asking) -> None:
         super().__init__()
-        self.question = question
+        self.question, self.asking = question, asking
         self.room = room
         self.answered = 0
         self.counts: Mapping[str, int] = {}  # kept here: counts may come before the screen is mounted
@@ -153,20 +169,18 @@ class RoomBarsScreen(ModalScreen[None]):
         self.query_one(".footer", Static).update(self._footer())
 
     def action_close(self) -> None:
-        app: KnobApp = self.app  # type: ignore[assignment]
         if self.revealed:
             self.dismiss(None)
-            app.room_quiz.clear()
+            self.asking.clear()
         else:
-            app.room_quiz.close()
+            self.asking.close()
 
     def action_cancel(self) -> None:
-        app: KnobApp = self.app  # type: ignore[assignment]
         self.dismiss(None)
         if self.revealed:
-            app.room_quiz.clear()
+            self.asking.clear()
         else:
-            app.room_quiz.cancel()
+            self.asking.cancel()
 
 
 class RoomQuestionScreen(Screen[None]):
@@ -176,9 +190,9 @@ class RoomQuestionScreen(Screen[None]):
     BINDINGS = [Binding(key, f"answer({key!r})", show=False) for key in ("up", "down", "s", "y", "n")]
     DEFAULT_CSS = PANEL_CSS.format(name="RoomQuestionScreen")
 
-    def __init__(self, quiz: RoomQuestion, mine: str | None, can_answer: bool) -> None:
+    def __init__(self, quiz: RoomQuestion, mine: str | None, can_answer: bool, answering: Answering) -> None:
         super().__init__()
-        self.quiz, self.mine, self.can_answer = quiz, mine, can_answer
+        self.quiz, self.mine, self.can_answer, self.answering = quiz, mine, can_answer, answering
         self.stale = False  # the question went while another screen was over this one
 
     def on_screen_resume(self) -> None:
@@ -224,8 +238,7 @@ class RoomQuestionScreen(Screen[None]):
     def action_answer(self, key: str) -> None:
         choice = self.quiz.question.choice(key)
         if choice is not None and not self.quiz.revealed and self.can_answer:
-            app: KnobApp = self.app  # type: ignore[assignment]
-            app.room_quiz.answer(choice.value)
+            self.answering.answer(choice.value)
 
 
 def _panel() -> Widget:
