@@ -25,7 +25,7 @@ class Autoplay:
     """The timer that steps the host's session; the stage shows `playing` and the speed."""
 
     def __init__(self, host: Host) -> None:
-        self.app = host
+        self.host = host
         self.speed = DEFAULT_SPEED
         self._timer: Timer | None = None
         self._per_tick = 1
@@ -45,10 +45,10 @@ class Autoplay:
         if self.running:
             self.start()
         else:
-            self.app.stage = self.app.stage.with_extra("speed", f"autoplay {SPEEDS[self.speed]}/s", 3)
+            self.host.stage = self.host.stage.with_extra("speed", f"autoplay {SPEEDS[self.speed]}/s", 3)
 
     def start(self) -> None:
-        app = self.app
+        app = self.host
         if self._timer is not None:
             self._timer.stop()
         if app.session.status.kind in STOPS:
@@ -66,12 +66,12 @@ class Autoplay:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self.app.stage.playing:
-            self.app.stage = self.app.stage.but(playing="")
+        if self.host.stage.playing:
+            self.host.stage = self.host.stage.but(playing="")
 
     def fast_forward(self) -> None:
         """f: on until converged (or stuck, oscillating, overflowing, or the limit), in one go."""
-        app = self.app
+        app = self.host
         self.stop()
         room = app.limits.history_room(app.session.iteration)
         if app.session.converged_at is None and app.history_full():
@@ -89,7 +89,7 @@ class Autoplay:
 
     def _tick(self) -> None:
         """One frame: a few iterations, stopping where learning stops (the status says why)."""
-        app = self.app
+        app = self.host
         if not (app.is_running and app.showing):  # the app is closing under the timer
             self.stop()
             return

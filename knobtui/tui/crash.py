@@ -23,6 +23,16 @@ CRASH_LOG_ENV = "KNOBTUI_CRASH_LOG"
 APOLOGY = "knobtui hit a bug and has to stop; sorry.\nThe server's log has the details.\n"
 
 
+def first_exception(app: object) -> BaseException | None:
+    """The first unhandled exception of an app's run, or None.
+
+    Textual keeps it in `App._exception` and offers no public way to read it (it re-raises it only under
+    its test pilot). The crash report wants Python's own plain traceback of it before Textual's Rich one,
+    so it is read here, the one place knobtui touches it."""
+    first = getattr(app, "_exception", None)
+    return first if isinstance(first, BaseException) else None
+
+
 class CrashReport:
     """Collects what Textual would print about a crash, to write it to the log instead of the terminal."""
 

@@ -24,23 +24,23 @@ class Exports:
     """The files one app writes, against its quota; one long export at a time."""
 
     def __init__(self, host: Host) -> None:
-        self.app = host
+        self.host = host
         self.files = FileQuota(host.limits)
         self.writing: str | None = None  # what a long export being written in a thread is writing
 
     def _stem(self) -> str:
         """knobtui-<preset>; never a path (a follower's preset name comes from elsewhere)."""
-        preset = self.app.preset
+        preset = self.host.preset
         return f"knobtui-{preset if preset in PRESETS else 'session'}"
 
     def _refused(self, title: str, size: int | None = None, about: bool = False) -> bool:
         """Say why another file (of `size` bytes) cannot be written now, if it cannot; True then."""
         if self.writing is not None:
-            self.app.say(f"still writing the last export ({self.writing})", title=title, severity="warning")
+            self.host.say(f"still writing the last export ({self.writing})", title=title, severity="warning")
             return True
         refusal = self.files.refusal(size, about)
         if refusal is not None:
-            self.app.say(refusal, title=title, severity="warning")
+            self.host.say(refusal, title=title, severity="warning")
             return True
         return False
 
@@ -53,7 +53,7 @@ class Exports:
         quota has left, and says what is left."""
         if self._refused("Export"):
             return
-        session = self.app.session
+        session = self.host.session
         estimate = estimate_export_bytes(session, fmt)
         left = self.files.bytes_left
         if left is not None and estimate > left * 1.1:  # clearly too big: refuse before writing any of it
@@ -69,14 +69,14 @@ class Exports:
             self._written(path, size, session.iteration)
             return
         self.writing = f"about {human_bytes(estimate)} ({session.iteration:,} iterations)"
-        self.app.say(f"writing {self.writing} to a new file in {Path.cwd()}", title="Export")
-        self.app.run_worker(self._in_thread(session.copy(), fmt, stem, left), group="export")
+        self.host.say(f"writing {self.writing} to a new file in {Path.cwd()}", title="Export")
+        self.host.run_worker(self._in_thread(session.copy(), fmt, stem, left), group="export")
 
     def _failed(self, exc: Exception) -> None:
         if isinstance(exc, TooBig):
-            self.app.say(self.files.too_big(), title="Export", severity="warning")
+            self.host.say(self.files.too_big(), title="Export", severity="warning")
         else:
-            self.app.say(f"could not export: {exc}", title="Export", severity="error")
+            self.host.say(f"could not export: {exc}", title="Export", severity="error")
 
     async def _in_thread(self, session: Session, fmt: str, stem: str, left: int | None) -> None:
         stop = threading.Event()
@@ -95,18 +95,18 @@ class Exports:
     def _written(self, path: Path, size: int, iterations: int) -> None:
         self.files.spend(size)
         left = self.files.left()
-        self.app.say(f"{iterations} iteration{'s' if iterations != 1 else ''} written to {path} "
+        self.host.say(f"{iterations} iteration{'s' if iterations != 1 else ''} written to {path} "
                      f"({human_bytes(size)}{'; ' + left if left else ''})", title="Export")
 
     def screenshot(self) -> None:
-        svg = self.app.export_screenshot()
+        svg = self.host.export_screenshot()
         size = len(svg.encode("utf-8"))
         if self._refused("Screenshot", size):
             return
         try:
             path = write_new_file(Path.cwd(), self._stem(), "svg", svg)
         except OSError as exc:
-            self.app.say(f"could not save a screenshot: {exc}", title="Screenshot", severity="error")
+            self.host.say(f"could not save a screenshot: {exc}", title="Screenshot", severity="error")
             return
         self.files.spend(size)
-        self.app.say(f"saved {path}", title="Screenshot")
+        self.host.say(f"saved {path}", title="Screenshot")

@@ -8,7 +8,7 @@ from ..learning import Start
 from ..learning.lesson import Lesson
 from ..presenter.protocol import LinkConfig
 from .app import KnobApp
-from .crash import CRASH_LOG_ENV, CrashReport
+from .crash import CRASH_LOG_ENV, CrashReport, first_exception
 from .keys import KEYS, Key
 from .limits import is_served
 from .themes import theme_names
@@ -41,8 +41,8 @@ def run_app(start: Start, theme: str | None = None, ascii: bool = False,
         app.run()
         code = app.return_code
         if report.crashed:  # Python's own traceback first (Textual's report, with locals, follows)
-            first = getattr(app, "_exception", None)  # Textual keeps the first unhandled exception here
-            if isinstance(first, BaseException):
+            first = first_exception(app)
+            if first is not None:
                 report.add_exception(first, before=True)
     except Exception as exc:  # escaped Textual altogether (it restores the terminal on the way out)
         report.add_exception(exc)

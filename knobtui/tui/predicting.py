@@ -21,7 +21,7 @@ class Predicting:
     """Whether predict mode is on, the question open now, and the tally."""
 
     def __init__(self, host: Host) -> None:
-        self.app = host
+        self.host = host
         self.on = False
         self.question: Question | None = None
         self.tally = Tally()
@@ -29,15 +29,15 @@ class Predicting:
 
     def toggle(self) -> None:
         self.on = not self.on
-        self.app.publish()  # the next outcome hides (or shows again) with predict mode
-        self.app.say("predict mode: space asks first, then steps (a: off)" if self.on else "predict mode off",
+        self.host.publish()  # the next outcome hides (or shows again) with predict mode
+        self.host.say("predict mode: space asks first, then steps (a: off)" if self.on else "predict mode off",
                      title="Predict")
         self.show_tally()
 
     def show_tally(self) -> None:
         """The tally in the status line once anything was asked; 'predict mode' before that, while on."""
         text = str(self.tally) if self.tally.asked else "predict mode" if self.on else ""
-        self.app.stage = self.app.stage.with_extra("predict", text, TALLY_RANK)
+        self.host.stage = self.host.stage.with_extra("predict", text, TALLY_RANK)
 
     def ask_once(self, kind: str | None) -> None:
         """A lesson step marks the next single step with a question (`ask = "direction"`)."""
@@ -52,7 +52,7 @@ class Predicting:
         """Space in predict mode: ask instead of stepping (True), or False when there is nothing to ask
         (the next step would overflow): then it is a plain step. `overshoot`: the lesson has taught
         divergence, so overshooting is a fair question."""
-        app = self.app
+        app = self.host
         kind = self.once or fitting_kind(app.session, self.tally.asked, overshoot=overshoot)
         self.once = None
         question = ask(app.session, kind) or ask(app.session, "direction")
@@ -71,7 +71,7 @@ class Predicting:
         return self.question is not None or self.asking
 
     def _answered(self, value: str | float | None) -> None:
-        app, question, self.question = self.app, self.question, None
+        app, question, self.question = self.host, self.question, None
         if question is None or value is None:
             app.publish()  # skipped: the screen shows the next iteration again
             app.say("skipped (space asks again)", title="Predict")

@@ -30,7 +30,7 @@ class Presenting:
     """The app's side of one relay link: its role, whether it follows now, the room's newest scene."""
 
     def __init__(self, host: Host, config: LinkConfig, env: Mapping[str, str], quiz: RoomQuiz) -> None:
-        self.app = host
+        self.host = host
         self.quiz = quiz  # the room's question: what this end of the link does with it
         self.link = RelayLink(config)
         self.presenter = config.presenter
@@ -45,7 +45,7 @@ class Presenting:
 
     def start(self) -> None:
         self._status("presenting" if self.presenter else FOLLOWING)
-        self.app.run_worker(self._run(), exclusive=True, group="relay")
+        self.host.run_worker(self._run(), exclusive=True, group="relay")
 
     def key_situation(self) -> set[str]:
         """Which keys the key bar offers: a follower's (in a shared view: the server reads the keys, and
@@ -65,13 +65,13 @@ class Presenting:
         try:
             await self.link.run(self.on_message)
         except OSError as exc:
-            self.app.say(f"cannot reach the presenter's relay: {exc}", severity="error")
+            self.host.say(f"cannot reach the presenter's relay: {exc}", severity="error")
         if self.presenter:
             self._status("the relay has gone: nobody is following")
         else:
             self.quiz.link_ended()
             self._set_following(False, "the presenter's relay has gone: playing alone")
-            self.app.publish()
+            self.host.publish()
 
     def on_message(self, message: dict[str, object]) -> None:
         """A message from the relay: the number of followers, or a scene (a follower becomes it while it
@@ -82,7 +82,7 @@ class Presenting:
             n = message["followers"]
             self._status(f"presenting to {n} follower{'s' if n != 1 else ''}")
             if isinstance(n, int):
-                self.app.stage = self.app.stage.but(followers=n)
+                self.host.stage = self.host.stage.but(followers=n)
                 self.quiz.followers(n)
         if "quiz" in message:  # the room's question: a follower's to answer; a presenter's to take up again
             if self.presenter:
@@ -116,7 +116,7 @@ class Presenting:
             self._status(FOLLOWING if up else f"{BUS_DOWN} (d: play alone)")
 
     def _become(self, scene: Scene) -> None:
-        problem = self.app.become(scene)
+        problem = self.host.become(scene)
         if problem is not None:
             self._status(f"cannot follow: {problem}")
 
@@ -127,11 +127,11 @@ class Presenting:
         if self._resumed:
             return False
         self._resumed = True
-        problem = self.app.become(scene)
+        problem = self.host.become(scene)
         if problem is not None:
             self._status(f"presenting (could not resume the room: {problem})")
             return False
-        self._status(f"presenting (resumed at iteration {self.app.session.iteration})")
+        self._status(f"presenting (resumed at iteration {self.host.session.iteration})")
         return True
 
     def send(self, scene: Scene) -> None:
@@ -140,19 +140,19 @@ class Presenting:
 
     def _status(self, status: str) -> None:
         """What the status line says of the link."""
-        self.app.stage = self.app.stage.but(link_status=status)
+        self.host.stage = self.host.stage.but(link_status=status)
 
     def _set_following(self, following: bool, status: str) -> None:
         """Follow the presenter or not: the keys allowed and the key bar change with it."""
         self.following = following
         self._status(status)
-        self.app.refresh_bindings()
-        self.app.show_keys()
+        self.host.refresh_bindings()
+        self.host.show_keys()
 
     def detach(self) -> None:
         """d: stop following and play alone from here."""
         if not self.presenter:
-            self.app.stage = self.app.stage.but(outcome_hidden=False)  # alone, nothing is kept back unless asked
+            self.host.stage = self.host.stage.but(outcome_hidden=False)  # alone, nothing is kept back unless asked
             self._set_following(False, "playing alone (F: follow the presenter again)")
 
     def follow(self) -> None:
@@ -160,7 +160,7 @@ class Presenting:
         if self.presenter:
             return
         if self._room:  # the room's shared view shows the presenter; this private simulator ends
-            self.app.exit(return_code=REJOIN_STATUS)
+            self.host.exit(return_code=REJOIN_STATUS)
             return
         self._set_following(True, FOLLOWING)
         if self.latest is not None:

@@ -31,7 +31,7 @@ class RoomQuiz:
     """The app's side of the room's questions: the presenter's asking, or a follower's answering."""
 
     def __init__(self, host: Host) -> None:
-        self.app = host
+        self.host = host
         self.seat: Seat | None = None  # presenter mode's; None without a relay (no room to ask)
         self.quiz: RoomQuestion | None = None  # the room's question now (open or revealed)
         self.question: Question | None = None  # the presenter's: with its answer, until the reveal
@@ -52,7 +52,7 @@ class RoomQuiz:
     def ask(self, kind: Kind | None = None, overshoot: bool = False) -> None:
         """`a` (or a lesson step's question): put a question about the next step to the room (the host has
         stopped autoplay). `overshoot`: the lesson has taught divergence, so overshooting is a fair question."""
-        app = self.app
+        app = self.host
         presenting = self.seat
         if presenting is None or not presenting.presenter or self._bars is not None:
             return
@@ -87,7 +87,7 @@ class RoomQuiz:
 
     def close(self) -> None:
         """Space on the bars: the answer to everyone, then the step."""
-        app, quiz, question = self.app, self.quiz, self.question
+        app, quiz, question = self.host, self.quiz, self.question
         if self.seat is None or quiz is None or question is None or self._bars is None:
             return
         self.quiz = quiz.reveal(question)
@@ -98,28 +98,28 @@ class RoomQuiz:
     def cancel(self) -> None:
         """Escape before closing: the question is taken back; nobody's answer counted."""
         self.clear()
-        self.app.say("question taken back", title="Ask the room")
+        self.host.say("question taken back", title="Ask the room")
 
     def clear(self) -> None:
         """The room's question is over (the presenter went on)."""
         self.quiz, self.question, self._bars = None, None, None
         if self.seat is not None:
             self.seat.link.send_quiz(None)
-        self.app.publish()
+        self.host.publish()
 
     def resume(self, quiz: RoomQuestion | None) -> None:
         """A presenter who reconnects: the room's question is still out. It is asked again from here if
         this simulator is where it was asked (it was just resumed there), else taken back."""
         if quiz is None or self.seat is None:
             return
-        if not quiz.revealed and dict(quiz.at) == position(self.app.session):
-            question = ask(self.app.session, quiz.question.kind)
+        if not quiz.revealed and dict(quiz.at) == position(self.host.session):
+            question = ask(self.host.session, quiz.question.kind)
             if question is not None and question.text == quiz.question.text:
                 from .screens.room import RoomBarsScreen
                 self.quiz, self.question = quiz, question
                 self._bars = RoomBarsScreen(question, self.room, self)
-                self.app.push_screen(self._bars)
-                self.app.publish()
+                self.host.push_screen(self._bars)
+                self.host.publish()
                 return
         self.seat.link.send_quiz(None)
 
@@ -130,7 +130,7 @@ class RoomQuiz:
         if quiz is None or self.quiz is None or quiz.id != self.quiz.id:
             self.mine = self.counted = None
         self.quiz = quiz
-        self.app.publish()
+        self.host.publish()
 
     def on_yours(self, message: dict[str, object]) -> None:
         """The relay counted this follower's answer (or, on reconnecting, had it already)."""
@@ -141,7 +141,7 @@ class RoomQuiz:
                 self.counted = value
                 if self.mine is None or self.quiz.revealed:
                     self.mine = value
-                self.app.publish()
+                self.host.publish()
 
     @property
     def can_answer(self) -> bool:
@@ -154,13 +154,13 @@ class RoomQuiz:
             return
         self.mine = value
         presenting.link.send_answer(quiz.id, value)
-        self.app.publish()
+        self.host.publish()
 
     def refresh(self) -> None:
         """Show the question if it is for this follower now, hide it if not: an open question is theirs
         if they are where it was asked (following, they are; alone, only if they are there too); its
         reveal is theirs if they saw it open, or follow. The app's publish calls it, before the view."""
-        app, quiz, presenting = self.app, self.quiz, self.seat
+        app, quiz, presenting = self.host, self.quiz, self.seat
         if presenting is None or presenting.presenter:
             return
         show = False
@@ -187,7 +187,7 @@ class RoomQuiz:
         screen, self._asking = self._asking, None
         if screen is None:
             return
-        if self.app.screen is screen:
+        if self.host.screen is screen:
             screen.dismiss(None)
         else:
             screen.stale = True  # under another screen (help): it goes when that one closes

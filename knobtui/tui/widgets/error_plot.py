@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.reactive import var
 from textual_plotext import PlotextPlot
 
-from ..plotting import fix_size, theme_for  # (importing it makes plotext deterministic)
+from ..plotting import ansi_lines, fix_size, theme_for  # (importing it makes plotext deterministic)
 
 from ...learning.analysis import (bowl_range, curve, error_at, log10_errors, nice_ticks, tangent, tick_label,
                                   too_large_to_draw)
@@ -112,8 +112,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         ansi = plot.build()
         if self.ascii:
             ansi = ansi.translate(BOX_TO_ASCII)
-        body = Text.from_ansi(ansi, no_wrap=True, overflow="crop")
-        lines = body.split("\n")
+        lines = ansi_lines(ansi)
         if lines and self._x_title:
             last = lines[-1]
             room = len(self._x_title) + 1
