@@ -17,19 +17,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .child import Child, Spawner, python_command, start_direct
 from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean, refusal
 from .keys import read_authorized_keys
 from ..presenter.protocol import JOIN_ENV, ROOM_ENV, JoinInfo
 from ..presenter.relay import Relay
-from .room import RENDERER_NICE, Room, ViewKey
+from .room import RENDERER_NICE, Member, Room, ViewKey
 from .voters import Voters
 
 if TYPE_CHECKING:
     from .bus import Bus
-    from .visit import Visit
 
 DEFAULT_PORT = 2222
 PRIVATE_PREFIX = "knobtui-serve-"
@@ -43,6 +42,19 @@ def log(message: str) -> None:
     """One line on stderr, with a timestamp (the server's log)."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     print(f"{stamp} knobtui serve: {message}", file=sys.stderr, flush=True)
+
+
+class Guest(Member, Protocol):
+    """What the hub needs of a visit holding a slot (visit.py's Visit is one): the hub never imports the visit."""
+
+    address: str
+    presenter: bool
+    child: Child | None
+    voter: str
+    watching: bool
+    last_activity: float
+
+    async def end(self, end: End) -> None: ...
 
 
 @dataclass
@@ -97,7 +109,7 @@ class Hub:
 
     def __init__(self, options: ServeOptions) -> None:
         self.options = options
-        self.sessions: set[Visit] = set()  # every visit holding a slot (a simulator or a seat), whatever its door
+        self.sessions: set[Guest] = set()  # every visit holding a slot (a simulator or a seat), whatever its door
         self.seats = 0  # of those, followers in a shared view
         self.connections = 0  # open connections of both doors, logged in or not
         self.addresses = Addresses(options.rate_limit, options.max_per_address, options.auth,
@@ -234,7 +246,7 @@ class Hub:
             return refusal(f"knobtui is full ({options.max_sessions} simulators running)", "--max-sessions")
         return self.addresses.simulator_refusal(address)
 
-    def take_slot(self, visit: Visit, seat: bool) -> None:
+    def take_slot(self, visit: Guest, seat: bool) -> None:
         """Count `visit` as holding a seat or a simulator (checked with slot_refusal first)."""
         self.sessions.add(visit)
         entry = self.addresses.get(visit.address)
@@ -244,7 +256,7 @@ class Hub:
         else:
             entry.simulators += 1
 
-    def free_slot(self, visit: Visit, seat: bool) -> None:
+    def free_slot(self, visit: Guest, seat: bool) -> None:
         """`visit` no longer holds the seat or simulator it was counted for."""
         self.sessions.discard(visit)
         entry = self.addresses.get(visit.address)
