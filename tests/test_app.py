@@ -115,10 +115,8 @@ async def test_play_pause_and_speed() -> None:
         await pilot.pause(0.6)
         await pilot.press("p")
         assert app.stage.playing == ""
-        taken = app.session.iteration
-        assert taken > 0
-        await pilot.pause(0.3)
-        assert app.session.iteration == taken
+        assert app.session.iteration > 0
+        assert not app.autoplay.running  # its timer is gone: nothing steps the session any more
         consistent(app)
 
 
