@@ -27,7 +27,8 @@ from typing import Protocol
 from ..presenter.protocol import REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
 from ..presenter.quiz import own_line
 from .child import Child, read_pty
-from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, terminal_type
+from .door import Knock, Refusal, SeatInView
+from .gates import TERMINAL_RESET, End, EndKind, clean, describe
 from .hub import Hub, log
 from .overlay import OWN_LINES, overlay
 from .room import ViewKey
@@ -127,7 +128,7 @@ class Visit:
         return describe(event, self.address, self.username, self.term, self.size, door=self.channel.door, **extra)
 
     def set_size(self, cols: int, rows: int) -> None:
-        self.size = cap_size(cols, rows)
+        self.size = self.hub.door.cap(cols, rows)
         self.asked = (cols, rows) if self.size != (cols, rows) else None
 
     # ---- admission ---------------------------------------------------------------------------------
@@ -136,22 +137,23 @@ class Visit:
         self.channel.close(1)
         log(self._describe("turned away", why=why))
 
+    def knock(self) -> Knock:
+        """What the door knows of this visit, for its seat gates (door.py)."""
+        return Knock(self.channel.door, self.address, self.username, presenter=self.presenter, term=self.term,
+                     size=self.asked or self.size, shared=self.hub.room is not None and not self.presenter,
+                     holds_simulator=self.holds_simulator is not None and self.holds_simulator(self))
+
     def start(self, term: str | None, client_env: Mapping[str, str]) -> bool:
-        """Admit the visitor (or turn them away with a sentence) and start their simulator or seat."""
+        """Admit the visitor through the door's seat gates (or turn them away with a sentence) and start
+        their simulator or seat."""
         hub = self.hub
         self.term = term
-        usable, refusal = terminal_type(term)
-        if refusal is not None or usable is None:
-            self._turn_away(refusal or "a terminal is needed", "no usable terminal")
+        admitted = hub.door.seat(self.knock())
+        if isinstance(admitted, Refusal):
+            self._turn_away(admitted.words, admitted.why)
             return False
-        if self.holds_simulator is not None and self.holds_simulator(self):
-            self._turn_away("One simulator per connection: this connection already has one.", "a second simulator")
-            return False
-        seat = hub.room is not None and not self.presenter
-        refusal = hub.slot_refusal(self.address, seat)
-        if refusal is not None:
-            self._turn_away(f"\r\nSorry: {refusal}.", refusal)
-            return False
+        usable, seat = admitted.term, isinstance(admitted, SeatInView)
+        self.size = admitted.size
         # The slot is taken now, before the child starts: a surge cannot overshoot the limits.
         hub.take_slot(self, seat)
         self._seat = seat
@@ -264,10 +266,12 @@ class Visit:
         simulators' limits leave room: the seat becomes a simulator."""
         hub = self.hub
         assert hub.room is not None
-        refusal = hub.slot_refusal(self.address, seat=False)
-        if refusal is not None:
-            log(self._describe("refused a simulator of its own", why=refusal))
-            self.notice = f"Sorry: {refusal}."
+        knock = self.knock()
+        knock.shared = False  # a simulator of its own, through the same seat gates
+        admitted = hub.door.seat(knock)
+        if isinstance(admitted, Refusal):
+            log(self._describe("refused a simulator of its own", why=admitted.why))
+            self.notice = admitted.words.strip()
             hub.room.overlay(self)
             return
         self._move_slot(seat=False)
