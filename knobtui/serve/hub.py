@@ -157,13 +157,13 @@ class Hub:
             return
         for visit in list(self.sessions):
             if visit.voter == voter and visit.watching:
-                self.room.overlay(visit)
+                self.room.own_changed(visit)
 
     def _quiz_changed(self, asked: bool) -> None:
         """The room's question changed: shared views' followers see their own line; a question over (a new
         one, or none) lets the server forget who answered the last."""
         if self.room is not None:
-            self.room.quiz_changed(asked)
+            self.room.quiz_changed()
         if asked or (self.relay is not None and self.relay.ballot.quiz is None):
             self.voters.prune()
 

@@ -30,8 +30,7 @@ from .child import Child, read_pty
 from .door import Knock, Refusal, SeatInView
 from .gates import TERMINAL_RESET, End, EndKind, clean, describe
 from .hub import Hub, log
-from .overlay import OWN_LINES, overlay
-from .room import ViewKey
+from .room import OWN_LINES, OwnLine, ViewKey, own_row
 from .screen import Mirror
 
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
@@ -208,7 +207,8 @@ class Visit:
         assert self.hub.room is not None
         self.watching = True
         self.last_activity = time.monotonic()
-        self.hub.room.join(self, ViewKey.of(self.size, self._env))
+        key = ViewKey.of(self.size, self._env)
+        self.hub.room.join(self, key, own_row(key.rows, self.size[1]))
 
     def view_ready(self) -> bool:
         return self._ending is None and self.channel.backlog() <= VIEW_BACKLOG
@@ -223,16 +223,16 @@ class Visit:
         if self.watching and self._ending is None:
             self._watch()
 
-    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
-        """This follower's own line over the shared view: a notice from the server, or their answer to the
-        room's question when the view shows its panel."""
+    def view_own(self) -> OwnLine | None:
+        """This follower's own line under the shared view: a notice from the server, or their answer to the
+        room's question, from the ballot the server holds (in presenter/quiz.py's `own_line` words)."""
         if self.notice:
-            return overlay(self.notice, "wrong", key.cols, key.rows, colour=not key.no_color, lines=OWN_LINES)
+            return OwnLine(self.notice, "wrong", lines=OWN_LINES)
         relay = self.hub.relay
-        if relay is None or not self.voter or not panel:
-            return b""
+        if relay is None or not self.voter:
+            return None
         text, tone = own_line(relay.ballot.quiz, relay.ballot.answer_of(self.voter))
-        return overlay(text, tone, key.cols, key.rows, colour=not key.no_color)
+        return OwnLine(text, tone) if text else None
 
     def _view_keys(self, data: bytes) -> None:
         """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone, a choice answers the room's open
@@ -240,7 +240,7 @@ class Visit:
         the renderer's queries (`ESC [ ? 2026 ; 2 $ y`) is not a key."""
         if data and self.notice and self.hub.room is not None:
             self.notice = ""  # read: the screen under it comes back from the view's model
-            self.hub.room.overlay(self)
+            self.hub.room.own_changed(self)
         for key in view_keys(data):
             if key in ("q", "\x03"):
                 asyncio.ensure_future(self.end(End(EndKind.QUIT)))
@@ -259,7 +259,7 @@ class Visit:
             return
         relay.vote(self.voter, quiz.id, choice.value)
         if relay.outbox is None:  # with a bus, once the room's order counts it (Hub._answer_counted)
-            room.overlay(self)
+            room.own_changed(self)
 
     def _detach(self) -> None:
         """A private simulator of one's own, from the presenter's state (`F` in it comes back), if the
@@ -272,7 +272,7 @@ class Visit:
         if isinstance(admitted, Refusal):
             log(self._describe("refused a simulator of its own", why=admitted.why))
             self.notice = admitted.words.strip()
-            hub.room.overlay(self)
+            hub.room.own_changed(self)
             return
         self._move_slot(seat=False)
         hub.room.leave(self)
