@@ -22,7 +22,7 @@ import enum
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .gates import MAX_COLS, MAX_ROWS, Addresses, AuthPolicy, cap_size, clean, refusal, terminal_type
 
@@ -97,7 +97,7 @@ class Tally(Protocol):
 class KeyList(Protocol):
     """Authorized keys (asyncssh's SSHAuthorizedKeys): the entry that lets `key` in from `host`, or None."""
 
-    def validate(self, key: object, client_host: str, client_addr: str) -> object | None: ...
+    def validate(self, key: Any, client_host: str, client_addr: str) -> object | None: ...
 
 
 class Gate(Protocol):
