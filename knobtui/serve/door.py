@@ -279,10 +279,11 @@ class Simulators:
 class Door:
     """The gates, in order, and the one `admit()` both doors call."""
 
-    def __init__(self, gates: Sequence[Gate], delay: float = 1.0, log: Callable[[str, str], None] | None = None) -> None:
+    def __init__(self, gates: Sequence[Gate], delay: float = 1.0,
+                 rare: Callable[[str, str], None] | None = None) -> None:
         self.gates: list[Gate] = list(gates)
         self.delay = delay  # seconds before a wrong presenter password is answered
-        self._log = log
+        self._rare = rare  # a refused connection is logged, at most now and then per address
 
     def admit(self, knock: Knock, stage: Stage) -> Refusal | None:
         """Run `stage`'s gates in order: the first refusal, or None (the knock goes on to the next stage)."""
@@ -290,8 +291,8 @@ class Door:
             if gate.stage is stage:
                 refused = gate.check(knock)
                 if refused is not None:
-                    if stage is Stage.CONNECT and self._log is not None:
-                        self._log(f"refused {knock.address}", f"refused {clean(knock.address)}: {refused.why}")
+                    if stage is Stage.CONNECT and self._rare is not None:
+                        self._rare(f"refused {knock.address}", f"refused {clean(knock.address)}: {refused.why}")
                     return refused
         return None
 

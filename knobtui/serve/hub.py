@@ -123,7 +123,7 @@ class Hub:
         self.door = Door(standard_gates(
             self, self.addresses, ceiling=options.max_connections, max_seats=options.max_seats,
             max_sessions=options.max_sessions, password=options.presenter_password or "", keys=self.presenter_keys,
-            auth=options.auth, log=log, rare=self.rare), delay=options.auth.delay, log=self.rare)
+            auth=options.auth, log=log, rare=self.rare), delay=options.auth.delay, rare=self.rare)
         """What both doors (ssh.py, web.py) let in: one ordered admit() of small gates (door.py)."""
         self.spawner: Spawner | None = None
         self._serial = 0

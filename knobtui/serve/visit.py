@@ -2,10 +2,10 @@
 seat in a shared view), keys in, screen out, and one end.
 
 A door (ssh.py, web.py) owns the transport and hands the visit a `Channel`: somewhere to write the
-screen's bytes, how much of that is still unsent, and how to close. Everything else, the policies
+screen's bytes, how much of that is still unsent, and how to close. Everything else, the door's gates
 included, is the same for an SSH terminal and a browser tab:
 
-    start      → a usable terminal, one simulator per connection, room left, simulators per address
+    start      → the door's seat gates (door.py): a simulator of its own, or a seat in a shared view
     keys       → invalid UTF-8 made U+FFFD, a bounded backlog, q/d in a shared view
     screen     → a slow channel slows only its own simulator; a backed-up follower is skipped
     end        → once: the terminal restored if the server ended it, the child reaped, one log line
