@@ -316,9 +316,10 @@ class View:
             self._closing = asyncio.get_running_loop().call_later(EMPTY_GRACE, self._close_if_empty)
 
     def drained(self, member: Member) -> None:
-        """A backed-up follower can take bytes again: one diff to the newest screen."""
+        """A backed-up follower can take bytes again: one diff to the newest screen, and its own line if it
+        changed meanwhile."""
         seat = self.members.get(member)
-        if seat is not None and seat.shown is not self.shown:
+        if seat is not None and (seat.shown is not self.shown or member.view_own() != seat.own):
             self._catch(member, seat)
 
     def _close_if_empty(self) -> None:
