@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import os
 import random
 import re
@@ -501,6 +500,7 @@ async def test_18_a_presenter_token_is_good_for_one_connection(tmp_path: Path) -
     """The relay itself, on a real Unix socket: a token copied from a presenter's simulator and replayed
     makes only a follower."""
     from knobtui.presenter.relay import Relay
+    from knobtui.wire import RELAY, Followers, Hello, Resume
     (tmp_path / "relay").mkdir()
     relay = Relay(str(tmp_path / "relay"))
     await relay.start()
@@ -509,14 +509,14 @@ async def test_18_a_presenter_token_is_good_for_one_connection(tmp_path: Path) -
 
         async def hello() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             reader, writer = await asyncio.open_unix_connection(relay.path)
-            writer.write(json.dumps({"role": "presenter", "token": token}).encode() + b"\n")
+            writer.write(RELAY.encode(Hello(role="presenter", token=token)))
             return reader, writer
 
         first_reader, first = await hello()
-        assert json.loads(await first_reader.readline()) == {"resume": None}  # a presenter is greeted so
-        assert json.loads(await first_reader.readline()) == {"followers": 0}
+        assert RELAY.decode(await first_reader.readline()) == Resume()  # a presenter is greeted so
+        assert RELAY.decode(await first_reader.readline()) == Followers(n=0)
         _, second = await hello()
-        assert json.loads(await first_reader.readline()) == {"followers": 1}  # the replay only follows
+        assert RELAY.decode(await first_reader.readline()) == Followers(n=1)  # the replay only follows
         assert len(relay.presenters) == 1
         for w in (first, second):
             w.close()
