@@ -113,7 +113,7 @@ def _reap(sock: socket.socket) -> None:
             pass
 
 
-def _answer(sock: socket.socket, request: object, fds: list[int], wake: tuple[int, int]) -> None:
+def answer(sock: socket.socket, request: object, fds: list[int], wake: tuple[int, int]) -> None:
     """One request: a child forked on its terminal (Spawned), or why not (Failed). A request that does not
     decode, or is no Spawn, is refused with Failed(id=None), never a crash."""
     match request:
@@ -180,7 +180,7 @@ def serve(fd: int) -> int:
                 os.close(extra)
             break
         try:
-            _answer(sock, SPAWNER.decode(data), fds, (wake_r, wake_w))
+            answer(sock, SPAWNER.decode(data), fds, (wake_r, wake_w))
         finally:
             for extra in fds:
                 os.close(extra)

@@ -173,10 +173,12 @@ class Spawner:
             if not data:
                 self._gone()
                 return
-            self._take(SPAWNER.decode(data))
+            self.receive(data)
 
-    def _take(self, message: SpawnerMessage | Refused) -> None:
-        """One message from the spawner; one it cannot be (or that does not decode) is logged, never a crash."""
+    def receive(self, data: bytes) -> None:
+        """One packet from the spawner; one that does not decode, or is not the spawner's to send, is logged,
+        never a crash."""
+        message = SPAWNER.decode(data)
         match message:
             case Exited(pid=pid, status=status):  # a child ended and the spawner reaped it
                 self._statuses[pid] = status
