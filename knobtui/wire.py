@@ -193,7 +193,7 @@ class Message(msgspec.Struct, frozen=True, tag_field="t", kw_only=True):
     v: int = VERSION
 
 
-class Hello(Message, tag="hello"):
+class Hello(Message, frozen=True, tag="hello"):
     """A simulator's first line to the relay: who it is (a presenter's token is good for one connection)."""
 
     role: Literal["presenter", "follower"] = "follower"
@@ -208,7 +208,7 @@ def _checked_scene(message: Message, scene: object) -> None:
     msgspec.structs.force_setattr(message, "scene", Scene.from_dict(scene).as_dict())
 
 
-class Resume(Message, tag="resume"):
+class Resume(Message, frozen=True, tag="resume"):
     """The relay's first line to a presenter: the room's scene (None: none yet), to carry on from."""
 
     scene: dict[str, Any] | None = None
@@ -222,7 +222,7 @@ class Resume(Message, tag="resume"):
         return cls(scene=scene.as_dict() if scene is not None else None)
 
 
-class State(Message, tag="state"):
+class State(Message, frozen=True, tag="state"):
     """The presenter's scene, after every change; the room's newest, to every follower."""
 
     scene: dict[str, Any]
@@ -240,7 +240,7 @@ def scene_of(message: State | Resume) -> Scene | None:
     return Scene.from_dict(message.scene) if message.scene is not None else None
 
 
-class Ask(Message, tag="question"):
+class Ask(Message, frozen=True, tag="question"):
     """The room's question, open: answers come in."""
 
     quiz: RoomQuestion
@@ -250,7 +250,7 @@ class Ask(Message, tag="question"):
             raise ValueError("an open question carries no answer")
 
 
-class Reveal(Message, tag="reveal"):
+class Reveal(Message, frozen=True, tag="reveal"):
     """The room's question with its answer and why: answers are closed."""
 
     quiz: RoomQuestion
@@ -260,18 +260,18 @@ class Reveal(Message, tag="reveal"):
             raise ValueError("a reveal carries the answer")
 
 
-class Clear(Message, tag="clear"):
+class Clear(Message, frozen=True, tag="clear"):
     """The room's question is over (the presenter went on, or took it back)."""
 
 
-class Ballot(Message, tag="ballot"):
+class Ballot(Message, frozen=True, tag="ballot"):
     """A follower's answer to the open question (to the relay); the relay's word that it counts (back)."""
 
     id: QuestionId
     value: Value
 
 
-class Tally(Message, tag="tally"):
+class Tally(Message, frozen=True, tag="tally"):
     """How the room answered, to the presenters: how many chose each value, and how many answered."""
 
     id: Annotated[int, msgspec.Meta(ge=0, lt=MAX_ID)]
@@ -279,25 +279,25 @@ class Tally(Message, tag="tally"):
     answered: Count_
 
 
-class Followers(Message, tag="followers"):
+class Followers(Message, frozen=True, tag="followers"):
     """How many follow (the relay tells the presenters when people come and go)."""
 
     n: Count_
 
 
-class BusStatus(Message, tag="bus"):
+class BusStatus(Message, frozen=True, tag="bus"):
     """Whether the room's bus between nodes is reachable (the simulators say so on their status line)."""
 
     up: bool
 
 
-class Refused(Message, tag="refused"):
+class Refused(Message, frozen=True, tag="refused"):
     """A message that was not taken, and why (plain text; it quotes what was sent)."""
 
     why: str
 
 
-class Vote(Message, tag="vote"):
+class Vote(Message, frozen=True, tag="vote"):
     """A follower's answer, as a room's nodes pass it on (serve/bus.py): whose, to which question."""
 
     voter: Voter
@@ -305,17 +305,17 @@ class Vote(Message, tag="vote"):
     value: Value
 
 
-class Count(Message, tag="count"):
+class Count(Message, frozen=True, tag="count"):
     """How many follow on the node that says it (serve/bus.py's heartbeat)."""
 
     n: Count_
 
 
-class Ready(Message, tag="ready"):
+class Ready(Message, frozen=True, tag="ready"):
     """The spawner has imported the simulator and takes requests."""
 
 
-class Spawn(Message, tag="spawn"):
+class Spawn(Message, frozen=True, tag="spawn"):
     """Start `knobtui ARGS` on the pty passed with this packet (SCM_RIGHTS), in `cwd`, at `nice`."""
 
     id: int
@@ -325,21 +325,21 @@ class Spawn(Message, tag="spawn"):
     nice: Annotated[int, msgspec.Meta(ge=0, le=19)] = 0
 
 
-class Spawned(Message, tag="spawned"):
+class Spawned(Message, frozen=True, tag="spawned"):
     """The request `id` started as process `pid`."""
 
     id: int
     pid: int
 
 
-class Failed(Message, tag="failed"):
+class Failed(Message, frozen=True, tag="failed"):
     """The request `id` (None: one that could not be read) did not start, and why."""
 
     id: int | None
     error: str
 
 
-class Exited(Message, tag="exited"):
+class Exited(Message, frozen=True, tag="exited"):
     """A child of the spawner ended with `status`; the spawner reaped it."""
 
     pid: int

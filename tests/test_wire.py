@@ -40,7 +40,8 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 short = st.text(max_size=16)
 text = st.text(max_size=60)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2 ** 53), 2 ** 53) | st.floats(allow_nan=False, allow_infinity=False) | text,
+    st.none() | st.booleans() | st.integers(-(2 ** 53), 2 ** 53) | text
+    | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(short, inner, max_size=3), max_leaves=8)
 scenes = st.builds(Scene, recipe=st.dictionaries(short, json_values, max_size=4), preset=st.text(max_size=64),
                    hidden=st.frozensets(st.sampled_from(sorted(KNOB_NAMES))), heading=text, note=text,
@@ -145,7 +146,8 @@ def test_a_refusal_says_why(data: bytes, says: str) -> None:
 
 
 def test_an_open_question_is_never_a_reveal_nor_the_other_way() -> None:
-    question = Question("direction", "Which way?", (Choice("up", "up", "up"), Choice("down", "down", "down")), "up", "why")
+    choices = (Choice("up", "up", "up"), Choice("down", "down", "down"))
+    question = Question("direction", "Which way?", choices, "up", "why")
     revealed = RoomQuestion(5, question, {}, revealed=True)
     with pytest.raises(ValueError):
         Ask(revealed)
@@ -245,8 +247,8 @@ async def test_a_link_hands_on_what_it_cannot_read_as_a_refusal(tmp_path: Path) 
 
 
 async def test_a_presenter_whose_relay_says_nonsense_says_so_and_goes_on(tmp_path: Path) -> None:
-    server, path = await fake_relay(tmp_path, [b'{"t": "resume", "v": 1, "scene": null}\n', RELAY.encode(Followers(n=2)),
-                                               b"\x1b[31m[bold]not json\n"], hang_up=False)
+    says = [b'{"t": "resume", "v": 1, "scene": null}\n', RELAY.encode(Followers(n=2)), b"\x1b[31m[bold]not json\n"]
+    server, path = await fake_relay(tmp_path, says, hang_up=False)
     app = KnobApp(start_at("gradient"), link=LinkConfig(path, "presenter", "token"))
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(500):

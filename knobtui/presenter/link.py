@@ -44,8 +44,8 @@ class RelayLink:
                 case Resume():
                     on_message(first)
                 case _:
-                    on_message(first if isinstance(first, Refused) else
-                               Refused(why=f"the relay's first line was a {type(first).__name__}, not the room's scene"))
+                    not_resume = f"the relay's first line was a {type(first).__name__}, not the room's scene"
+                    on_message(first if isinstance(first, Refused) else Refused(why=not_resume))
                     if self._last_sent is not None:
                         writer.write(self._last_sent)
         self.writer = writer

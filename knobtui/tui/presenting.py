@@ -1,7 +1,9 @@
 """Presenter mode in the simulator: a presenter sends its scene after every change; a follower becomes
 the presenter's scene while it follows, `d` plays alone from there, `F` follows again.
 
-The wire is knobtui/presenter/ (protocol, link); this is what the app does with it.
+The wire is knobtui/wire.py (the messages) and knobtui/presenter/link.py (the connection); this is what
+the app does with it: one `match` over the relay's messages (`on_message`), one place a simulator becomes
+the room's scene (`_become`).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class Presenting:
                 self._status(f"presenting to {n} follower{'s' if n != 1 else ''}")
                 self.host.stage = self.host.stage.but(followers=n)
                 self.quiz.followers(n)
-            case Ask() | Reveal() | Clear():  # the room's question: a follower's to answer; a presenter's to take up again
+            case Ask() | Reveal() | Clear():  # a follower's to answer; a presenter's to take up again
                 if self.presenter:
                     self.quiz.resume(quiz_of(message))
                 else:

@@ -1,7 +1,8 @@
 """A question for the room (presenter mode): the presenter asks with `a`, the room answers with one key each,
 the presenter's screen shows the counts live, and closing the question steps once and shows everyone the
-answer. The wire is knobtui/wire.py (Ask, Reveal, Clear, Ballot, Tally), the counting presenter/quiz.py; the screens are screens/room.py; the questions are the engine's
-(learning/predict.py), asked by the presenter's simulator, which alone knows the answer until the reveal.
+answer. The messages are knobtui/wire.py's (Ask, Reveal, Clear, Ballot, Tally), the counting
+presenter/quiz.py's; the screens are screens/room.py; the questions are the engine's (learning/predict.py),
+asked by the presenter's simulator, which alone knows the answer until the reveal.
 """
 
 from __future__ import annotations

@@ -307,8 +307,8 @@ async def test_bus_entries_that_do_not_decode_or_are_old_are_refused_and_logged(
         ("p", "2", "v", "999000", "k", "state"),  # fields missing: does not decode
         ("p", "1", "v", "999002", "k", "state", "n", "x", "b", older),  # another (older) protocol
         ("p", "2", "v", "1", "k", "state", "n", "x", "b", older),  # numbered before what was seen
-        ("p", "2", "v", "999003", "k", "state", "n", "x", "b", '{"t":"state","v":2,"scene":{"recipe":7}}'),  # not a scene
-        ("p", "2", "v", "999004", "k", "quiz", "n", "x", "b", '{"t":"question","v":2,"quiz":{"id":-1}}'),  # not a question
+        ("p", "2", "v", "999003", "k", "state", "n", "x", "b", '{"t":"state","v":2,"scene":{"recipe":7}}'),  # no scene
+        ("p", "2", "v", "999004", "k", "quiz", "n", "x", "b", '{"t":"question","v":2,"quiz":{"id":-1}}'),  # no question
         ("p", "2", "v", "999006", "k", "state", "n", "x", "b", '{"t":"state","v":1,"scene":{}}'),  # an old message
         ("p", "2", "v", "999005", "k", "shell", "n", "x", "b", "{}"),  # no such kind
     ]
