@@ -20,7 +20,7 @@ import sys
 import termios
 import traceback
 
-from .wire import FAILED_STATUS, SPAWNER, Exited, Failed, Ready, Refused, Spawn, Spawned
+from .wire import FAILED_STATUS, SPAWNER, Exited, Failed, Ready, Refused, Spawn, Spawned, request_id
 
 
 def _warm() -> None:
@@ -113,9 +113,10 @@ def _reap(sock: socket.socket) -> None:
             pass
 
 
-def answer(sock: socket.socket, request: object, fds: list[int], wake: tuple[int, int]) -> None:
+def answer(sock: socket.socket, request: object, fds: list[int], wake: tuple[int, int],
+           ident: int | None = None) -> None:
     """One request: a child forked on its terminal (Spawned), or why not (Failed). A request that does not
-    decode, or is no Spawn, is refused with Failed(id=None), never a crash."""
+    decode, or is no Spawn, is refused with a Failed naming its id if it has one (`ident`), never a crash."""
     match request:
         case Spawn() if len(fds) != 1:
             reply: Spawned | Failed = Failed(id=request.id, error=f"expected one terminal, got {len(fds)}")
@@ -129,9 +130,10 @@ def answer(sock: socket.socket, request: object, fds: list[int], wake: tuple[int
                     _run_child(sock, wake, fds[0], request)
                 reply = Spawned(id=request.id, pid=pid)
         case Refused(why=why):
-            reply = Failed(id=None, error=f"refused: {why}")
+            reply = Failed(id=ident, error=f"refused: {why}")
         case _:
-            reply = Failed(id=None, error=f"refused: the spawner takes a spawn request, not a {type(request).__name__}")
+            not_spawn = f"refused: the spawner takes a spawn request, not a {type(request).__name__}"
+            reply = Failed(id=ident, error=not_spawn)
     try:
         sock.send(SPAWNER.encode(reply))
     except OSError:
@@ -180,7 +182,7 @@ def serve(fd: int) -> int:
                 os.close(extra)
             break
         try:
-            answer(sock, SPAWNER.decode(data), fds, (wake_r, wake_w))
+            answer(sock, SPAWNER.decode(data), fds, (wake_r, wake_w), request_id(data))
         finally:
             for extra in fds:
                 os.close(extra)

@@ -428,6 +428,19 @@ class Codec(Generic[M]):
         return plain(f"{what!r}: {exc}")
 
 
+class _Ident(msgspec.Struct):
+    id: int | None = None
+
+
+def request_id(data: bytes) -> int | None:
+    """The `id` of a request that was refused, if it names one: its answer can then say which failed (the
+    server stops waiting for it) instead of leaving it to time out."""
+    try:
+        return msgspec.json.decode(data, type=_Ident).id
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+
+
 def _other_version(v: object) -> str:
     return f"wire version {plain(v, 20)}, this knobtui speaks {VERSION} (another knobtui version?)"
 
@@ -442,5 +455,5 @@ __all__ = [
     "START_DETACHED_ENV", "TOKEN_ENV", "UNKNOWN_STATUS", "VERSION", "VOTER_ENV", "Ask", "Ballot", "BusStatus",
     "Clear", "Codec", "Count", "Exited", "Failed", "Followers", "Hello", "JoinInfo", "Message", "Ready", "Refused",
     "Resume", "Reveal", "RoomQuestion", "Spawn", "Spawned", "State", "Tally", "Vote", "plain", "quiz_message",
-    "quiz_of", "scene_of",
+    "quiz_of", "request_id", "scene_of",
 ]

@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from knobtui.wire import RELAY, Hello
 from harness import BOOK_LINE_1, AudienceClient, Server, Visitor
+from knobtui.wire import RELAY, Hello
 
 
 async def open_presenter(srv: Server, key: asyncssh.SSHKey, cols: int = 100, rows: int = 30) -> Visitor:
