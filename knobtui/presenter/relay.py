@@ -212,23 +212,21 @@ class Relay:
         self.latest = RELAY.encode(state)
         self._changed("state")
 
-    def vote(self, voter: str, qid: object, value: object) -> bool:
+    def vote(self, voter: str, qid: int, value: str) -> bool:
         """A follower's answer to the open question (again: their changed mind); True if it counts (with a
         bus: if it was sent to be counted in the room's order)."""
         if not self.ballot.valid(voter, qid, value):
             return False
         if self.outbox is not None:
-            assert isinstance(qid, int) and isinstance(value, str)  # valid: the open question's id, one of its values
             self.outbox(Vote(voter=voter, id=qid, value=value))
             return True
         return self.apply_answer(voter, qid, value)
 
-    def apply_answer(self, voter: str, qid: object, value: object) -> bool:
+    def apply_answer(self, voter: str, qid: int, value: str) -> bool:
         """Count a follower's answer; their simulators hear that it counts; the presenters get the counts
         (at most every COUNTS_EVERY)."""
         if not self.ballot.vote(voter, qid, value):
             return False
-        assert isinstance(qid, int) and isinstance(value, str)  # it counted: the open question's id, one of its values
         yours = RELAY.encode(Ballot(id=qid, value=value))
         for writer, who in self._voters.items():
             if who == voter and writer in self.followers:
@@ -309,7 +307,10 @@ class Relay:
         role = None
         said_refused = False
         try:
-            hello = RELAY.decode(await reader.readline())
+            first = await reader.readline()
+            if not first:
+                return  # gone before a word
+            hello = RELAY.decode(first)
             if not isinstance(hello, Hello):
                 self._refuse(writer, hello.why if isinstance(hello, Refused) else
                              f"the first line says who you are (hello), not {type(hello).__name__}", True)
