@@ -53,7 +53,9 @@ START_DETACHED_ENV = "KNOBTUI_START_DETACHED"  # "1": start from the room's scen
 VOTER_ENV = "KNOBTUI_VOTER"  # a follower's opaque voter id: its answers to room questions count once
 JOIN_ENV = "KNOBTUI_JOIN"  # the presenter's: how learners come in (JoinInfo as JSON), for the join screen
 CRASH_LOG_ENV = "KNOBTUI_CRASH_LOG"  # the file `knobtui serve` names for a simulator's crash reports
+SERVED_ENV = "KNOBTUI_SERVED"  # "1": `knobtui serve` started this simulator for a visitor (tui/limits.py)
 BUS_ENV = "KNOBTUI_BUS"  # `knobtui serve --bus`'s URL, when not given on the command line
+PRESENTER_PASSWORD_ENV = "KNOBTUI_PRESENTER_PASSWORD"  # `knobtui serve`'s presenter password, never on the command line
 
 REJOIN_STATUS = 3
 """A follower's private simulator exits with this when `F` asks to go back to the room's shared view."""
@@ -451,9 +453,9 @@ BUS: Codec[BusMessage] = Codec("bus", BusMessage, line=False)
 
 __all__ = [
     "ANSWER_KEYS", "BUS", "BUS_ENV", "CRASH_LOG_ENV", "FAILED_STATUS", "JOIN_ENV", "MAX_CHOICES", "MAX_LINE",
-    "MAX_TEXT", "NO_EXEC_STATUS", "REJOIN_STATUS", "RELAY", "RELAY_ENV", "ROLE_ENV", "ROOM_ENV", "SPAWNER",
-    "START_DETACHED_ENV", "TOKEN_ENV", "UNKNOWN_STATUS", "VERSION", "VOTER_ENV", "Ask", "Ballot", "BusStatus",
-    "Clear", "Codec", "Count", "Exited", "Failed", "Followers", "Hello", "JoinInfo", "Message", "Ready", "Refused",
-    "Resume", "Reveal", "RoomQuestion", "Spawn", "Spawned", "State", "Tally", "Vote", "plain", "quiz_message",
-    "quiz_of", "request_id", "scene_of",
+    "MAX_TEXT", "NO_EXEC_STATUS", "PRESENTER_PASSWORD_ENV", "REJOIN_STATUS", "RELAY", "RELAY_ENV", "ROLE_ENV",
+    "ROOM_ENV", "SERVED_ENV", "SPAWNER", "START_DETACHED_ENV", "TOKEN_ENV", "UNKNOWN_STATUS", "VERSION", "VOTER_ENV",
+    "Ask", "Ballot", "BusStatus", "Clear", "Codec", "Count", "Exited", "Failed", "Followers", "Hello", "JoinInfo",
+    "Message", "Ready", "Refused", "Resume", "Reveal", "RoomQuestion", "Spawn", "Spawned", "State", "Tally", "Vote",
+    "plain", "quiz_message", "quiz_of", "request_id", "scene_of",
 ]
