@@ -194,6 +194,10 @@ class Message(msgspec.Struct, frozen=True, tag_field="t", kw_only=True):
 
     v: int = VERSION
 
+    def check(self) -> None:
+        """What msgspec's types cannot say of a message: ValueError if it is not fit to take. The codec calls
+        it on every message it reads (a sender's own messages are not checked again)."""
+
 
 class Hello(Message, frozen=True, tag="hello"):
     """A simulator's first line to the relay: who it is (a presenter's token is good for one connection)."""
@@ -203,10 +207,11 @@ class Hello(Message, frozen=True, tag="hello"):
     voter: Annotated[str, msgspec.Meta(max_length=64)] = ""  # a follower who may answer the room's questions
 
 
-def _checked_scene(message: Message, scene: object) -> None:
-    """A scene as it travels: checked by learning's Scene.from_dict (ValueError: refused) and kept in the
-    form Scene.as_dict gives. (Scene is a dataclass, which msgspec would encode field by field itself: so
-    the message holds its dict, and `scene_of` makes the Scene.)"""
+def _check_scene(message: Message, scene: object) -> None:
+    """A scene as it is read: checked by learning's Scene.from_dict (ValueError: refused) and kept in the
+    form Scene.as_dict gives (what is not a scene's is dropped, not passed on). Scene is a dataclass, which
+    msgspec would encode field by field itself: so the message holds its dict, and `scene_of` makes the
+    Scene."""
     msgspec.structs.force_setattr(message, "scene", Scene.from_dict(scene).as_dict())
 
 
@@ -215,9 +220,9 @@ class Resume(Message, frozen=True, tag="resume"):
 
     scene: dict[str, Any] | None = None
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if self.scene is not None:
-            _checked_scene(self, self.scene)
+            _check_scene(self, self.scene)
 
     @classmethod
     def of(cls, scene: Scene | None) -> Resume:
@@ -229,8 +234,8 @@ class State(Message, frozen=True, tag="state"):
 
     scene: dict[str, Any]
 
-    def __post_init__(self) -> None:
-        _checked_scene(self, self.scene)
+    def check(self) -> None:
+        _check_scene(self, self.scene)
 
     @classmethod
     def of(cls, scene: Scene) -> State:
@@ -413,6 +418,10 @@ class Codec(Generic[M]):
             return Refused(why=self._why(data, exc))
         if message.v != VERSION:
             return Refused(why=_other_version(message.v))
+        try:
+            message.check()
+        except ValueError as exc:
+            return Refused(why=plain(f"{type(message).__struct_config__.tag!r}: {exc}"))
         return message  # type: ignore[no-any-return]
 
     def _why(self, data: bytes | str, exc: BaseException) -> str:
