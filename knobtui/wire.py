@@ -55,7 +55,7 @@ JOIN_ENV = "KNOBTUI_JOIN"  # the presenter's: how learners come in (JoinInfo as 
 CRASH_LOG_ENV = "KNOBTUI_CRASH_LOG"  # the file `knobtui serve` names for a simulator's crash reports
 SERVED_ENV = "KNOBTUI_SERVED"  # "1": `knobtui serve` started this simulator for a visitor (tui/limits.py)
 BUS_ENV = "KNOBTUI_BUS"  # `knobtui serve --bus`'s URL, when not given on the command line
-PRESENTER_PASSWORD_ENV = "KNOBTUI_PRESENTER_PASSWORD"  # `knobtui serve`'s presenter password, never on the command line
+PRESENTER_PASSWORD_ENV = "KNOBTUI_PRESENTER_PASSWORD"  # the presenter password, never on the command line
 
 REJOIN_STATUS = 3
 """A follower's private simulator exits with this when `F` asks to go back to the room's shared view."""
@@ -73,7 +73,7 @@ MAX_ID = 2 ** 53  # a question's id: a whole number JavaScript and Lua (the bus)
 Voter = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 QuestionId = Annotated[int, msgspec.Meta(gt=0, lt=MAX_ID)]
 Value = Annotated[str, msgspec.Meta(max_length=16)]
-Count_ = Annotated[int, msgspec.Meta(ge=0, lt=10 ** 7)]
+Tallied = Annotated[int, msgspec.Meta(ge=0, lt=10 ** 7)]
 
 
 def _text(value: object, limit: int = MAX_TEXT) -> str:
@@ -94,15 +94,23 @@ class RoomQuestion:
     """One question put to the room: open (answers come in) or revealed (the answer and why known).
 
     On the wire: {"id", "phase": "open"|"reveal", "kind", "text", "choices": [[key, value, label], ...],
-    "at"} and, revealed, "answer" and "why". The answer and its why travel only with the reveal."""
+    "at"} and, revealed, "answer" and "why". The answer and its why travel only with the reveal.
+
+    Not a dataclass: msgspec would encode one field by field itself; this way the codec's hooks write and
+    read it as above, through `from_dict`'s checks. Immutable all the same."""
 
     __slots__ = ("id", "question", "at", "revealed")
+    id: int
+    question: EngineQuestion  # answer and why are "" while open: they do not travel before the reveal
+    at: Mapping[str, object]  # learning.predict.position() of the session it was asked about
+    revealed: bool
 
     def __init__(self, id: int, question: EngineQuestion, at: Mapping[str, object], revealed: bool = False) -> None:
-        self.id = id
-        self.question = question  # answer and why are "" while open: they do not travel before the reveal
-        self.at = at  # learning.predict.position() of the session it was asked about
-        self.revealed = revealed
+        for name, value in (("id", id), ("question", question), ("at", at), ("revealed", revealed)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a RoomQuestion is immutable: {name} cannot change")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RoomQuestion) and (self.id, self.question, dict(self.at), self.revealed) == (
@@ -282,14 +290,14 @@ class Tally(Message, frozen=True, tag="tally"):
     """How the room answered, to the presenters: how many chose each value, and how many answered."""
 
     id: Annotated[int, msgspec.Meta(ge=0, lt=MAX_ID)]
-    counts: dict[Value, Count_]
-    answered: Count_
+    counts: dict[Value, Tallied]
+    answered: Tallied
 
 
 class Followers(Message, frozen=True, tag="followers"):
     """How many follow (the relay tells the presenters when people come and go)."""
 
-    n: Count_
+    n: Tallied
 
 
 class BusStatus(Message, frozen=True, tag="bus"):
@@ -315,7 +323,7 @@ class Vote(Message, frozen=True, tag="vote"):
 class Count(Message, frozen=True, tag="count"):
     """How many follow on the node that says it (serve/bus.py's heartbeat)."""
 
-    n: Count_
+    n: Tallied
 
 
 class Ready(Message, frozen=True, tag="ready"):
