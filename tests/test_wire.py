@@ -219,6 +219,21 @@ async def test_the_relay_answers_a_garbled_or_old_line_with_a_refusal_and_serves
         w.close()
 
 
+async def test_the_relay_refuses_a_line_too_long_and_hangs_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knobtui.presenter import relay as relay_module
+    monkeypatch.setattr(relay_module, "MAX_LINE", 4096)  # the real one is 16 MiB: the same path, a smaller line
+    relay = Relay(str(tmp_path))
+    await relay.start()
+    try:
+        reader, writer = await connect(relay, RELAY.encode(Hello()))
+        writer.write(b'{"t": "ballot", "v": 2, "id": 1, "value": "' + b"x" * 10_000 + b'"}\n')
+        assert "a line longer than 4096 bytes" in (await next_of(reader, Refused)).why
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        writer.close()
+    finally:
+        await relay.close()
+
+
 # ---- a simulator's link, and presenter mode in the app -----------------------------------------------------
 async def fake_relay(tmp_path: Path, lines: list[bytes], hang_up: bool = True) -> tuple[asyncio.AbstractServer, str]:
     """A relay that says `lines` to whoever connects, then hangs up (`hang_up`) or reads on until they go."""

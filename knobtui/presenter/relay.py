@@ -350,8 +350,9 @@ class Relay:
                 if why is not None:
                     self._refuse(writer, why, not said_refused)
                     said_refused = True
-        except (ConnectionError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError,
-                asyncio.CancelledError):
+        except ValueError:  # StreamReader.readline: a line longer than MAX_LINE
+            self._refuse(writer, f"a line longer than {MAX_LINE} bytes; the relay hangs up", True)
+        except (ConnectionError, asyncio.LimitOverrunError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             if role == "presenter":
