@@ -5,7 +5,8 @@ Usage: python bench/bench_room.py [--followers 20,100,300]
 
 For each N: N followers at ten terminal sizes (80x24 .. 200x60). The anchor, in the same run: the
 presenter steps once (space), and each follower's time until its screen shows the new iteration. Then
-the presenter asks (a): each follower's time until its own line shows ("Press a key to answer"); all N
+the presenter asks (a): each follower's time until the renderer's panel shows the question (the server's
+own line, "Press a key to answer", comes from the ballot at once and would time nothing); all N
 press their key at the same moment (3 in 5 up): each follower's time until its own answer shows, the
 bytes that cost it, and the presenter's time until its screen counts all N exactly; then the presenter
 closes (space): each follower's time until it reads whether it was right. p50 / p95 over followers.
@@ -105,7 +106,7 @@ async def one_room(n: int) -> dict[str, object]:
 
             step = await presenter_key(teacher, followers, b" ", b"iteration 1 ")
             await asyncio.sleep(1)
-            asked = await presenter_key(teacher, followers, b"a", b"Press a key to answer")
+            asked = await presenter_key(teacher, followers, b"a", b"Will the weight go up or down?")
             await asyncio.sleep(1)
 
             ups = sum(1 for i in range(n) if i % 5 < 3)

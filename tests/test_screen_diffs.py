@@ -52,8 +52,8 @@ class Follower:
     def view_lost(self) -> None:
         raise AssertionError("the renderer ended")
 
-    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
-        return b""
+    def view_own(self) -> None:
+        return None
 
 
 def _differences(a: pyte.Screen, b: pyte.Screen) -> list[tuple[int, int, object, object]]:

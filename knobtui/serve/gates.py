@@ -1,10 +1,10 @@
 """What `knobtui serve` lets in, and how it says why not: small policies applied in order.
 
-Every policy here is a plain function or a small class with no SSH in it, so each one reads alone and
-is tested alone. `ssh.py` applies them at the moment they belong to: a connection's address (rate),
-its login (presenter guesses), its channel (one simulator per connection), its session (terminal,
-room left, simulators or seats per address) and its life (idle). How a session ended is a typed `End`,
-not a sentence to search.
+Every policy here is a plain function or a small class with no door in it, so each one reads alone and
+is tested alone. door.py makes them gates, applied in order by the one `admit()` both doors call, at the
+moment each belongs to: a connection's address (rate, open connections), its login (presenter
+guesses), its seat (terminal, size, one simulator per connection, simulators or seats per address).
+The hub watches a visit's life (idle). How a session ended is a typed `End`, not a sentence to search.
 
 Limits count what costs. A simulator (the presenter's, a visitor's own, a follower's after `d`) is a
 process of ~30 MB and its CPU; a seat in a shared view is a connection and the bytes of a screen. So

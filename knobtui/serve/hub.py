@@ -2,14 +2,14 @@
 the relay, the room of shared views and the warm spawner.
 
 A visitor arrives through a door (ssh.py, web.py); the door turns its transport into a `Visit`
-(visit.py), and the hub decides what the visit may have. The policies themselves are in gates.py.
+(visit.py), and the hub's `door` (door.py) decides, the same for both, whether it comes in and as what:
+a simulator of its own or a seat in a shared view. The hub counts what each visit holds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .child import Child, Spawner, python_command, start_direct
-from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean, refusal
+from .door import Door, standard_gates
+from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
 from .keys import read_authorized_keys
 from ..presenter.protocol import JOIN_ENV, ROOM_ENV, JoinInfo
 from ..presenter.relay import Relay
@@ -119,6 +120,11 @@ class Hub:
         self.relay: Relay | None = Relay(self.folder) if options.presenting else None
         self.presenter_keys = read_authorized_keys(options.presenter_keys) if options.presenter_keys else None
         self.authorized_keys = read_authorized_keys(options.authorized_keys) if options.authorized_keys else None
+        self.door = Door(standard_gates(
+            self, self.addresses, ceiling=options.max_connections, max_seats=options.max_seats,
+            max_sessions=options.max_sessions, password=options.presenter_password or "", keys=self.presenter_keys,
+            auth=options.auth, log=log, rare=self.rare), delay=options.auth.delay, rare=self.rare)
+        """What both doors (ssh.py, web.py) let in: one ordered admit() of small gates (door.py)."""
         self.spawner: Spawner | None = None
         self._serial = 0
         if self.relay is not None:
@@ -151,13 +157,13 @@ class Hub:
             return
         for visit in list(self.sessions):
             if visit.voter == voter and visit.watching:
-                self.room.overlay(visit)
+                self.room.own_changed(visit)
 
     def _quiz_changed(self, asked: bool) -> None:
         """The room's question changed: shared views' followers see their own line; a question over (a new
         one, or none) lets the server forget who answered the last."""
         if self.room is not None:
-            self.room.quiz_changed(asked)
+            self.room.quiz_changed()
         if asked or (self.relay is not None and self.relay.ballot.quiz is None):
             self.voters.prune()
 
@@ -235,19 +241,8 @@ class Hub:
     def simulators(self) -> int:
         return len(self.sessions) - self.seats
 
-    def slot_refusal(self, address: str, seat: bool) -> str | None:
-        """Why a visit from `address` may not have a seat in a shared view (`seat`) or a simulator now, or None."""
-        options = self.options
-        if seat:
-            if self.seats >= options.max_seats:
-                return refusal(f"the room is full ({options.max_seats} followers watching)", "--max-seats")
-            return self.addresses.seat_refusal(address)
-        if self.simulators >= options.max_sessions:
-            return refusal(f"knobtui is full ({options.max_sessions} simulators running)", "--max-sessions")
-        return self.addresses.simulator_refusal(address)
-
     def take_slot(self, visit: Guest, seat: bool) -> None:
-        """Count `visit` as holding a seat or a simulator (checked with slot_refusal first)."""
+        """Count `visit` as holding a seat or a simulator (admitted by the door first)."""
         self.sessions.add(visit)
         entry = self.addresses.get(visit.address)
         if seat:
@@ -265,38 +260,6 @@ class Hub:
             entry.seats -= 1
         else:
             entry.simulators -= 1
-
-    def connection_refusal(self, address: str) -> str | None:
-        """Count a new connection from `address` (either door); why it is refused, or None."""
-        why = self.addresses.connection(address)
-        if why is None and self.connections >= self.options.max_connections:
-            why = refusal(f"{self.connections} connections are open", "--max-sessions or --max-seats")
-        if why is not None:
-            self.rare(f"refused {address}", f"refused {clean(address)}: {why}")
-        return why
-
-    async def check_presenter(self, address: str, username: str, answer: str, attempt: int) -> bool:
-        """Whether `answer` is the presenter password. A wrong one is logged, counted against the address
-        (a lock-out after AuthPolicy.per_address failures, doubling each time) and answered only after
-        AuthPolicy.delay; while locked out, nothing is checked."""
-        addresses, policy = self.addresses, self.options.auth
-        expected = self.options.presenter_password or ""
-        locked = addresses.presenter_locked(address)
-        if locked:
-            self.rare(f"locked {address}", f"presenter password from {clean(address)} not checked: "
-                      f"locked out for {locked:.0f} s more")
-            await asyncio.sleep(policy.delay)
-            return False
-        if expected and secrets.compare_digest(answer.encode(), expected.encode()):
-            return True
-        locked_now = addresses.presenter_failed(address)
-        log(f"wrong presenter password from {clean(address)} user={clean(username)!r} "
-            f"(attempt {attempt} on this connection)")
-        if locked_now:
-            log(f"presenter login locked for {clean(address)} for "
-                f"{addresses.presenter_locked(address):.0f} s after {policy.per_address} wrong passwords")
-        await asyncio.sleep(policy.delay)  # a wrong guess costs time
-        return False
 
     def report_crash(self, path: str, who: str) -> None:
         """A simulator's traceback (it showed its visitor a short apology) into the server's log."""

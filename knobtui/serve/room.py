@@ -6,9 +6,9 @@ simulator (the *renderer*) at one size and terminal type; the server reads its p
 what it draws to every follower in the view, the way terminal-sharing tools do. A follower costs
 bytes, not a render.
 
-- Sizes are grouped: a follower gets the largest size on a short ladder (80..200 columns, 24..60
-  rows) that fits its terminal, the rest of its terminal left blank; a terminal smaller than 80x24
-  gets its own size. So a room at many sizes needs only a handful of renderers.
+- Sizes are grouped: a follower gets the largest size on a short ladder (80..200 columns, 24..59
+  rows) that fits its terminal with a row to spare, the rest of its terminal left blank; a terminal
+  smaller than 80x24 gets its own size. So a room at many sizes needs only a handful of renderers.
 - Terminal types are not mixed: the view key holds TERM, COLORTERM, NO_COLOR and the locale, so every
   follower gets exactly what a simulator of its own would have drawn for its terminal.
 - The server keeps a model of each view's screen (screen.py) and sends changes, not frames: followers
@@ -17,8 +17,10 @@ bytes, not a render.
   for it).
 - A follower whose channel backs up (it stopped reading) is skipped, never waited for; when it drains,
   it gets one diff from the screen it has to the newest. Nobody else notices.
-- A follower's own line (their answer to the room's question) is composed over the model's screen on
-  rows the server owns, per follower.
+- A follower's own line (their answer to the room's question, from the ballot the server holds) goes
+  on a row the server owns: the view renders one row short and the row below it is the follower's
+  (`own_row`). At 24 rows the lesson layout needs every row, so there the server borrows the view's last
+  row (the key bar) while it has something to say and puts the model's row back after.
 - `d` gives a follower a private simulator (from the presenter's state); `F` in it returns them here.
 - Renderers run at a lower CPU priority than the presenter's own simulator, whose screen is projected.
 """
@@ -27,17 +29,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import textwrap
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..presenter.quiz import ANSWER_TITLE, ASKS_TITLE
 from .child import Child, read_pty
-from .overlay import OWN_LINES
-from .screen import Screen, Snap, blank, diff, paint, text_of
+from .screen import Screen, Snap, blank, diff, paint
 
-PANEL_TITLES = (ASKS_TITLE, ANSWER_TITLE)  # the screen shows a follower's question panel
 LADDER_COLS = (80, 100, 120, 160, 200)
-LADDER_ROWS = (24, 30, 40, 50, 60)
+LADDER_ROWS = (24, 29, 39, 49, 59)
+"""A renderer's rows: one short of the terminals they fit (30, 40, ...), the row below is the follower's own.
+The smallest keeps 24: the lesson layout needs 24 rows (tui/layout.py), so an 80x24 follower's own line
+borrows the view's last row."""
+OWN_LINES = 2  # rows a notice from the server may take (it wraps onto the row above its own)
 RENDERER_NICE = 19  # renderers yield the CPU to the presenter's simulator (its screen is projected)
 ENTER_VIEW = (
     "\x1b[?1049h"  # the alternate screen, as the simulator's own start does
@@ -49,10 +53,44 @@ EMPTY_GRACE = 5.0  # seconds a view with no followers keeps its renderer (a resi
 
 
 def view_size(cols: int, rows: int) -> tuple[int, int]:
-    """The size of the shared view a terminal of `cols` x `rows` gets."""
+    """The size of the shared view a terminal of `cols` x `rows` gets: a rung with a row to spare below it,
+    or (24 rows and fewer) the smallest rung or the terminal's own size."""
     fit_cols = max((c for c in LADDER_COLS if c <= cols), default=cols)
-    fit_rows = max((r for r in LADDER_ROWS if r <= rows), default=rows)
+    fit_rows = max((r for r in LADDER_ROWS if r < rows), default=min(rows, LADDER_ROWS[0]))
     return fit_cols, fit_rows
+
+
+def own_row(view_rows: int, rows: int) -> int:
+    """The row (from 0) of a follower's own line, in a terminal of `rows` watching a view of `view_rows`: the
+    one below the view, or the view's last when the terminal has no row to spare (80x24)."""
+    return view_rows if rows > view_rows else view_rows - 1
+
+
+@dataclass(frozen=True)
+class OwnLine:
+    """What the server writes on one follower's own row: their answer to the room's question (in
+    presenter/quiz.py's `own_line` words, tone 'right', 'wrong' or ''), or a notice (`lines` 2: it may wrap
+    onto the row above)."""
+
+    text: str
+    tone: str = ""
+    lines: int = 1
+
+
+def draw_own(line: OwnLine | None, cols: int, row: int) -> tuple[bytes, frozenset[int]]:
+    """The bytes of `line` ending on `row` (from 0) of a `cols` wide terminal, and the rows they cover: whole
+    rows in reverse video (the terminal's own colours, whatever the theme), bold when it says right or
+    wrong. Printable ASCII only: nothing a follower's terminal would obey, whatever their locale."""
+    if line is None or not line.text or cols < 4:
+        return b"", frozenset()
+    width = cols - 2
+    plain = "".join(ch if " " <= ch <= "~" else "?" for ch in line.text)
+    parts = (textwrap.wrap(plain, width, max_lines=line.lines, placeholder="...") if line.lines > 1
+             else [plain[:width]]) or [""]
+    top = max(0, row - len(parts) + 1)
+    sgr = "0;1;7" if line.tone else "0;7"
+    drawn = "".join(f"\x1b[{top + n + 1};1H\x1b[{sgr}m {part.ljust(width)} " for n, part in enumerate(parts))
+    return (drawn + "\x1b[0m").encode(), frozenset(range(top, top + len(parts)))
 
 
 @dataclass(frozen=True)
@@ -86,9 +124,9 @@ class Member(Protocol):
     def view_lost(self) -> None:
         """The view's renderer ended without being asked to: the follower joins a fresh one."""
 
-    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
-        """The follower's own line over the view (their answer to the room's question, when the view shows
-        its `panel`, or a notice from the server), or b"" (overlay.py)."""
+    def view_own(self) -> OwnLine | None:
+        """The follower's own line: their answer to the room's question (from the ballot the server holds),
+        a notice from the server, or None."""
 
 
 StartRenderer = Callable[[ViewKey], Awaitable[Child]]
@@ -100,13 +138,20 @@ CATCH_UP = 0.1  # how often a follower that fell behind is looked at again when 
 
 
 class Seat:
-    """What one follower's terminal shows: a screen of the view, with their own line over it."""
+    """What one follower's terminal shows: a screen of the view, and their own line on their own row."""
 
-    __slots__ = ("shown", "own")
+    __slots__ = ("shown", "row", "own", "drawn", "rows")
 
-    def __init__(self) -> None:
+    def __init__(self, row: int) -> None:
         self.shown: Snap | None = None  # None: nothing yet (it gets the view's modes and the whole screen)
-        self.own = b""  # the own line drawn over `shown`
+        self.row = row  # the follower's own row (own_row)
+        self.own: OwnLine | None = None  # the own line shown
+        self.drawn = b""  # its bytes
+        self.rows: frozenset[int] = frozenset()  # the rows they cover
+
+
+SAME = OwnLine("\0same")
+"""`View._send`'s own line when it did not change (drawn again only where the changes wrote over it)."""
 
 
 class View:
@@ -115,9 +160,8 @@ class View:
     The renderer's output goes into the model (screen.py); once it falls silent (a frame is complete),
     every follower gets the changes from the screen it has to the screen now. Followers that are up to
     date share one diff, computed once; one that fell behind (its channel backed up) gets one diff from
-    where it stopped when it can take bytes again. A follower's own line is composed over the model's
-    screen on the rows the server owns (the question panel's last inside line), never found in the
-    renderer's bytes."""
+    where it stopped when it can take bytes again. A follower's own line goes on its own row (own_row),
+    from what the member says (`view_own`), never found in the renderer's bytes."""
 
     def __init__(self, key: ViewKey, start: StartRenderer, on_empty: Callable[[View], None],
                  log: Callable[[str], None]) -> None:
@@ -126,9 +170,7 @@ class View:
         self.child: Child | None = None
         self.screen = Screen(key.cols, key.rows)
         self.shown: Snap = blank(key.cols, key.rows)  # the newest screen sent
-        self.panel = False  # the screen shows the room's question: followers' own lines go on it
         self.frames = 0  # diffs sent (to anyone): for the benches
-        self._own_rows = frozenset(range(max(0, key.rows - 1 - OWN_LINES), key.rows - 1))
         self._start, self._on_empty, self._log = start, on_empty, log
         self._starting: asyncio.Task[None] | None = asyncio.ensure_future(self._run())
         self._closing: asyncio.TimerHandle | None = None
@@ -189,54 +231,52 @@ class View:
         self._flush = None
         self._last_flush = asyncio.get_running_loop().time()
         snap = self.screen.snapshot()
-        panel = any(title in row for row in text_of(snap) for title in PANEL_TITLES)
-        redo = panel != self.panel
-        self.panel = panel
         old = self.shown
         self.shown = snap
-        if snap is old and not redo:
+        if snap is old:
             return
         self.frames += 1
-        shared: dict[int, tuple[bytes, frozenset[int]]] = {}
+        shared: bytes | None = None
+        touched: frozenset[int] = frozenset()
         for member, seat in list(self.members.items()):
-            if seat.shown is old and not redo:
-                if id(old) not in shared:
-                    shared[id(old)] = diff(old, snap)
+            if seat.shown is old:
+                if shared is None:
+                    shared, touched = diff(old, snap)
                 if member.view_ready():
-                    self._send(member, seat, *shared[id(old)], own=None)
+                    self._send(member, seat, shared, touched, SAME)
             else:
-                self._catch(member, seat, redo)
+                self._catch(member, seat)
         self._watch_behind()
 
     def _send(self, member: Member, seat: Seat, changes: bytes, touched: frozenset[int],
-              own: bytes | None) -> None:
+              own: OwnLine | None) -> None:
         """Write `changes` (which bring `seat` to the view's newest screen) and what the follower's own line
-        needs on top: drawn again where the changes wrote over it, or changed (`own`), with the screen under
-        a line that went put back from the model."""
+        needs on top: drawn again where the changes wrote over it, or changed (`own`), the rows it left
+        put back (the model's, over the view; cleared, below it)."""
         snap = self.shown
         parts = [ENTER_VIEW, changes] if seat.shown is None else [changes]
-        if own is not None and own != seat.own:
-            if seat.own:
-                parts.append(paint(snap, sorted(self._own_rows), 0, self.key.cols - 1))
-            if own:
-                parts.append(own)
-            seat.own = own
-        elif seat.own and touched & self._own_rows:
-            parts.append(seat.own)
+        if own is not SAME and own != seat.own:
+            drawn, rows = draw_own(own, self.key.cols, seat.row)
+            gone = sorted(seat.rows - rows)
+            parts.append(paint(snap, [y for y in gone if y < self.key.rows], 0, self.key.cols - 1))
+            parts += [f"\x1b[{y + 1};1H\x1b[0m\x1b[2K".encode() for y in gone if y >= self.key.rows]
+            parts.append(drawn)
+            seat.own, seat.drawn, seat.rows = own, drawn, rows
+        elif seat.drawn and touched & seat.rows:
+            parts.append(seat.drawn)
         data = b"".join(parts)
         seat.shown = snap
         if data:
             member.view_write(data)
 
-    def _catch(self, member: Member, seat: Seat, redo: bool = True) -> None:
-        """One follower to the newest screen in one diff (a newcomer, one that fell behind, or the panel
-        came or went), its own line composed anew."""
+    def _catch(self, member: Member, seat: Seat) -> None:
+        """One follower to the newest screen in one diff (a newcomer, or one that fell behind), its own line
+        as it is now."""
         if not member.view_ready():
             return
         start = seat.shown if seat.shown is not None else blank(self.key.cols, self.key.rows)
         changes, touched = diff(start, self.shown) if start is not self.shown else (b"", frozenset())
-        own = member.view_overlay(self.key, self.panel) if redo or seat.shown is not self.shown else None
-        self._send(member, seat, changes, touched, own)
+        self._send(member, seat, changes, touched, member.view_own())
 
     def _watch_behind(self) -> None:
         """While a follower is behind, look again now and then: it catches up without waiting for a frame."""
@@ -251,21 +291,22 @@ class View:
                 self._catch(member, seat)
         self._watch_behind()
 
-    def overlay(self, member: Member | None = None) -> None:
-        """Compose each follower's own line again (or one follower's): they answered, the question changed,
-        or the server has a notice for them."""
+    def own_changed(self, member: Member | None = None) -> None:
+        """Each follower's own line again (or one follower's): they answered, the question changed, or the
+        server has a notice for them. One that is behind gets it when it catches up."""
         for who in [member] if member is not None else list(self.members):
             seat = self.members.get(who)
             if seat is not None and seat.shown is self.shown and who.view_ready():
-                self._send(who, seat, b"", frozenset(), who.view_overlay(self.key, self.panel))
+                self._send(who, seat, b"", frozenset(), who.view_own())
 
     _on_lost: Callable[[Member], None] = staticmethod(lambda member: None)  # set by the room
 
-    def join(self, member: Member) -> None:
+    def join(self, member: Member, row: int | None = None) -> None:
+        """A follower comes in; `row`: its own row (the one below the view when not given)."""
         if self._closing is not None:
             self._closing.cancel()
             self._closing = None
-        seat = self.members[member] = Seat()
+        seat = self.members[member] = Seat(self.key.rows if row is None else row)
         self._catch(member, seat)
         self._watch_behind()
 
@@ -275,9 +316,10 @@ class View:
             self._closing = asyncio.get_running_loop().call_later(EMPTY_GRACE, self._close_if_empty)
 
     def drained(self, member: Member) -> None:
-        """A backed-up follower can take bytes again: one diff to the newest screen."""
+        """A backed-up follower can take bytes again: one diff to the newest screen, and its own line if it
+        changed meanwhile."""
         seat = self.members.get(member)
-        if seat is not None and seat.shown is not self.shown:
+        if seat is not None and (seat.shown is not self.shown or member.view_own() != seat.own):
             self._catch(member, seat)
 
     def _close_if_empty(self) -> None:
@@ -312,10 +354,13 @@ class Room:
         self._start, self._log, self._on_lost = start, log, on_lost
         self._where: dict[Member, View] = {}
 
-    def join(self, member: Member, key: ViewKey) -> View:
-        """Put a follower in the view for `key` (leaving any other), starting its renderer if needed."""
+    def join(self, member: Member, key: ViewKey, row: int | None = None) -> View:
+        """Put a follower in the view for `key` with its own line on `row` (leaving any other view), starting
+        its renderer if needed."""
         current = self._where.get(member)
-        if current is not None and current.key == key and not current._ended:
+        seat = current.members.get(member) if current is not None else None
+        if (current is not None and current.key == key and not current._ended and seat is not None
+                and seat.row == (key.rows if row is None else row)):
             return current
         self.leave(member)
         view = self.views.get(key)
@@ -323,7 +368,7 @@ class Room:
             view = View(key, self._start, self._forget, self._log)
             view._on_lost = self._lost
             self.views[key] = view
-        view.join(member)
+        view.join(member, row)
         self._where[member] = view
         return view
 
@@ -344,19 +389,16 @@ class Room:
     def view_of(self, member: Member) -> View | None:
         return self._where.get(member)
 
-    def overlay(self, member: Member | None = None) -> None:
+    def own_changed(self, member: Member | None = None) -> None:
         """One follower's own line again (they answered, or the server has a notice for them)."""
         view = self._where.get(member) if member is not None else None
         if view is not None:
-            view.overlay(member)
+            view.own_changed(member)
 
-    def quiz_changed(self, asked: bool) -> None:
-        """The room's question changed: a new one (`asked`) waits for the renderers to draw its panel before
-        followers' own lines go on it; a reveal rewrites them now; a cleared one takes the panel away."""
+    def quiz_changed(self) -> None:
+        """The room's question changed (asked, revealed or cleared): every follower's own line from the ballot."""
         for view in list(self.views.values()):
-            if asked:
-                view.panel = False  # the next frame that shows the panel composes the lines
-            view.overlay()
+            view.own_changed()
 
     def _forget(self, view: View) -> None:
         if self.views.get(view.key) is view:

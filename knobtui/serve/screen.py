@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
-from .overlay import Escapes
+from .escapes import Escapes
 
 Row = tuple[tuple[str, ...], tuple[int, ...]]
 Snap = tuple[Row, ...]

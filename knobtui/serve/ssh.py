@@ -1,13 +1,13 @@
-"""The SSH door of `knobtui serve`: every SSH session gets a simulator of its own (visit.py), and nothing else.
+"""The SSH door of `knobtui serve`: every SSH session is a visit (visit.py), and nothing else.
 
 The server only carries bytes between the SSH channel and the visit; it never runs a shell, a command
-or a subsystem, and refuses port, agent and X11 forwarding. Where each policy (gates.py) applies:
+or a subsystem, and refuses port, agent and X11 forwarding. What it lets in is the hub's `door`
+(door.py), the same `admit()` as the browser door's, at the moment each stage is known:
 
-    connection  → rate per address, the open-connection ceiling (shared with the browser door)
-    login       → followers need none; the presenter user name is asked for a password
-                  (guesses limited per connection and per address, with a growing lock-out)
-    channel     → one simulator per connection
-    session     → the visit's own: a real terminal, room left, simulators per address
+    connection  → the connect gates (rate per address, open connections)
+    login       → followers need none; the presenter user name is asked for a password or a key, and
+                  the door's PresenterLogin decides
+    session     → the seat gates (a real terminal, its size, one simulator per connection, room left)
     life        → idle (no keys and no screen changes), a session opened within the login timeout
 """
 
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import asyncssh
 
+from .door import Knock, Stage
 from .gates import End, EndKind, clean
 from .hub import Hub, log
 from .join import Door
@@ -38,7 +39,7 @@ class KnobServer(asyncssh.SSHServer):
         self.presenter = False
         self.session: KnobSession | None = None  # the newest; `sessions` holds the open ones
         self.sessions: list[KnobSession] = []
-        self.failures = 0
+        self.knock = Knock("ssh", self.address, may_follow=not hub.closed)
         self._deadline: asyncio.TimerHandle | None = None
         self._counted = False
 
@@ -46,10 +47,10 @@ class KnobServer(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
-        self.address = str(peer[0])
-        why = self.hub.connection_refusal(self.address)
-        if why is not None:
-            asyncio.get_running_loop().call_soon(conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, why)
+        self.address = self.knock.address = str(peer[0])
+        refused = self.hub.door.admit(self.knock, Stage.CONNECT)
+        if refused is not None:
+            asyncio.get_running_loop().call_soon(conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, refused.words)
             return
         self.hub.connections += 1
         self._counted = True
@@ -63,7 +64,7 @@ class KnobServer(asyncssh.SSHServer):
 
     # ---- login ---------------------------------------------------------------------------------
     def begin_auth(self, username: str) -> bool:
-        self.username = username
+        self.username = self.knock.username = username
         if self.hub.closed:
             return True  # only listed keys (or the presenter) get in
         # Open: followers need no authentication at all (no prompt, nothing to press; PuTTY and OpenSSH
@@ -79,8 +80,7 @@ class KnobServer(asyncssh.SSHServer):
     # then logging in another way must not make anyone the presenter.
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         host, addr = self.address, self.address
-        self.presenter = (self.hub.presenter_keys is not None
-                          and self.hub.presenter_keys.validate(key, host, addr) is not None)
+        self.presenter = self.hub.door.presenter_key(self.knock, key)
         if self.presenter:
             return True
         return self.hub.authorized_keys is not None and self.hub.authorized_keys.validate(key, host, addr) is not None
@@ -108,21 +108,16 @@ class KnobServer(asyncssh.SSHServer):
         return await self._presenter_answer(responses[0])
 
     async def _presenter_answer(self, answer: str) -> bool:
-        """The presenter's password makes a presenter; an empty answer follows (open servers); else a failure."""
+        """The presenter's password makes a presenter; an empty answer follows (open servers); the door's
+        PresenterLogin decides, for this door as for the browser's. Too many wrong ones close the connection."""
         self.presenter = False
-        if answer == "" and not self.hub.closed:
-            return True  # "Enter to follow"
-        self.presenter = await self.hub.check_presenter(self.address, self.username, answer, self.failures + 1)
-        if not self.presenter:
-            self._count_failure()
-        return self.presenter
-
-    def _count_failure(self) -> None:
-        self.failures += 1
-        if self.failures >= self.hub.options.auth.per_connection and self.conn is not None:
+        refused = await self.hub.door.login(self.knock, answer)
+        self.presenter = self.knock.presenter
+        if refused is not None and refused.final and self.conn is not None:
             conn = self.conn
             asyncio.get_running_loop().call_soon(
                 conn.disconnect, asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "too many wrong presenter passwords")
+        return refused is None
 
     def auth_completed(self) -> None:
         self.role_settled = True

@@ -2,10 +2,10 @@
 seat in a shared view), keys in, screen out, and one end.
 
 A door (ssh.py, web.py) owns the transport and hands the visit a `Channel`: somewhere to write the
-screen's bytes, how much of that is still unsent, and how to close. Everything else, the policies
+screen's bytes, how much of that is still unsent, and how to close. Everything else, the door's gates
 included, is the same for an SSH terminal and a browser tab:
 
-    start      → a usable terminal, one simulator per connection, room left, simulators per address
+    start      → the door's seat gates (door.py): a simulator of its own, or a seat in a shared view
     keys       → invalid UTF-8 made U+FFFD, a bounded backlog, q/d in a shared view
     screen     → a slow channel slows only its own simulator; a backed-up follower is skipped
     end        → once: the terminal restored if the server ended it, the child reaped, one log line
@@ -27,10 +27,10 @@ from typing import Protocol
 from ..presenter.protocol import REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
 from ..presenter.quiz import own_line
 from .child import Child, read_pty
-from .gates import TERMINAL_RESET, End, EndKind, cap_size, clean, describe, terminal_type
+from .door import Knock, Refusal, SeatInView
+from .gates import TERMINAL_RESET, End, EndKind, clean, describe
 from .hub import Hub, log
-from .overlay import OWN_LINES, overlay
-from .room import ViewKey
+from .room import OWN_LINES, OwnLine, ViewKey, own_row
 from .screen import Mirror
 
 INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not read yet; more is dropped
@@ -127,7 +127,7 @@ class Visit:
         return describe(event, self.address, self.username, self.term, self.size, door=self.channel.door, **extra)
 
     def set_size(self, cols: int, rows: int) -> None:
-        self.size = cap_size(cols, rows)
+        self.size = self.hub.door.cap(cols, rows)
         self.asked = (cols, rows) if self.size != (cols, rows) else None
 
     # ---- admission ---------------------------------------------------------------------------------
@@ -136,22 +136,23 @@ class Visit:
         self.channel.close(1)
         log(self._describe("turned away", why=why))
 
+    def knock(self) -> Knock:
+        """What the door knows of this visit, for its seat gates (door.py)."""
+        return Knock(self.channel.door, self.address, self.username, presenter=self.presenter, term=self.term,
+                     size=self.asked or self.size, shared=self.hub.room is not None and not self.presenter,
+                     holds_simulator=self.holds_simulator is not None and self.holds_simulator(self))
+
     def start(self, term: str | None, client_env: Mapping[str, str]) -> bool:
-        """Admit the visitor (or turn them away with a sentence) and start their simulator or seat."""
+        """Admit the visitor through the door's seat gates (or turn them away with a sentence) and start
+        their simulator or seat."""
         hub = self.hub
         self.term = term
-        usable, refusal = terminal_type(term)
-        if refusal is not None or usable is None:
-            self._turn_away(refusal or "a terminal is needed", "no usable terminal")
+        admitted = hub.door.seat(self.knock())
+        if isinstance(admitted, Refusal):
+            self._turn_away(admitted.words, admitted.why)
             return False
-        if self.holds_simulator is not None and self.holds_simulator(self):
-            self._turn_away("One simulator per connection: this connection already has one.", "a second simulator")
-            return False
-        seat = hub.room is not None and not self.presenter
-        refusal = hub.slot_refusal(self.address, seat)
-        if refusal is not None:
-            self._turn_away(f"\r\nSorry: {refusal}.", refusal)
-            return False
+        usable, seat = admitted.term, isinstance(admitted, SeatInView)
+        self.size = admitted.size
         # The slot is taken now, before the child starts: a surge cannot overshoot the limits.
         hub.take_slot(self, seat)
         self._seat = seat
@@ -206,7 +207,8 @@ class Visit:
         assert self.hub.room is not None
         self.watching = True
         self.last_activity = time.monotonic()
-        self.hub.room.join(self, ViewKey.of(self.size, self._env))
+        key = ViewKey.of(self.size, self._env)
+        self.hub.room.join(self, key, own_row(key.rows, self.size[1]))
 
     def view_ready(self) -> bool:
         return self._ending is None and self.channel.backlog() <= VIEW_BACKLOG
@@ -221,16 +223,16 @@ class Visit:
         if self.watching and self._ending is None:
             self._watch()
 
-    def view_overlay(self, key: ViewKey, panel: bool) -> bytes:
-        """This follower's own line over the shared view: a notice from the server, or their answer to the
-        room's question when the view shows its panel."""
+    def view_own(self) -> OwnLine | None:
+        """This follower's own line under the shared view: a notice from the server, or their answer to the
+        room's question, from the ballot the server holds (in presenter/quiz.py's `own_line` words)."""
         if self.notice:
-            return overlay(self.notice, "wrong", key.cols, key.rows, colour=not key.no_color, lines=OWN_LINES)
+            return OwnLine(self.notice, "wrong", lines=OWN_LINES)
         relay = self.hub.relay
-        if relay is None or not self.voter or not panel:
-            return b""
+        if relay is None or not self.voter:
+            return None
         text, tone = own_line(relay.ballot.quiz, relay.ballot.answer_of(self.voter))
-        return overlay(text, tone, key.cols, key.rows, colour=not key.no_color)
+        return OwnLine(text, tone) if text else None
 
     def _view_keys(self, data: bytes) -> None:
         """Keys in a shared view: q (or Ctrl+C) leaves, d plays alone, a choice answers the room's open
@@ -238,7 +240,7 @@ class Visit:
         the renderer's queries (`ESC [ ? 2026 ; 2 $ y`) is not a key."""
         if data and self.notice and self.hub.room is not None:
             self.notice = ""  # read: the screen under it comes back from the view's model
-            self.hub.room.overlay(self)
+            self.hub.room.own_changed(self)
         for key in view_keys(data):
             if key in ("q", "\x03"):
                 asyncio.ensure_future(self.end(End(EndKind.QUIT)))
@@ -257,18 +259,20 @@ class Visit:
             return
         relay.vote(self.voter, quiz.id, choice.value)
         if relay.outbox is None:  # with a bus, once the room's order counts it (Hub._answer_counted)
-            room.overlay(self)
+            room.own_changed(self)
 
     def _detach(self) -> None:
         """A private simulator of one's own, from the presenter's state (`F` in it comes back), if the
         simulators' limits leave room: the seat becomes a simulator."""
         hub = self.hub
         assert hub.room is not None
-        refusal = hub.slot_refusal(self.address, seat=False)
-        if refusal is not None:
-            log(self._describe("refused a simulator of its own", why=refusal))
-            self.notice = f"Sorry: {refusal}."
-            hub.room.overlay(self)
+        knock = self.knock()
+        knock.shared = False  # a simulator of its own, through the same seat gates
+        admitted = hub.door.seat(knock)
+        if isinstance(admitted, Refusal):
+            log(self._describe("refused a simulator of its own", why=admitted.why))
+            self.notice = admitted.words.strip()
+            hub.room.own_changed(self)
             return
         self._move_slot(seat=False)
         hub.room.leave(self)

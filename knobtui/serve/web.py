@@ -41,6 +41,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.typedefs import Handler
 from yarl import URL
 
+from .door import Knock, Stage
 from .gates import End, EndKind, clean
 from .hub import Hub, ServeOptions, log
 from .join import Door
@@ -408,9 +409,10 @@ class WebDoor:
             return web.Response(status=403, text="knobtui: this door opens only to its own page\n")
         if request.path == "/ws/presenter" and self.presenter_refused(request):
             return web.Response(status=403, text=PRESENTER_OVER_HTTPS)
-        why = hub.connection_refusal(address)
-        if why is not None:
-            return web.Response(status=429, text=f"knobtui: {why}\n")
+        knock = Knock("web", address, USERNAME)
+        refused = hub.door.admit(knock, Stage.CONNECT)  # the same gates as the SSH door's
+        if refused is not None:
+            return web.Response(status=429, text=f"knobtui: {refused.words}\n")
         hub.connections += 1
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, timeout=2.0)
         channel: WebChannel | None = None
@@ -423,7 +425,7 @@ class WebDoor:
             cols, rows = _size(request)
             presenter = False
             if request.path == "/ws/presenter":
-                answer = await self._presenter_login(ws, channel, address)
+                answer = await self._presenter_login(ws, channel, knock)
                 if answer is None:
                     return ws
                 presenter = answer
@@ -474,13 +476,14 @@ class WebDoor:
             return End(EndKind.LEFT, f"connection lost: {clean(problem, 120)}")
         return End(EndKind.LEFT, "page closed")
 
-    async def _presenter_login(self, ws: web.WebSocketResponse, channel: WebChannel, address: str) -> bool | None:
-        """Ask for the presenter password in the terminal: True (presenter), False (follow), None (gone)."""
+    async def _presenter_login(self, ws: web.WebSocketResponse, channel: WebChannel, knock: Knock) -> bool | None:
+        """Ask for the presenter password in the terminal: True (presenter), False (follow), None (gone). The
+        door's PresenterLogin decides, as for the SSH door."""
         hub = self.hub
         if not hub.options.presenter_password:
             channel.write(b"This server's presenter logs in over SSH with a key. You are following.\r\n")
             return False
-        for attempt in range(1, hub.options.auth.per_connection + 1):
+        while True:
             channel.write(b"\r\nknobtui presenter password (Enter to follow): ")
             try:
                 answer = await asyncio.wait_for(self._read_line(ws, channel), hub.options.login_timeout)
@@ -490,12 +493,14 @@ class WebDoor:
                 return None
             if answer is None:
                 return None
-            if answer == "":
-                return False
-            if await hub.check_presenter(address, USERNAME, answer, attempt):
-                channel.write(b"\r\n")
-                return True
+            refused = await hub.door.login(knock, answer)
+            if refused is None:
+                if knock.presenter:
+                    channel.write(b"\r\n")
+                return knock.presenter
             channel.write(b"\r\nThat is not the presenter password.")
+            if refused.final:
+                break
         channel.write(b"\r\nToo many wrong presenter passwords; goodbye.\r\n")
         channel.close(1)
         return None

@@ -20,7 +20,7 @@ WIRING: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("#lesson", (("lesson_note", "note"), ("lesson_heading", "heading"))),
     ("#knobs", (("hidden", "hidden"), ("selected", "selected"), ("knob_message", "message"), ("view", "view"),
                 ("editing", "editing"))),
-    ("#plot", (("per_iteration", "per_iteration"), ("view", "view"))),
+    ("#plot", (("per_iteration", "per_iteration"), ("playing", "playing"), ("view", "view"))),
     ("#arithmetic", (("hidden", "hidden"), ("arithmetic_rows", "rows"), ("view", "view"))),
     ("#status", (("hidden", "hidden"), ("playing", "playing"), ("link_status", "link"), ("status_extra", "extra"),
                  ("note", "note"), ("note_brief", "note_brief"), ("view", "view"))),

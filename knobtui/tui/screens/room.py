@@ -6,8 +6,8 @@ arithmetic stay in view.
   until the presenter goes on.
 - RoomQuestionScreen, a follower's: the question and its keys; their answer (they may change it until
   the presenter closes); then the answer, why, and whether theirs was right, in presenter/quiz.py's
-  `own_line` words. In a shared view the renderer cannot know whose screen it is: it leaves that line
-  blank and the server writes each follower's own there (serve/overlay.py), in the same words.
+  `own_line` words. In a shared view the renderer cannot know whose screen it is: it draws one row
+  short, and the server writes each follower's own line on the row below (serve/room.py), in the same words.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ class RoomQuestionScreen(Screen[None]):
             text.append_text(choices_text(q, getattr(self.app, "ascii", False)))
             text.append("\n")
         if not self.can_answer:
-            text.append(" ")  # a shared view: the server writes each follower's own line here
+            text.rstrip()  # a shared view: the server writes each follower's own line on its own row
             return text
         words, tone = own_line(self.quiz, self.mine)
         style = (f"bold {_colour(self.app, 'success' if tone == 'right' else 'warning')}" if tone

@@ -8,9 +8,11 @@ is redone only when the view, the size, the mode or the theme changed.
 from __future__ import annotations
 
 import math
+import time
 
 from rich.text import Text
 from textual.reactive import var
+from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
 from ..plotting import ansi_lines, fix_size, theme_for  # (importing it makes plotext deterministic)
@@ -27,6 +29,10 @@ TRAIL_POINTS = 12
 """The range holds the last this-many trail weights; older ones may leave it."""
 X_TITLE_ROOM = 8
 """Columns kept free at the right of the tick labels for the x axis title."""
+PLAYING_GAP = 1 / 15
+"""While autoplay runs, the curve is redrawn at most this often (seconds); the numbers, the log and the
+status line keep autoplay's 30 frames a second. Measured (docs/benchmarks.md): plotext's build is most of
+a frame, and at 120 iterations a second the simulator took half a core; a pause draws the last state at once."""
 
 
 class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
@@ -48,6 +54,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     """Show error per iteration (log scale) instead of the curve."""
     ascii: var[bool] = var(False)
     """Plain ASCII markers only."""
+    playing: var[str] = var("")
+    """Autoplay is running (the stage's `playing`): the curve is redrawn at most every PLAYING_GAP."""
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -55,6 +63,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         self._version = 0
         self._range: tuple[float, float] | None = None
         self._pending = False
+        self._later: Timer | None = None
+        self._last_build = 0.0
         self._legend = Text()
 
     def on_mount(self) -> None:
@@ -70,14 +80,31 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     def watch_ascii(self) -> None:
         self._changed()
 
+    def watch_playing(self, playing: str) -> None:
+        if not playing and self._later is not None:  # paused: the last state now
+            self._later.stop()
+            self._later = None
+            self._changed()
+
     def _changed(self) -> None:
         self._version += 1
-        if not self._pending and self.is_mounted:
+        if self._pending or self._later is not None or not self.is_mounted:
+            return
+        wait = self._last_build + PLAYING_GAP - time.monotonic() if self.playing else 0.0
+        if wait > 0:
+            self._later = self.set_timer(wait, self._redraw_later)
+        else:
             self._pending = True
             self.call_after_refresh(self._rebuild)
 
+    def _redraw_later(self) -> None:
+        self._later = None
+        self._pending = True
+        self.call_after_refresh(self._rebuild)
+
     def _rebuild(self) -> None:
         self._pending = False
+        self._last_build = time.monotonic()
         self.redraw()
 
     def invalidate(self) -> None:

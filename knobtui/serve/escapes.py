@@ -1,19 +1,12 @@
-"""A follower's own line over a shared view: their answer to the room's question.
+"""Where a terminal output stream is at rest: not inside an escape sequence, a string or a UTF-8 character.
 
-A shared view's renderer draws one screen for many followers, so it cannot say "your answer: up". It
-leaves the last line inside the question's panel blank (tui/screens/room.py), and the server writes each
-follower's own words there, into that follower's stream only, right after a chunk of the renderer's
-output that ends between escape sequences (so the line never lands inside one). The cursor and the
-attributes are saved and restored around it (DECSC/DECRC), so the renderer's next bytes draw as before.
-When the question goes, the renderer's panel goes too, and Textual repaints the screen under it.
+The screen model (screen.py) reads a renderer's output in chunks as the pty gives them; a chunk may end
+inside a sequence, which is kept for the next.
 """
 
 from __future__ import annotations
 
-import textwrap
 
-
-OWN_LINES = 2  # rows over the view a follower's own words may take (a notice wraps onto two)
 MAX_TAIL = 512  # an unfinished CSI longer than this is not one; a long string keeps only its ends
 
 
@@ -80,18 +73,3 @@ def _cut_character(buf: bytes) -> int:
             return back if back < need else 0
     return 0
 
-
-def overlay(text: str, tone: str, cols: int, rows: int, colour: bool, lines: int = 1) -> bytes:
-    """`text` written on the question panel's last inside line of a `cols` x `rows` view (or its last
-    `lines` lines, wrapped at words), the cursor and attributes kept. Plain ASCII (whatever the follower's
-    locale), cut to the panel's width."""
-    if not text or cols < 10 or rows < 2 + lines:
-        return b""
-    width = cols - 4  # inside the panel's border and padding
-    plain = "".join(ch if " " <= ch <= "~" else "?" for ch in text)  # printable ASCII only: nothing a terminal obeys
-    parts = textwrap.wrap(plain, width, max_lines=lines, placeholder="...") if lines > 1 else [plain[:width]]
-    parts = [""] * (lines - len(parts)) + parts  # the last line is always the panel's last
-    sgr = "1" + (";32" if colour and tone == "right" else ";33" if colour and tone == "wrong" else "")
-    top = rows - lines  # 1-based: the last `lines` rows above the view's bottom row
-    drawn = "".join((f"\x1b[{top + n};3H" if n else "") + part.ljust(width) for n, part in enumerate(parts))
-    return f"\x1b7\x1b[{top};3H\x1b[0;{sgr}m{drawn}\x1b[0m\x1b8".encode()
