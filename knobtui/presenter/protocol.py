@@ -1,8 +1,6 @@
 """How a simulator finds the relay (LinkConfig), from the environment `knobtui serve` gives it.
 
-The messages themselves, the names the server and its simulators share and the limits are knobtui/wire.py's;
-the names are re-exported here for the modules that still import them from here (serve/hub.py, serve/visit.py,
-serve/join.py).
+The messages themselves, the names the server and its simulators share and the limits are knobtui/wire.py's.
 """
 
 from __future__ import annotations
@@ -10,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..wire import (JOIN_ENV, MAX_LINE, REJOIN_STATUS, RELAY_ENV, ROLE_ENV, ROOM_ENV, START_DETACHED_ENV, TOKEN_ENV,
-                    VOTER_ENV, JoinInfo)
+from ..wire import RELAY_ENV, ROLE_ENV, TOKEN_ENV, VOTER_ENV
 
 
 @dataclass(frozen=True)
@@ -42,6 +39,3 @@ class LinkConfig:
             out[VOTER_ENV] = self.voter
         return out
 
-
-__all__ = ["JOIN_ENV", "MAX_LINE", "REJOIN_STATUS", "ROOM_ENV", "START_DETACHED_ENV", "VOTER_ENV", "JoinInfo",
-           "LinkConfig"]

@@ -85,4 +85,4 @@ class BallotBox:
         return Tally(id=quiz.id if quiz is not None else 0, counts=counts, answered=len(self.answers))
 
 
-__all__ = ["ANSWER_TITLE", "ASKS_TITLE", "BallotBox", "RoomQuestion", "own_line"]
+__all__ = ["ANSWER_TITLE", "ASKS_TITLE", "BallotBox", "own_line"]
