@@ -42,14 +42,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..presenter.relay import Relay
-from ..wire import (BUS, BUS_ENV, MAX_LINE, VERSION, Ask, BusMessage, Clear, Count, Reveal, State, Vote, quiz_message,
+from ..wire import (BUS, MAX_LINE, VERSION, Ask, BusMessage, Clear, Count, Reveal, State, Vote, quiz_message,
                     quiz_of)
 from ..wire import Refused as Unread
 from .gates import clean
 
 PROTOCOL = str(VERSION)
 """The bus protocol's version, the wire's: a node refuses entries written by another."""
-__all__ = ["BUS_ENV", "PROTOCOL", "Bus", "Entry", "Refused", "decode_entry"]
+__all__ = ["PROTOCOL", "Bus", "Entry", "Refused", "decode_entry"]
 ROOM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 KEEP = 10_000  # stream entries kept (about): a node catches up from the keys, never replays the stream
 HEARTBEAT = 5.0  # seconds between a node's follower counts
