@@ -271,7 +271,8 @@ async def test_a_presenter_whose_relay_says_nonsense_says_so_and_goes_on(tmp_pat
                 break
             await pilot.pause(0.02)
         note, severity = app.stage.note
-        assert note.startswith("Presenter mode: a message from the relay was refused") and severity == "warning"
+        assert note.startswith("Presenter mode: a message on the relay's link was refused")
+        assert severity == "warning"
         assert app.stage.followers == 2  # the good message between the bad ones was taken
         assert "\x1b" not in note
         await pilot.press("space")

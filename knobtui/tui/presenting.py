@@ -99,8 +99,8 @@ class Presenting:
                 scene = scene_of(message)
                 if scene is not None:
                     self._on_scene(scene)
-            case Refused(why=why):
-                self.host.say(f"a message from the relay was refused: {plain(why)}", title="Presenter mode",
+            case Refused(why=why):  # a line from the relay not read here, or the relay's word on ours
+                self.host.say(f"a message on the relay's link was refused: {plain(why)}", title="Presenter mode",
                               severity="warning")
             case _:
                 pass  # a message for the other role (a presenter's tally reaching a follower): nothing to do
