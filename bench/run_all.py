@@ -11,6 +11,7 @@ Usage: python bench/run_all.py [--quick]
   tls       bench/bench_tls.py       the browser door over HTTPS against plain HTTP
   room      bench/bench_room.py      a question for 20, 100, 300 followers: shown, answered, counted, revealed
   hall-autoplay bench/bench_hall_autoplay.py  10, 100, 300 followers watching autoplay: lag, KB/s, cores, PSS
+  wire      bench/bench_wire.py      encode + decode per message: the typed wire against the JSON dicts before it
 --quick runs each with fewer repetitions (a smoke run, not figures to publish).
 """
 
@@ -31,6 +32,7 @@ RUNS = {
     "tls": (["bench_tls.py"], ["bench_tls.py", "--runs", "1", "--presses", "5"]),
     "room": (["bench_room.py"], ["bench_room.py", "--followers", "20"]),
     "hall-autoplay": (["bench_hall_autoplay.py"], ["bench_hall_autoplay.py", "--followers", "10", "--seconds", "4"]),
+    "wire": (["bench_wire.py"], ["bench_wire.py", "--rounds", "2000", "--runs", "2"]),
 }
 
 

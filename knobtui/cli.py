@@ -362,7 +362,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     user = args.presenter_user
     if not user or not user.isprintable() or len(user) > 64:
         raise UsageError(f"presenter-user: {user!r} is not a user name")
-    bus = args.bus if args.bus is not None else os.environ.get("KNOBTUI_BUS") or None
+    from .wire import BUS_ENV, PRESENTER_PASSWORD_ENV
+    bus = args.bus if args.bus is not None else os.environ.get(BUS_ENV) or None
     if bus is not None:
         from .serve.bus import ROOM_NAME, bus_url_shown, check_bus_url
         problem = check_bus_url(bus)
@@ -370,7 +371,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise UsageError(f"bus: {problem}")
         if not ROOM_NAME.match(args.room):
             raise UsageError(f"room: {args.room!r} is not a room name (letters, digits, . _ -; up to 64)")
-        if presenter_keys is None and not os.environ.get("KNOBTUI_PRESENTER_PASSWORD"):
+        if presenter_keys is None and not os.environ.get(PRESENTER_PASSWORD_ENV):
             raise UsageError(f"bus: every node of a room needs the presenter's key (--presenter-key) or password "
                              f"(KNOBTUI_PRESENTER_PASSWORD); {bus_url_shown(bus)} was given without either")
     from .serve.keys import KeyFileError
@@ -385,7 +386,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         idle_timeout=_positive("idle-timeout", args.idle_timeout, whole=False),
         login_timeout=_positive("login-timeout", args.login_timeout, whole=False),
         rate_limit=int(_positive("rate-limit", args.rate_limit)), child_args=child_args,
-        presenter_keys=presenter_keys, presenter_password=os.environ.get("KNOBTUI_PRESENTER_PASSWORD") or None,
+        presenter_keys=presenter_keys, presenter_password=os.environ.get(PRESENTER_PASSWORD_ENV) or None,
         presenter_user=user, lesson=args.lesson, warm=not args.cold_start,
         shared_views=not args.private_followers, bus=bus, room=args.room, **web)
     import asyncio

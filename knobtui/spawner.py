@@ -1,17 +1,17 @@
 """The warm spawner: imports the simulator once, then forks one `knobtui` per visitor (see serve/child.py).
 
 Run by the server (serve/child.py asks it) as `python -P -m knobtui.spawner FD`, where FD is its end of a SOCK_SEQPACKET
-socket pair. Each request is one JSON message `{"id", "args", "env", "cwd"}` carrying the pty's slave
-side as an SCM_RIGHTS descriptor; the answer is `{"id", "pid"}` (or `{"id", "error"}`). When a child
-ends, the spawner reaps it and sends `{"exit": pid, "status": code}`. It exits when the server's end
-of the socket closes. It never starts a thread, so forking it is safe.
+socket pair. The messages are knobtui/wire.py's (SPAWNER): it says Ready once warm; each request is a
+Spawn carrying the pty's slave side as an SCM_RIGHTS descriptor; the answer is Spawned (or Failed, also
+for a request it cannot read: a refusal, never a crash). When a child ends, the spawner reaps it and
+sends Exited. It exits when the server's end of the socket closes. It never starts a thread, so forking
+it is safe.
 """
 
 from __future__ import annotations
 
 import array
 import fcntl
-import json
 import os
 import select
 import signal
@@ -19,6 +19,8 @@ import socket
 import sys
 import termios
 import traceback
+
+from .wire import FAILED_STATUS, SPAWNER, Exited, Failed, Ready, Refused, Spawn, Spawned, request_id
 
 
 def _warm() -> None:
@@ -47,9 +49,9 @@ def _warm() -> None:
         traceback.print_exc()
 
 
-def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: dict[str, object]) -> None:
+def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: Spawn) -> None:
     """In the forked child: take the pty as the controlling terminal, become the visitor's knobtui."""
-    code = 1
+    code = FAILED_STATUS
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -62,26 +64,21 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
             os.dup2(slave, fd)
         if slave > 2:
             os.close(slave)
-        os.chdir(str(request["cwd"]))
-        nice = request.get("nice")
-        if isinstance(nice, int) and 0 < nice <= 19:
-            os.nice(nice)
-            _autogroup_nice(nice)
-        env = request["env"]
-        assert isinstance(env, dict)
+        os.chdir(request.cwd)
+        if request.nice > 0:
+            os.nice(request.nice)
+            _autogroup_nice(request.nice)
         os.environ.clear()
-        os.environ.update({str(k): str(v) for k, v in env.items()})
-        raw_args = request["args"]
-        assert isinstance(raw_args, list)
-        args = [str(a) for a in raw_args]
+        os.environ.update(request.env)
+        args = list(request.args)
         sys.argv = ["knobtui", *args]
         from knobtui.cli import main
         code = main(args)
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = exc.code if isinstance(exc.code, int) else FAILED_STATUS
     except BaseException:
         traceback.print_exc()
-        code = 1
+        code = FAILED_STATUS
     finally:
         try:
             sys.stdout.flush()
@@ -111,9 +108,36 @@ def _reap(sock: socket.socket) -> None:
         if pid == 0:
             return
         try:
-            sock.send(json.dumps({"exit": pid, "status": os.waitstatus_to_exitcode(wstatus)}).encode())
+            sock.send(SPAWNER.encode(Exited(pid=pid, status=os.waitstatus_to_exitcode(wstatus))))
         except OSError:
             pass
+
+
+def answer(sock: socket.socket, request: object, fds: list[int], wake: tuple[int, int],
+           ident: int | None = None) -> None:
+    """One request: a child forked on its terminal (Spawned), or why not (Failed). A request that does not
+    decode, or is no Spawn, is refused with a Failed naming its id if it has one (`ident`), never a crash."""
+    match request:
+        case Spawn() if len(fds) != 1:
+            reply: Spawned | Failed = Failed(id=request.id, error=f"expected one terminal, got {len(fds)}")
+        case Spawn():
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                reply = Failed(id=request.id, error=f"{type(exc).__name__}: {exc}")
+            else:
+                if pid == 0:  # pragma: no cover - runs in the child
+                    _run_child(sock, wake, fds[0], request)
+                reply = Spawned(id=request.id, pid=pid)
+        case Refused(why=why):
+            reply = Failed(id=ident, error=f"refused: {why}")
+        case _:
+            not_spawn = f"refused: the spawner takes a spawn request, not a {type(request).__name__}"
+            reply = Failed(id=ident, error=not_spawn)
+    try:
+        sock.send(SPAWNER.encode(reply))
+    except OSError:
+        pass
 
 
 def serve(fd: int) -> int:
@@ -125,7 +149,7 @@ def serve(fd: int) -> int:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the select through the pipe
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when we stop (its socket closes)
-    sock.send(json.dumps({"ready": True}).encode())
+    sock.send(SPAWNER.encode(Ready()))
     fd_space = socket.CMSG_SPACE(array.array("i").itemsize * 4)
     while True:
         try:
@@ -157,21 +181,8 @@ def serve(fd: int) -> int:
             for extra in fds:
                 os.close(extra)
             break
-        request_id = None
         try:
-            request = json.loads(data)
-            request_id = request.get("id")
-            if len(fds) != 1:
-                raise ValueError(f"expected one terminal, got {len(fds)}")
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child
-                _run_child(sock, (wake_r, wake_w), fds[0], request)
-            sock.send(json.dumps({"id": request_id, "pid": pid}).encode())
-        except Exception as exc:  # one bad request must not stop the spawner
-            try:
-                sock.send(json.dumps({"id": request_id, "error": f"{type(exc).__name__}: {exc}"}).encode())
-            except OSError:
-                pass
+            answer(sock, SPAWNER.decode(data), fds, (wake_r, wake_w), request_id(data))
         finally:
             for extra in fds:
                 os.close(extra)

@@ -27,6 +27,7 @@ from test_screens import screen_lines
 from knobtui.learning import Scene, Session, get_preset
 from knobtui.lessons import load_lesson
 from knobtui.presenter.protocol import LinkConfig
+from knobtui.wire import Resume, State
 from knobtui.records import book_line
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.crash import APOLOGY
@@ -320,8 +321,8 @@ async def test_a_resumed_rooms_names_are_shown_as_text() -> None:
         await until(pilot, lambda: "relay" in app.stage.link_status)
         room = Session(get_preset("gradient").knobs, "gradient")
         room.run(2)
-        app.presenting.on_message({"state": {"recipe": room.recipe(), "preset": "[/x]", "hidden": [],
-                                     "lesson_heading": "[@click=app.quit]h[/]", "lesson_note": "[/n]"}})
+        app.presenting.on_message(Resume(scene={"recipe": room.recipe(), "preset": "[/x]", "hidden": [],
+                                                "lesson_heading": "[@click=app.quit]h[/]", "lesson_note": "[/n]"}))
         await pilot.pause()
         lines = screen_lines(app)
         assert any("preset [/x]" in line for line in lines)  # the knob panel's lower border
@@ -405,8 +406,7 @@ async def test_a_reconnecting_presenter_adopts_the_rooms_state_once() -> None:
     app = KnobApp(start_at("gradient"), link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "relay" in app.stage.link_status)  # no relay here: the messages come from the test
-        app.presenting.on_message({"state": {"recipe": room.recipe(), "preset": "gradient", "hidden": ["goal"]},
-                           "resume": True})
+        app.presenting.on_message(Resume(scene={"recipe": room.recipe(), "preset": "gradient", "hidden": ["goal"]}))
         await pilot.pause()
         assert app.session.iteration == 12 and app.session.knobs.alpha == 0.5
         assert list(app.session.records()) == list(room.records())
@@ -416,7 +416,7 @@ async def test_a_reconnecting_presenter_adopts_the_rooms_state_once() -> None:
         log = app.query_one(IterationLog)
         assert log.lines[-1] == f"12 {book_line(room.record(12))}"
         fresh = Session(get_preset("gradient").knobs, "gradient")
-        app.presenting.on_message({"state": {"recipe": fresh.recipe(), "preset": "gradient", "hidden": []}})
+        app.presenting.on_message(State(scene={"recipe": fresh.recipe(), "preset": "gradient", "hidden": []}))
         await pilot.pause()
         assert app.session.iteration == 12  # once: after that the presenter's keys are the room's state
         await pilot.press("space")
@@ -434,7 +434,7 @@ async def test_a_presenter_resumes_a_lesson_at_the_rooms_step() -> None:
     app = KnobApp(start_at("gradient"), lesson=lesson, link=LinkConfig("/nonexistent/relay.sock", "presenter", "token"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "relay" in app.stage.link_status)
-        app.presenting.on_message({"state": state})
+        app.presenting.on_message(Resume(scene=state))
         await pilot.pause()
         assert app.stage.lesson_heading.endswith(f"step 4 of {len(lesson.steps)}")
         await pilot.press("n")

@@ -9,7 +9,8 @@ import pytest
 
 from appkit import start_at
 from knobtui.cli import main
-from knobtui.presenter.protocol import JOIN_ENV, JoinInfo, LinkConfig
+from knobtui.presenter.protocol import LinkConfig
+from knobtui.wire import JOIN_ENV, Followers, JoinInfo
 from knobtui.serve.join import Door, interface_addresses, join_info, join_lines, reachable_hosts
 from knobtui.serve.web import origin_of, proxy_networks
 from knobtui.tui.screens.join import address_of, big_text, qr_lines
@@ -99,7 +100,7 @@ class TestJoinKey:
             await pilot.press("j")
             await pilot.pause()
             assert isinstance(app.screen, JoinScreen)
-            app.presenting.on_message({"followers": 7})
+            app.presenting.on_message(Followers(n=7))
             await pilot.pause()
             assert "7 following" in str(app.screen.query_one("#join-count").render())
             await pilot.press("space")  # the presenter's keys wait behind it

@@ -10,11 +10,12 @@ import pyte
 
 from knobtui.learning import Session, get_preset
 from knobtui.learning.predict import ask, position
-from knobtui.presenter.quiz import RoomQuestion, own_line
+from knobtui.presenter.quiz import own_line
 from knobtui.serve.escapes import Escapes
 from knobtui.serve.room import OwnLine, View, ViewKey, draw_own, own_row, view_size
 from knobtui.serve.visit import view_keys
 from knobtui.serve.voters import Voters
+from knobtui.wire import RoomQuestion
 
 
 def test_the_stream_is_at_rest_only_between_sequences_and_characters() -> None:

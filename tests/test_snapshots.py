@@ -173,13 +173,13 @@ def _presenter():  # type: ignore[no-untyped-def]
 
 def _room_answered(up: int, down: int, room: int):  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        from knobtui.wire import Followers, Tally
         await _settle(pilot)
         app = pilot.app
-        app.presenting.on_message({"followers": room})
+        app.presenting.on_message(Followers(n=room))
         await pilot.press("a")
         quiz = app.room_quiz.quiz
-        app.presenting.on_message({"answers": {"id": quiz.id, "counts": {"up": up, "down": down},
-                                               "answered": up + down}})
+        app.presenting.on_message(Tally(id=quiz.id, counts={"up": up, "down": down}, answered=up + down))
         await _settle(pilot)
     return run_before
 
@@ -188,20 +188,20 @@ def _follower_asked(press: tuple[str, ...] = (), reveal: bool = False):  # type:
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         from knobtui.learning import Session, get_preset
         from knobtui.learning.predict import ask, position
-        from knobtui.presenter.quiz import RoomQuestion
+        from knobtui.wire import Ask, Ballot, Reveal, RoomQuestion
         await _settle(pilot)
         app = pilot.app
         session = Session(get_preset("gradient").knobs, "gradient")
         question = ask(session, "direction")
         quiz = RoomQuestion.ask(7, question, position(session))
-        app.presenting.on_message({"quiz": quiz.as_dict()})
+        app.presenting.on_message(Ask(quiz))
         await _settle(pilot)
         for key in press:
             await pilot.press(key)
         if app.room_quiz.mine is not None:  # the relay confirms it counted (no relay here: handed over)
-            app.presenting.on_message({"yours": {"id": 7, "value": app.room_quiz.mine}})
+            app.presenting.on_message(Ballot(id=7, value=app.room_quiz.mine))
         if reveal:
-            app.presenting.on_message({"quiz": quiz.reveal(question).as_dict()})
+            app.presenting.on_message(Reveal(quiz.reveal(question)))
         await _settle(pilot)
     return run_before
 
@@ -238,12 +238,12 @@ class TestRoom:
 def _joined(followers: int):  # type: ignore[no-untyped-def]
     """The presenter's join screen (j) for a server at a classroom address, with `followers` in the room."""
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        from knobtui.presenter.protocol import JoinInfo
+        from knobtui.wire import Followers, JoinInfo
         await _settle(pilot)
         app = pilot.app
         app.presenting.join = JoinInfo(("ssh -p 2222 yourname@192.168.1.23",), ("http://192.168.1.23:8095/",),
                                        "SHA256:TazSVwZvle7JrI7S6I1qD18AX5NqgkC6WG7KWhWA8EQ")
-        app.presenting.on_message({"followers": followers})
+        app.presenting.on_message(Followers(n=followers))
         await pilot.press("j")
         await _settle(pilot)
     return run_before

@@ -1,7 +1,7 @@
 """Presenter mode, the simulator's side: one connection to the relay of `knobtui serve`.
 
 A presenter's simulator sends its scene after each change; a follower's receives the presenter's
-scenes. What the app does with them is tui/presenting.py's.
+scenes. The messages are knobtui/wire.py's; what the app does with them is tui/presenting.py's.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import Callable
 
 from ..learning.scene import Scene
-from .protocol import MAX_LINE, LinkConfig, encode, parse
-from .quiz import RoomQuestion
+from ..wire import MAX_LINE, RELAY, Ballot, Hello, RelayMessage, Refused, Resume, RoomQuestion, State, quiz_message
+from .protocol import LinkConfig
 
 
 class RelayLink:
@@ -26,34 +26,38 @@ class RelayLink:
     def presenter(self) -> bool:
         return self.config.presenter
 
-    async def run(self, on_message: Callable[[dict[str, object]], None]) -> None:
-        """Connect, say who we are, then hand every message to `on_message` until the relay goes."""
+    async def run(self, on_message: Callable[[RelayMessage], None]) -> None:
+        """Connect, say who we are, then hand every message to `on_message` until the relay goes (a line
+        that does not decode arrives as a Refused, for the app to say so)."""
         reader, writer = await asyncio.open_unix_connection(self.config.path, limit=MAX_LINE)
-        hello: dict[str, object] = ({"role": "presenter", "token": self.config.token} if self.presenter
-                                    else {"role": "follower", **({"voter": self.config.voter} if self.config.voter else {})})
-        writer.write(encode(hello))
+        writer.write(RELAY.encode(Hello(role="presenter", token=self.config.token) if self.presenter
+                                  else Hello(role="follower", voter=self.config.voter)))
         if self.presenter:
             # The relay first sends the room's latest scene: a presenter who reconnects resumes from it
             # (the app adopts it and sends it back) instead of resetting the room to where it started.
-            first = parse(await reader.readline())
-            resume = first.get("resume") if first else None
+            first = RELAY.decode(await reader.readline())
             self.writer = writer
-            if isinstance(resume, dict):
-                on_message({"state": resume, "resume": True})
-            elif self._last_sent is not None:
-                writer.write(self._last_sent)
+            match first:
+                case Resume(scene=None):
+                    if self._last_sent is not None:
+                        writer.write(self._last_sent)
+                case Resume():
+                    on_message(first)
+                case _:
+                    not_resume = f"the relay's first line was a {type(first).__name__}, not the room's scene"
+                    on_message(first if isinstance(first, Refused) else Refused(why=not_resume))
+                    if self._last_sent is not None:
+                        writer.write(self._last_sent)
         self.writer = writer
         while True:
             line = await reader.readline()
             if not line:
                 return
-            message = parse(line)
-            if message is not None:
-                on_message(message)
+            on_message(RELAY.decode(line))
 
     def send(self, scene: Scene) -> None:
         """Send the presenter's scene if it changed (never waits: the relay reads all the time)."""
-        line = encode({"state": scene.as_dict()})
+        line = RELAY.encode(State.of(scene))
         if line == self._last_sent:
             return
         self._last_sent = line
@@ -61,11 +65,11 @@ class RelayLink:
 
     def send_quiz(self, quiz: RoomQuestion | None) -> None:
         """The presenter asks the room, reveals the answer, or clears the question (None)."""
-        self._write(encode({"quiz": quiz.as_dict() if quiz is not None else None}))
+        self._write(RELAY.encode(quiz_message(quiz)))
 
     def send_answer(self, qid: int, value: str) -> None:
         """A follower's answer to the room's open question (again: a changed mind)."""
-        self._write(encode({"answer": {"id": qid, "value": value}}))
+        self._write(RELAY.encode(Ballot(id=qid, value=value)))
 
     def _write(self, line: bytes) -> None:
         if self.writer is not None and not self.writer.is_closing():

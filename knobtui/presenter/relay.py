@@ -13,11 +13,15 @@ import asyncio
 import os
 import secrets
 import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 
-from .protocol import MAX_LINE, TOKEN_ENV, LinkConfig, encode, parse, scene_in
-from .quiz import Ballot, RoomQuestion, quiz_in
+from ..wire import (MAX_LINE, RELAY, TOKEN_ENV, Ask, Ballot, BusMessage, BusStatus, Clear, Followers, Hello, Refused,
+                    Resume, Reveal, RoomQuestion, State, Vote, plain, quiz_message, quiz_of)
+from .protocol import LinkConfig
+from .quiz import BallotBox
 
 PREFIX = "knobtui-relay-"
 COUNTS_EVERY = 0.05  # seconds: answers arriving together reach the presenter as one count
@@ -45,6 +49,11 @@ def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) 
         except OSError:
             continue
 
+
+
+def _log(message: str) -> None:
+    """One line on stderr, the server's log (as serve/hub.py's log writes it)."""
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} knobtui serve: {message}", file=sys.stderr, flush=True)
 
 
 class _Slot:
@@ -80,8 +89,10 @@ class Relay:
 
     Each presenter session gets its own token, good for one connection: once its simulator has said
     hello, the token is spent, so a copy read from that process's environment is worth nothing.
-    A presenter who connects is sent the room's latest state first (`{"resume": ...}`), so a presenter
-    who reconnects carries on from where the room is instead of resetting it.
+    A presenter who connects is sent the room's latest state first (wire.Resume), so a presenter who
+    reconnects carries on from where the room is instead of resetting it. A line the relay cannot read, or
+    one the sender's role may not send, is answered with wire.Refused (and said in the log), never dropped
+    silently.
 
     A room question (quiz.py) travels like a scene: the newest one to every follower. Answers come from
     followers' simulators (under the voter the server gave them) or from the server itself (`vote`, for
@@ -95,16 +106,19 @@ class Relay:
         self.path = os.path.join(self._dir, "relay.sock")
         self._tokens: set[str] = set()
         self.latest: bytes | None = None  # the room's newest state, as sent to followers
-        self.latest_state: object = None
+        self.latest_state: State | None = None
         self.followers: dict[asyncio.StreamWriter, _Slot] = {}
         self.presenters: set[asyncio.StreamWriter] = set()
-        self.ballot = Ballot()
+        self.ballot = BallotBox()
         self.latest_quiz: bytes | None = None  # the room's newest question, as sent to followers
         self._voters: dict[asyncio.StreamWriter, str] = {}
         self._order: list[str] = []  # the kinds of line changed since the last broadcast, oldest first
         self._counts_timer: asyncio.TimerHandle | None = None
         self._server: asyncio.AbstractServer | None = None
-        self.latest_bus: bytes | None = None  # {"bus": "down"} while the room's bus is unreachable
+        self.latest_bus: bytes | None = None  # BusStatus(up=False) while the room's bus is unreachable
+        self.refused = 0  # lines refused (tests read it)
+        self.log: Callable[[str], None] = _log
+        """Where a refused line is said (the server's log), once per connection."""
 
     async def start(self) -> None:
         self._server = await asyncio.start_unix_server(self._handle, self.path, limit=MAX_LINE)
@@ -178,13 +192,13 @@ class Relay:
         """The presenter asked, revealed or cleared the room's question."""
         asked = quiz is not None and (self.ballot.quiz is None or quiz.id != self.ballot.quiz.id)
         self.ballot.set(quiz)
-        self.latest_quiz = encode({"quiz": quiz.as_dict() if quiz is not None else None})
+        self.latest_quiz = RELAY.encode(quiz_message(quiz))
         self._changed("quiz")
         self._send_counts()
         if self.on_quiz is not None:
             self.on_quiz(asked)
 
-    outbox: Callable[[str, object], None] | None = None
+    outbox: Callable[[BusMessage], None] | None = None
     """When set (a room served by several nodes: serve/bus.py), the presenter's states and questions and
     the followers' answers go there instead of being applied here; the bus applies them (through
     `apply_state`, `set_quiz`, `apply_answer`) in the room's one order, on every node alike."""
@@ -192,28 +206,28 @@ class Relay:
     on_answer: Callable[[str], None] | None = None
     """Called with a voter's id once their answer counts (the server rewrites that follower's own line)."""
 
-    def apply_state(self, state: dict[str, object]) -> None:
-        """The room's newest state (a Scene as a dict, checked): to every follower."""
+    def apply_state(self, state: State) -> None:
+        """The room's newest state: to every follower."""
         self.latest_state = state
-        self.latest = encode({"state": state})
+        self.latest = RELAY.encode(state)
         self._changed("state")
 
-    def vote(self, voter: str, qid: object, value: object) -> bool:
+    def vote(self, voter: str, qid: int, value: str) -> bool:
         """A follower's answer to the open question (again: their changed mind); True if it counts (with a
         bus: if it was sent to be counted in the room's order)."""
         if not self.ballot.valid(voter, qid, value):
             return False
         if self.outbox is not None:
-            self.outbox("answer", {"voter": voter, "id": qid, "value": value})
+            self.outbox(Vote(voter=voter, id=qid, value=value))
             return True
         return self.apply_answer(voter, qid, value)
 
-    def apply_answer(self, voter: str, qid: object, value: object) -> bool:
+    def apply_answer(self, voter: str, qid: int, value: str) -> bool:
         """Count a follower's answer; their simulators hear that it counts; the presenters get the counts
         (at most every COUNTS_EVERY)."""
         if not self.ballot.vote(voter, qid, value):
             return False
-        yours = encode({"yours": {"id": qid, "value": value}})
+        yours = RELAY.encode(Ballot(id=qid, value=value))
         for writer, who in self._voters.items():
             if who == voter and writer in self.followers:
                 self.followers[writer].put("yours", yours)
@@ -235,7 +249,7 @@ class Relay:
 
     def bus_status(self, up: bool) -> None:
         """Tell every simulator whether the room's bus is reachable (they say so on their status line)."""
-        line = encode({"bus": "up" if up else "down"})
+        line = RELAY.encode(BusStatus(up=up))
         self.latest_bus = None if up else line
         for slot in self.followers.values():
             slot.put("bus", line)
@@ -252,7 +266,7 @@ class Relay:
             self._counts_timer = None
         if self.ballot.quiz is None:
             return
-        line = encode({"answers": self.ballot.counts()})
+        line = RELAY.encode(self.ballot.counts())
         for writer in list(self.presenters):
             if not writer.is_closing():
                 writer.write(line)
@@ -276,30 +290,46 @@ class Relay:
         if self.on_local_count is not None:
             self.on_local_count(n)
         n += self.elsewhere() if self.elsewhere is not None else 0
-        line = encode({"followers": n})
+        line = RELAY.encode(Followers(n=n))
         for writer in list(self.presenters):
             if not writer.is_closing():
                 writer.write(line)  # tiny; a presenter reads its socket all the time
 
+    def _refuse(self, writer: asyncio.StreamWriter, why: str, first: bool) -> None:
+        """Answer a line this relay does not take with Refused(why); say it in the log once a connection."""
+        self.refused += 1
+        if not writer.is_closing():
+            writer.write(RELAY.encode(Refused(why=why)))
+        if first:
+            self.log(f"relay: refused a simulator's line: {plain(why)}")
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         role = None
+        said_refused = False
         try:
-            hello = parse(await reader.readline() or b"{}") or {}
-            if hello.get("role") == "presenter" and self._spend(hello.get("token", "")):
+            first = await reader.readline()
+            if not first:
+                return  # gone before a word
+            hello = RELAY.decode(first)
+            if not isinstance(hello, Hello):
+                self._refuse(writer, hello.why if isinstance(hello, Refused) else
+                             f"the first line says who you are (hello), not {type(hello).__name__}", True)
+                await writer.drain()
+                return
+            if hello.role == "presenter" and self._spend(hello.token):
                 role = "presenter"
                 self.presenters.add(writer)
-                writer.write(encode({"resume": self.latest_state}))
+                writer.write(RELAY.encode(Resume(scene=self.latest_state.scene if self.latest_state else None)))
                 if self.latest_bus is not None:
                     writer.write(self.latest_bus)
                 if self.latest_quiz is not None and self.ballot.quiz is not None:
                     writer.write(self.latest_quiz)  # a presenter who reconnects takes the question up again
-                    writer.write(encode({"answers": self.ballot.counts()}))
+                    writer.write(RELAY.encode(self.ballot.counts()))
                 self._count_changed()
             else:
                 role = "follower"
-                voter = hello.get("voter")
-                if isinstance(voter, str) and 0 < len(voter) <= 64:
-                    self._voters[writer] = voter
+                if hello.voter:
+                    self._voters[writer] = hello.voter
                 slot = self.followers[writer] = _Slot(writer)
                 if self.latest_bus is not None:
                     slot.put("bus", self.latest_bus)
@@ -309,37 +339,20 @@ class Relay:
                     slot.put("quiz", self.latest_quiz)
                     theirs = self.ballot.answer_of(self._voters.get(writer, ""))
                     if theirs is not None and self.ballot.quiz is not None:  # it survives their reconnecting
-                        slot.put("yours", encode({"yours": {"id": self.ballot.quiz.id, "value": theirs}}))
+                        slot.put("yours", RELAY.encode(Ballot(id=self.ballot.quiz.id, value=theirs)))
                 self._count_changed()
             while True:
                 line = await reader.readline()
                 if not line:
                     break
-                message = parse(line)
-                if message is None:
-                    continue
-                if role != "presenter":
-                    said = message.get("answer")  # a follower says one thing: their answer
-                    if isinstance(said, dict) and writer in self._voters:
-                        self.vote(self._voters[writer], said.get("id"), said.get("value"))
-                    continue
-                if "quiz" in message:
-                    quiz = quiz_in(message)
-                    if quiz is not None or message["quiz"] is None:
-                        if self.outbox is not None:
-                            self.outbox("quiz", quiz.as_dict() if quiz is not None else None)
-                        else:
-                            self.set_quiz(quiz)
-                    continue
-                scene = scene_in(message)
-                if scene is None:
-                    continue
-                if self.outbox is not None:
-                    self.outbox("state", scene.as_dict())
-                else:
-                    self.apply_state(scene.as_dict())
-        except (ConnectionError, ValueError, RecursionError, asyncio.LimitOverrunError,
-                asyncio.IncompleteReadError, asyncio.CancelledError):
+                message = RELAY.decode(line)
+                why = self._take(writer, role, message)
+                if why is not None:
+                    self._refuse(writer, why, not said_refused)
+                    said_refused = True
+        except ValueError:  # StreamReader.readline: a line longer than MAX_LINE
+            self._refuse(writer, f"a line longer than {MAX_LINE} bytes; the relay hangs up", True)
+        except (ConnectionError, asyncio.LimitOverrunError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             if role == "presenter":
@@ -349,3 +362,32 @@ class Relay:
                 self._voters.pop(writer, None)
                 self._count_changed()
             writer.close()
+
+    def _take(self, writer: asyncio.StreamWriter, role: str, message: object) -> str | None:
+        """One message from a simulator, as its role allows; why not, if it is refused."""
+        if role != "presenter":
+            match message:  # a follower says one thing: their answer
+                case Ballot(id=qid, value=value):
+                    if writer in self._voters:
+                        self.vote(self._voters[writer], qid, value)
+                    return None
+                case Refused(why=why):
+                    return why
+                case _:
+                    return f"a follower only answers; a {type(message).__name__} is the presenter's to send"
+        match message:
+            case State():
+                if self.outbox is not None:
+                    self.outbox(message)
+                else:
+                    self.apply_state(message)
+            case Ask() | Reveal() | Clear():
+                if self.outbox is not None:
+                    self.outbox(message)
+                else:
+                    self.set_quiz(quiz_of(message))
+            case Refused(why=why):
+                return why
+            case _:
+                return f"a presenter sends its scene and its questions, not a {type(message).__name__}"
+        return None

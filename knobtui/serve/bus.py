@@ -3,12 +3,13 @@
 `knobtui serve --bus redis://HOST:PORT/DB --room NAME` (or KNOBTUI_BUS): every node started with the
 same bus and room serves the same lecture. The presenter may log in on any node.
 
-One Redis stream per room holds everything that changes the room, in one order:
+One Redis stream per room holds everything that changes the room, in one order. Each entry's body is one
+of knobtui/wire.py's messages (BUS), the same the relay's socket carries:
 
-    state    the presenter's scene (learning.scene.Scene.as_dict())
-    quiz     the room's question (presenter.quiz.RoomQuestion.as_dict(), or null: cleared)
-    answer   {"voter": V, "id": QID, "value": CHOICE}: a follower's answer, counted once per voter
-    count    {"n": N}: how many follow on the node that wrote it (a heartbeat, every HEARTBEAT s)
+    state    wire.State: the presenter's scene
+    quiz     wire.Ask, Reveal or Clear: the room's question
+    answer   wire.Vote: a follower's answer (voter, question id, choice), counted once per voter
+    count    wire.Count: how many follow on the node that wrote it (a heartbeat, every HEARTBEAT s)
 
 Each entry is written by one Lua script that takes the next number of the room's counter, appends the
 entry with that number (`v`) and keeps the latest state and question under their own keys, so the
@@ -17,8 +18,9 @@ in order and refuses one whose number is not past the last it saw: no node appli
 a newer one. A node that starts (or comes back) reads the latest state, question and answers from their
 keys at once, never the stream from its start.
 
-Entries carry the bus protocol's version (`p`); one that is not this version, or does not decode, or
-fails the checks a simulator's own messages get, is refused and logged, never applied. The presenter's
+Entries carry the bus protocol's version (`p`, the wire's); one that is not this version, or does not
+decode, or fails the checks a simulator's own messages get (the wire's decoder), is refused and logged,
+never applied. The presenter's
 password, keys and tokens stay on the node: the bus carries only what followers are shown.
 
 While Redis is unreachable each node keeps serving the last state, tells its simulators "the room's
@@ -39,15 +41,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..learning.scene import Scene
-from ..presenter.protocol import MAX_LINE
-from ..presenter.quiz import RoomQuestion
 from ..presenter.relay import Relay
+from ..wire import (BUS, MAX_LINE, VERSION, Ask, BusMessage, Clear, Count, Reveal, State, Vote, quiz_message,
+                    quiz_of)
+from ..wire import Refused as Unread
 from .gates import clean
 
-PROTOCOL = "1"
-"""The bus protocol's version: a node refuses entries written by another."""
-BUS_ENV = "KNOBTUI_BUS"
+PROTOCOL = str(VERSION)
+"""The bus protocol's version, the wire's: a node refuses entries written by another."""
+__all__ = ["PROTOCOL", "Bus", "Entry", "Refused", "decode_entry"]
 ROOM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 KEEP = 10_000  # stream entries kept (about): a node catches up from the keys, never replays the stream
 HEARTBEAT = 5.0  # seconds between a node's follower counts
@@ -64,8 +66,9 @@ local kind = ARGV[1]
 if kind == 'answer' then
   local q = redis.call('HGET', KEYS[3], 'b')
   if not q then return {0, ''} end
-  local ok, quiz = pcall(cjson.decode, q)
-  if not ok or type(quiz) ~= 'table' or quiz['id'] ~= tonumber(ARGV[7]) or quiz['phase'] ~= 'open' then
+  local ok, msg = pcall(cjson.decode, q)
+  if not ok or type(msg) ~= 'table' or msg['t'] ~= 'question' or type(msg['quiz']) ~= 'table'
+     or msg['quiz']['id'] ~= tonumber(ARGV[7]) then
     return {0, ''}
   end
 end
@@ -135,6 +138,10 @@ def check_bus_url(url: str) -> str | None:
     return None
 
 
+KIND_OF: dict[type, str] = {State: "state", Ask: "quiz", Reveal: "quiz", Clear: "quiz", Vote: "answer", Count: "count"}
+"""The stream's kind (`k`) of each message: the latest key a state or question is kept under."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One stream entry, decoded and checked."""
@@ -143,7 +150,7 @@ class Entry:
     v: int
     kind: str
     node: str
-    body: object
+    body: BusMessage
 
 
 class Refused(ValueError):
@@ -168,34 +175,12 @@ def decode_entry(entry_id: bytes | str, fields: dict[bytes, bytes]) -> Entry:
         raise Refused(f"entry {ident}: no such kind {clean(kind, 20)!r}")
     if len(raw) > MAX_LINE:
         raise Refused(f"entry {ident}: {len(raw)} bytes is too long")
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise Refused(f"entry {ident}: its {kind} is not JSON") from None
-    return Entry(ident, v, kind, clean(node, 40), check_body(ident, kind, body))
-
-
-def check_body(ident: str, kind: str, body: object) -> object:
-    """The body as the relay takes it, checked as a simulator's own message would be; Refused if not."""
-    try:
-        if kind == "state":
-            return Scene.from_dict(body).as_dict()
-        if kind == "quiz":
-            return None if body is None else RoomQuestion.from_dict(body)
-        if kind == "answer":
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
-            voter, qid, value = body.get("voter"), body.get("id"), body.get("value")
-            if not (isinstance(voter, str) and 0 < len(voter) <= 64 and isinstance(qid, int)
-                    and isinstance(value, str) and len(value) <= 16):
-                raise ValueError("not a voter, a question id and a choice")
-            return body
-        n = body.get("n") if isinstance(body, dict) else None
-        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n < 10 ** 7:
-            raise ValueError("not a count")
-        return n
-    except ValueError as exc:
-        raise Refused(f"entry {ident}: its {kind} was refused: {clean(exc, 120)}") from None
+    body = BUS.decode(raw)
+    if isinstance(body, Unread):
+        raise Refused(f"entry {ident}: its {kind} was refused: {clean(body.why, 160)}")
+    if KIND_OF[type(body)] != kind:
+        raise Refused(f"entry {ident}: its {kind} was refused: it holds a {type(body).__name__}")
+    return Entry(ident, v, kind, clean(node, 40), body)
 
 
 class Bus:
@@ -226,9 +211,9 @@ class Bus:
         self.quiz_v = 0
         self.last_id = "0-0"
         self.others: dict[str, tuple[int, float]] = {}  # node -> (followers, when heard, monotonic)
-        self._outq: list[tuple[str, object]] = []
+        self._outq: list[BusMessage] = []
         self._wake = asyncio.Event()
-        self._kept: dict[str, tuple[str, object]] = {}  # changes made while down, to send when back
+        self._kept: dict[str, BusMessage] = {}  # changes made while down, to send when back
         self._local = 0
         self._count_sent: int | None = None
         self._count_timer: asyncio.TimerHandle | None = None
@@ -242,9 +227,9 @@ class Bus:
         relay.on_local_count = self._local_count
 
     # ---- the relay's side ----------------------------------------------------------------------------
-    def send(self, kind: str, body: object) -> None:
+    def send(self, message: BusMessage) -> None:
         """A change made on this node (the presenter's, a follower's answer): to the room, in order."""
-        self._outq.append((kind, body))
+        self._outq.append(message)
         self._wake.set()
 
     def elsewhere(self) -> int:
@@ -260,7 +245,7 @@ class Bus:
     def _send_count(self) -> None:
         self._count_timer = None
         self._count_sent = self._local
-        self.send("count", {"n": self._local})
+        self.send(Count(n=self._local))
 
     # ---- start and stop ------------------------------------------------------------------------------
     async def start(self, wait: float = 10.0) -> bool:
@@ -290,7 +275,7 @@ class Bus:
         self.log(f"bus: leaving room {self.room!r}: sent {sent} entries, read {read}, refused {self.refused}")
         if self.up:
             try:  # the other nodes stop counting this node's followers now, not after GONE_AFTER
-                await asyncio.wait_for(self._write("count", {"n": 0}), 2)
+                await asyncio.wait_for(self._write(Count(n=0)), 2)
                 await self.redis.hdel(self.k_nodes, self.node)
             except (RedisError, OSError, asyncio.TimeoutError):
                 pass
@@ -365,15 +350,16 @@ class Bus:
         except Refused as exc:
             self._refuse(str(exc))
             return None
-        if kind == "state":
-            if entry.v > self.state_v:
-                self.state_v = entry.v
-                assert isinstance(entry.body, dict)
-                self.relay.apply_state(entry.body)
-            return None
-        if entry.v > self.quiz_v:
-            self.quiz_v = entry.v
-            self.relay.set_quiz(entry.body if isinstance(entry.body, RoomQuestion) else None)
+        match entry.body:
+            case State():
+                if entry.v > self.state_v:
+                    self.state_v = entry.v
+                    self.relay.apply_state(entry.body)
+                return None
+            case Ask() | Reveal() | Clear():
+                if entry.v > self.quiz_v:
+                    self.quiz_v = entry.v
+                    self.relay.set_quiz(quiz_of(entry.body))
         quiz = self.relay.ballot.quiz
         return quiz.id if quiz is not None else None
 
@@ -383,8 +369,8 @@ class Bus:
         relay = self.relay
         quiz = relay.ballot.quiz
         answers = relay.ballot.answers if quiz is not None and not quiz.revealed else {}
-        state = json.dumps(relay.latest_state, separators=(",", ":")) if relay.latest_state is not None else ""
-        quiz_b = json.dumps(quiz.as_dict(), separators=(",", ":")) if quiz is not None else ""
+        state = BUS.encode(relay.latest_state) if relay.latest_state is not None else b""
+        quiz_b = BUS.encode(quiz_message(quiz)) if quiz is not None else b""
         done = await self._reseed(
             keys=[self.k_seq, self.k_state, self.k_quiz, self.k_answers + str(quiz.id if quiz else 0), self.k_salt,
                   self.k_stream],
@@ -411,20 +397,18 @@ class Bus:
             return
         self.seen = entry.v
         relay = self.relay
-        if entry.kind == "state":
-            self.state_v = entry.v
-            assert isinstance(entry.body, dict)
-            relay.apply_state(entry.body)
-        elif entry.kind == "quiz":
-            self.quiz_v = entry.v
-            relay.set_quiz(entry.body if isinstance(entry.body, RoomQuestion) else None)
-        elif entry.kind == "answer":
-            assert isinstance(entry.body, dict)
-            relay.apply_answer(entry.body["voter"], entry.body["id"], entry.body["value"])
-        elif entry.node != self.node:
-            assert isinstance(entry.body, int)
-            self.others[entry.node] = (entry.body, time.monotonic())
-            relay.announce()
+        match entry.body:
+            case State():
+                self.state_v = entry.v
+                relay.apply_state(entry.body)
+            case Ask() | Reveal() | Clear():
+                self.quiz_v = entry.v
+                relay.set_quiz(quiz_of(entry.body))
+            case Vote(voter=voter, id=qid, value=value):
+                relay.apply_answer(voter, qid, value)
+            case Count(n=n) if entry.node != self.node:
+                self.others[entry.node] = (n, time.monotonic())
+                relay.announce()
 
     def _refuse(self, why: str) -> None:
         self.refused += 1
@@ -437,13 +421,13 @@ class Bus:
             await self._wake.wait()
             self._wake.clear()
             while self._outq:
-                kind, body = self._outq[0]
+                message = self._outq[0]
                 if not self.up:
                     self._outq.pop(0)
-                    self._keep(kind, body)
+                    self._keep(message)
                     continue
                 try:
-                    await self._write(kind, body)
+                    await self._write(message)
                     self._outq.pop(0)
                 except asyncio.CancelledError:
                     raise
@@ -452,14 +436,16 @@ class Bus:
                         return
                     self._went_down(exc)
 
-    async def _write(self, kind: str, body: object) -> None:
-        raw = json.dumps(body, separators=(",", ":"))
+    async def _write(self, message: BusMessage) -> None:
+        raw = BUS.encode(message)
+        kind = KIND_OF[type(message)]
         voter, qid, value = "", "0", ""
         latest = self.k_state if kind == "state" else self.k_quiz
-        if kind == "answer" and isinstance(body, dict):
-            voter, qid, value = str(body["voter"]), str(body["id"]), str(body["value"])
-        elif kind == "count" and isinstance(body, dict):
-            latest, value = self.k_nodes, str(body["n"])
+        match message:
+            case Vote():
+                voter, qid, value = message.voter, str(message.id), message.value
+            case Count(n=n):
+                latest, value = self.k_nodes, str(n)
         await self._publish(keys=[self.k_seq, self.k_stream, latest, self.k_answers + qid],
                             args=[kind, self.node, raw, PROTOCOL, KEEP, voter, qid, value, ANSWERS_KEPT])
         self._count(f"sent {kind}", len(raw))
@@ -468,22 +454,22 @@ class Bus:
         self.stats[what] = self.stats.get(what, 0) + 1
         self.stats[what + " bytes"] = self.stats.get(what + " bytes", 0) + size
 
-    def _keep(self, kind: str, body: object) -> None:
+    def _keep(self, message: BusMessage) -> None:
         """Redis is down: apply a change here (this node's followers see it) and keep it for the room."""
         relay = self.relay
-        if kind == "state" and isinstance(body, dict):
-            relay.apply_state(body)
-            self._kept.pop("state", None)
-            self._kept["state"] = (kind, body)
-        elif kind == "quiz":
-            relay.set_quiz(RoomQuestion.from_dict(body) if body is not None else None)
-            self._kept.pop("quiz", None)
-            self._kept["quiz"] = (kind, body)
-        elif kind == "answer" and isinstance(body, dict):
-            if relay.apply_answer(body["voter"], body["id"], body["value"]):
-                key = f"answer:{body['voter']}"
-                self._kept.pop(key, None)
-                self._kept[key] = (kind, body)
+        match message:
+            case State():
+                relay.apply_state(message)
+                key = "state"
+            case Ask() | Reveal() | Clear():
+                relay.set_quiz(quiz_of(message))
+                key = "quiz"
+            case Vote(voter=voter, id=qid, value=value) if relay.apply_answer(voter, qid, value):
+                key = f"answer:{voter}"
+            case _:
+                return  # a count: the next one after the link is back says it
+        self._kept.pop(key, None)
+        self._kept[key] = message
 
     # ---- up and down ---------------------------------------------------------------------------------
     def _went_up(self) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import array
 import asyncio
 import fcntl
-import json
 import os
 import pty
 import signal
@@ -28,6 +27,9 @@ import sys
 import termios
 import time
 from collections.abc import Callable, Sequence
+
+from ..wire import (NO_EXEC_STATUS, SPAWNER, UNKNOWN_STATUS, Exited, Failed, Ready, Refused, Spawn, Spawned,
+                    SpawnerMessage, plain)
 
 KILL_GRACE = 1.0  # seconds a hung-up child gets before SIGTERM, and again before SIGKILL
 
@@ -92,7 +94,7 @@ class Child:
                 await asyncio.sleep(0.02)
         while not self.reap():  # SIGKILL cannot be refused; its status arrives in a moment
             await asyncio.sleep(0.02)
-        return self.status if self.status is not None else 255
+        return self.status if self.status is not None else UNKNOWN_STATUS
 
 
 def start_direct(argv: Sequence[str], env: dict[str, str], cols: int, rows: int, cwd: str) -> Child:
@@ -104,7 +106,7 @@ def start_direct(argv: Sequence[str], env: dict[str, str], cols: int, rows: int,
             os.chdir(cwd)
             os.execvpe(argv[0], list(argv), env)
         finally:
-            os._exit(127)
+            os._exit(NO_EXEC_STATUS)
     os.set_blocking(fd, False)
     set_size(fd, cols, rows)
 
@@ -112,7 +114,7 @@ def start_direct(argv: Sequence[str], env: dict[str, str], cols: int, rows: int,
         try:
             done, wstatus = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            return 255
+            return UNKNOWN_STATUS
         return os.waitstatus_to_exitcode(wstatus) if done else None
 
     return Child(pid, fd, reaped)
@@ -146,19 +148,18 @@ class Spawner:
         self.pid = self._proc.pid
         ours.setblocking(False)
         self._sock = ours
-        hello = await self._receive_one()  # the spawner says "ready" once the simulator is imported
-        if hello.get("ready") is not True:
-            raise OSError(f"the spawner did not start: {hello}")
+        hello = await self._receive_one()  # the spawner says Ready once the simulator is imported
+        if not isinstance(hello, Ready):
+            raise OSError(f"the spawner did not start: {plain(hello)}")
         asyncio.get_running_loop().add_reader(ours.fileno(), self._on_message)
 
-    async def _receive_one(self) -> dict[str, object]:
+    async def _receive_one(self) -> SpawnerMessage | Refused:
         assert self._sock is not None
         loop = asyncio.get_running_loop()
         data = await loop.sock_recv(self._sock, 65536)
         if not data:
             raise OSError("the spawner exited")
-        message = json.loads(data)
-        return message if isinstance(message, dict) else {}
+        return SPAWNER.decode(data)
 
     def _on_message(self) -> None:
         assert self._sock is not None
@@ -172,19 +173,29 @@ class Spawner:
             if not data:
                 self._gone()
                 return
-            try:
-                message = json.loads(data)
-            except ValueError:
-                continue
-            if "exit" in message:  # a child ended and the spawner reaped it
-                self._statuses[int(message["exit"])] = int(message.get("status", 255))
-            elif "id" in message:
-                future = self._waiting.pop(int(message["id"]), None)
+            self.receive(data)
+
+    def receive(self, data: bytes) -> None:
+        """One packet from the spawner; one that does not decode, or is not the spawner's to send, is logged,
+        never a crash."""
+        message = SPAWNER.decode(data)
+        match message:
+            case Exited(pid=pid, status=status):  # a child ended and the spawner reaped it
+                self._statuses[pid] = status
+            case Spawned(id=ident, pid=pid):
+                future = self._waiting.pop(ident, None)
                 if future is not None and not future.done():
-                    if "pid" in message:
-                        future.set_result(int(message["pid"]))
-                    else:
-                        future.set_exception(OSError(str(message.get("error", "the spawner failed"))))
+                    future.set_result(pid)
+            case Failed(id=ident, error=error) if ident is not None:
+                future = self._waiting.pop(ident, None)
+                if future is not None and not future.done():
+                    future.set_exception(OSError(plain(error)))
+            case Failed(error=error):
+                self._log(f"the warm spawner refused a request: {plain(error)}")
+            case Refused(why=why):
+                self._log(f"refused a message from the warm spawner: {plain(why)}")
+            case _:
+                self._log(f"refused a message from the warm spawner: a {type(message).__name__} is not its to send")
 
     def _drop_socket(self) -> bool:
         """Stop listening to the spawner; False if there was nothing to drop."""
@@ -216,8 +227,7 @@ class Spawner:
         try:
             set_size(master, cols, rows)
             self._next += 1
-            request = json.dumps({"id": self._next, "args": list(args), "env": env, "cwd": cwd,
-                                  "nice": nice}).encode()
+            request = SPAWNER.encode(Spawn(id=self._next, args=list(args), env=env, cwd=cwd, nice=nice))
             future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
             self._waiting[self._next] = future
             fds = array.array("i", [slave])
@@ -232,7 +242,7 @@ class Spawner:
             raise
         os.set_blocking(master, False)
         return Child(pid, master, lambda: self._statuses.pop(pid, None) if pid in self._statuses else
-                     (None if self._alive_pid(pid) else 255))
+                     (None if self._alive_pid(pid) else UNKNOWN_STATUS))
 
     def _alive_pid(self, pid: int) -> bool:
         """Whether `pid` still runs (used only when the spawner is gone and cannot report it)."""

@@ -23,8 +23,8 @@ from .child import Child, Spawner, python_command, start_direct
 from .door import Door, standard_gates
 from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
 from .keys import read_authorized_keys
-from ..presenter.protocol import JOIN_ENV, ROOM_ENV, JoinInfo
 from ..presenter.relay import Relay
+from ..wire import JOIN_ENV, ROOM_ENV, JoinInfo
 from .room import RENDERER_NICE, Member, Room, ViewKey
 from .voters import Voters
 

@@ -11,7 +11,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from ..presenter.protocol import JoinInfo
+from ..wire import JoinInfo
 
 WILDCARDS_V4 = ("0.0.0.0",)
 WILDCARDS_V6 = ("::",)

@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from ..presenter.protocol import REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
 from ..presenter.quiz import own_line
+from ..wire import REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
 from .child import Child, read_pty
 from .door import Knock, Refusal, SeatInView
 from .gates import TERMINAL_RESET, End, EndKind, clean, describe

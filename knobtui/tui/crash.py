@@ -18,8 +18,8 @@ from typing import TextIO
 
 from rich.console import Console
 
-CRASH_LOG_ENV = "KNOBTUI_CRASH_LOG"
-"""The file `knobtui serve` names for a visitor's simulator to append crash reports to."""
+from ..wire import CRASH_LOG_ENV
+
 APOLOGY = "knobtui hit a bug and has to stop; sorry.\nThe server's log has the details.\n"
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-SERVED_ENV = "KNOBTUI_SERVED"
-"""Set to 1 by `knobtui serve` for every visitor's simulator."""
+from ..wire import SERVED_ENV
 
 
 def is_served(environ: Mapping[str, str]) -> bool:

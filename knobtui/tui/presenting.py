@@ -1,7 +1,9 @@
 """Presenter mode in the simulator: a presenter sends its scene after every change; a follower becomes
 the presenter's scene while it follows, `d` plays alone from there, `F` follows again.
 
-The wire is knobtui/presenter/ (protocol, link); this is what the app does with it.
+The wire is knobtui/wire.py (the messages) and knobtui/presenter/link.py (the connection); this is what
+the app does with it: one `match` over the relay's messages (`on_message`), one place a simulator becomes
+the room's scene (`_become`).
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..presenter.link import RelayLink
-from ..presenter.protocol import REJOIN_STATUS, ROOM_ENV, START_DETACHED_ENV, JoinInfo, LinkConfig, scene_in
-from ..presenter.quiz import Counts, quiz_in
+from ..presenter.protocol import LinkConfig
+from ..wire import (REJOIN_STATUS, ROOM_ENV, START_DETACHED_ENV, Ask, Ballot, BusStatus, Clear, Followers, JoinInfo,
+                    RelayMessage, Refused, Resume, Reveal, State, Tally, plain, quiz_of, scene_of)
 from .keys import FOLLOWER_ACTIONS
 
 if TYPE_CHECKING:
@@ -73,31 +76,36 @@ class Presenting:
             self._set_following(False, "the presenter's relay has gone: playing alone")
             self.host.publish()
 
-    def on_message(self, message: dict[str, object]) -> None:
-        """A message from the relay: the number of followers, or a scene (a follower becomes it while it
-        follows; a presenter adopts the first one, the room's, when it connects)."""
-        if "bus" in message:
-            self._bus(message["bus"] == "up")
-        if "followers" in message:
-            n = message["followers"]
-            self._status(f"presenting to {n} follower{'s' if n != 1 else ''}")
-            if isinstance(n, int):
+    def on_message(self, message: RelayMessage) -> None:
+        """A message from the relay: the number of followers, a scene (a follower becomes it while it
+        follows; a presenter adopts the room's, when it connects), the room's question and its answers."""
+        match message:
+            case BusStatus(up=up):
+                self._bus(up)
+            case Followers(n=n):
+                self._status(f"presenting to {n} follower{'s' if n != 1 else ''}")
                 self.host.stage = self.host.stage.but(followers=n)
                 self.quiz.followers(n)
-        if "quiz" in message:  # the room's question: a follower's to answer; a presenter's to take up again
-            if self.presenter:
-                self.quiz.resume(quiz_in(message))
-            else:
-                self.quiz.on_quiz(message)
-        elif "yours" in message and not self.presenter:
-            self.quiz.on_yours(message)
-        elif "answers" in message and self.presenter:
-            counts = Counts.from_message(message)
-            if counts is not None:
-                self.quiz.counts(counts)
-        scene = scene_in(message)
-        if scene is None:
-            return
+            case Ask() | Reveal() | Clear():  # a follower's to answer; a presenter's to take up again
+                if self.presenter:
+                    self.quiz.resume(quiz_of(message))
+                else:
+                    self.quiz.on_quiz(quiz_of(message))
+            case Ballot() if not self.presenter:
+                self.quiz.on_yours(message)
+            case Tally() if self.presenter:
+                self.quiz.counts(message)
+            case Resume() | State():
+                scene = scene_of(message)
+                if scene is not None:
+                    self._on_scene(scene)
+            case Refused(why=why):  # a line from the relay not read here, or the relay's word on ours
+                self.host.say(f"a message on the relay's link was refused: {plain(why)}", title="Presenter mode",
+                              severity="warning")
+            case _:
+                pass  # a message for the other role (a presenter's tally reaching a follower): nothing to do
+
+    def _on_scene(self, scene: Scene) -> None:
         if self.presenter:
             self.resume(scene)
             return
@@ -115,10 +123,13 @@ class Presenting:
         elif self.following:
             self._status(FOLLOWING if up else f"{BUS_DOWN} (d: play alone)")
 
-    def _become(self, scene: Scene) -> None:
+    def _become(self, scene: Scene, cannot: str = "cannot follow: {}") -> bool:
+        """Become the room's scene: the one place a simulator does (a follower following, one who follows
+        again, a presenter resuming). False, with the problem on the status line, if it cannot."""
         problem = self.host.become(scene)
         if problem is not None:
-            self._status(f"cannot follow: {problem}")
+            self._status(cannot.format(problem))
+        return problem is None
 
     def resume(self, scene: Scene) -> bool:
         """A presenter who reconnects: the relay's first message is the room's latest scene. Become it
@@ -127,9 +138,7 @@ class Presenting:
         if self._resumed:
             return False
         self._resumed = True
-        problem = self.host.become(scene)
-        if problem is not None:
-            self._status(f"presenting (could not resume the room: {problem})")
+        if not self._become(scene, "presenting (could not resume the room: {})"):
             return False
         self._status(f"presenting (resumed at iteration {self.host.session.iteration})")
         return True

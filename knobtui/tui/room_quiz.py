@@ -1,7 +1,8 @@
 """A question for the room (presenter mode): the presenter asks with `a`, the room answers with one key each,
 the presenter's screen shows the counts live, and closing the question steps once and shows everyone the
-answer. The wire is presenter/quiz.py; the screens are screens/room.py; the questions are the engine's
-(learning/predict.py), asked by the presenter's simulator, which alone knows the answer until the reveal.
+answer. The messages are knobtui/wire.py's (Ask, Reveal, Clear, Ballot, Tally), the counting
+presenter/quiz.py's; the screens are screens/room.py; the questions are the engine's (learning/predict.py),
+asked by the presenter's simulator, which alone knows the answer until the reveal.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import secrets
 from typing import TYPE_CHECKING, Protocol
 
 from ..learning.predict import Kind, ask, fitting_kind, position
-from ..presenter.quiz import Counts, RoomQuestion, quiz_in
+from ..wire import Ballot, RoomQuestion, Tally
 
 if TYPE_CHECKING:
     from ..learning.predict import Question
@@ -80,10 +81,10 @@ class RoomQuiz:
         if self._bars is not None:
             self._bars.show(self._bars.counts, self._bars.answered, n)
 
-    def counts(self, counts: Counts) -> None:
+    def counts(self, tally: Tally) -> None:
         """The relay's count of the room's answers."""
-        if self._bars is not None and self.quiz is not None and counts.id == self.quiz.id:
-            self._bars.show(counts.counts, counts.answered, self.room)
+        if self._bars is not None and self.quiz is not None and tally.id == self.quiz.id:
+            self._bars.show(tally.counts, tally.answered, self.room)
 
     def close(self) -> None:
         """Space on the bars: the answer to everyone, then the step."""
@@ -124,20 +125,18 @@ class RoomQuiz:
         self.seat.link.send_quiz(None)
 
     # ---- a follower ----------------------------------------------------------------------------
-    def on_quiz(self, message: dict[str, object]) -> None:
+    def on_quiz(self, quiz: RoomQuestion | None) -> None:
         """The room's question changed (asked, revealed, cleared)."""
-        quiz = quiz_in(message)
         if quiz is None or self.quiz is None or quiz.id != self.quiz.id:
             self.mine = self.counted = None
         self.quiz = quiz
         self.host.publish()
 
-    def on_yours(self, message: dict[str, object]) -> None:
+    def on_yours(self, yours: Ballot) -> None:
         """The relay counted this follower's answer (or, on reconnecting, had it already)."""
-        yours = message.get("yours")
-        if isinstance(yours, dict) and self.quiz is not None and yours.get("id") == self.quiz.id:
-            value = yours.get("value")
-            if isinstance(value, str) and value in self.quiz.values:
+        if self.quiz is not None and yours.id == self.quiz.id:
+            value = yours.value
+            if value in self.quiz.values:
                 self.counted = value
                 if self.mine is None or self.quiz.revealed:
                     self.mine = value

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from knobtui.learning.predict import Choice, Question
-from knobtui.presenter.quiz import RoomQuestion
 from knobtui.presenter.relay import Relay
+from knobtui.wire import RELAY, Ask, BusStatus, Reveal, RoomQuestion, State
 from knobtui.serve.bus import Bus, Refused, bus_url_shown, check_bus_url, decode_entry
 from knobtui.serve.voters import Voters
 from rediskit import RedisServer, free_port
@@ -23,8 +23,9 @@ from rediskit import RedisServer, free_port
 pytestmark = pytest.mark.skipif(__import__("shutil").which("redis-server") is None, reason="needs redis-server")
 
 
-def scene(i: int) -> dict[str, object]:
-    return {"recipe": {"iteration": i}, "preset": "gradient", "hidden": [], "lesson_heading": "", "lesson_note": ""}
+def scene(i: int) -> State:
+    return State(scene={"recipe": {"iteration": i}, "preset": "gradient", "hidden": [], "lesson_heading": "",
+                        "lesson_note": ""})
 
 
 class Node:
@@ -37,8 +38,8 @@ class Node:
         self.applied: list[tuple[int, int]] = []  # (entry number, iteration)
         apply = self.relay.apply_state
 
-        def recording(state: dict[str, object]) -> None:
-            recipe = state["recipe"]
+        def recording(state: State) -> None:
+            recipe = state.scene["recipe"]
             assert isinstance(recipe, dict)
             self.applied.append((self.bus.state_v, int(recipe["iteration"])))
             apply(state)
@@ -74,16 +75,21 @@ async def started(url: str, room: str = "r") -> Node:
 
 
 def test_entries_that_do_not_decode_are_refused_with_a_reason() -> None:
-    good = {b"p": b"1", b"v": b"7", b"k": b"state", b"n": b"x", b"b": b'{"recipe": {}}'}
+    body = b'{"t": "state", "v": 2, "scene": {"recipe": {}}}'
+    good = {b"p": b"2", b"v": b"7", b"k": b"state", b"n": b"x", b"b": body}
     assert decode_entry(b"1-0", good).v == 7
     cases = {
         "does not decode": {**good, b"v": b"seven"},
-        "bus protocol '2'": {**good, b"p": b"2"},
+        "bus protocol '1'": {**good, b"p": b"1"},
         "no such kind": {**good, b"k": b"exec"},
-        "is not JSON": {**good, b"b": b"\xff"},
-        "its state was refused": {**good, b"b": b'{"recipe": []}'},
-        "its answer was refused": {**good, b"k": b"answer", b"b": b'{"voter": "", "id": 1, "value": "up"}'},
-        "its count was refused": {**good, b"k": b"count", b"b": b'{"n": -1}'},
+        "not a JSON object": {**good, b"b": b"\xff"},
+        "its state was refused: 'state': scene: no recipe": {**good, b"b": body.replace(b"{}", b"[]")},
+        "its state was refused: wire version 1": {**good, b"b": b'{"t": "state", "v": 1, "scene": {"recipe": {}}}'},
+        "its state was refused: no message type": {**good, b"b": b'{"recipe": {}}'},  # knobtui's bodies before the wire
+        "its state was refused: it holds a Count": {**good, b"b": b'{"t": "count", "v": 2, "n": 1}'},
+        "its answer was refused": {**good, b"k": b"answer",
+                                   b"b": b'{"t": "vote", "v": 2, "voter": "", "id": 1, "value": "up"}'},
+        "its count was refused": {**good, b"k": b"count", b"b": b'{"t": "count", "v": 2, "n": -1}'},
     }
     for says, fields in cases.items():
         with pytest.raises(Refused, match=says):
@@ -114,7 +120,7 @@ async def test_a_node_that_starts_late_reads_the_latest_state_once_not_the_strea
     a = await started(redis.url)
     try:
         for i in range(1, 301):
-            a.bus.send("state", scene(i))
+            a.bus.send(scene(i))
         await until(lambda: a.iteration == 300)
         late = await started(redis.url)
         try:
@@ -129,8 +135,8 @@ async def test_two_nodes_writing_at_once_apply_one_order_and_end_alike(redis: Re
     a, b, c = await started(redis.url), await started(redis.url), await started(redis.url)
     try:
         for i in range(1, 101):
-            a.bus.send("state", scene(2 * i))  # two presenters at once, on two nodes
-            b.bus.send("state", scene(2 * i + 1))
+            a.bus.send(scene(2 * i))  # two presenters at once, on two nodes
+            b.bus.send(scene(2 * i + 1))
         await until(lambda: not a.bus._outq and not b.bus._outq)  # all 200 written
         last = int(redis.cli("HGET", "knobtui:{r}:state", "v"))
         await until(lambda: all(n.bus.state_v == last for n in (a, b, c)))
@@ -149,13 +155,13 @@ async def test_redis_restarted_empty_gets_the_room_back_and_what_was_kept_meanwh
     a, b = await started(redis.url), await started(redis.url)
     try:
         for i in range(1, 6):
-            a.bus.send("state", scene(i))
+            a.bus.send(scene(i))
         await until(lambda: b.iteration == 5)
         redis.stop()
         await until(lambda: not a.bus.up and not b.bus.up)
         assert any("the room's link is down, retrying" in line for line in a.lines)
-        assert a.relay.latest_bus == b'{"bus":"down"}\n'  # the simulators are told
-        a.bus.send("state", scene(6))  # the presenter goes on: applied on their node, kept for the room
+        assert a.relay.latest_bus == RELAY.encode(BusStatus(up=False))  # the simulators are told
+        a.bus.send(scene(6))  # the presenter goes on: applied on their node, kept for the room
         await until(lambda: a.iteration == 6)
         assert b.iteration == 5
         redis.start()  # empty
@@ -165,7 +171,7 @@ async def test_redis_restarted_empty_gets_the_room_back_and_what_was_kept_meanwh
         assert any("wrote this node's state back" in line for n in (a, b) for line in n.lines)
         assert any("the room's link is back" in line for line in b.lines)
         assert numbers[-1] > numbers[iterations.index(5)]  # numbers go on past the old ones
-        a.bus.send("state", scene(7))
+        a.bus.send(scene(7))
         await until(lambda: b.iteration == 7)
     finally:
         await a.close()
@@ -180,19 +186,19 @@ async def test_answers_count_once_per_voter_across_nodes_and_a_late_node_reads_t
     a, b = await started(redis.url), await started(redis.url)
     try:
         quiz = RoomQuestion.ask(41, QUESTION, {"iteration": 0})
-        a.bus.send("quiz", quiz.as_dict())
+        a.bus.send(Ask(quiz))
         await until(lambda: b.relay.ballot.quiz is not None)
         assert a.relay.vote("v1", 41, "up") and b.relay.vote("v2", 41, "up")
         assert b.relay.vote("v1", 41, "down")  # v1 changes their mind on the other node
         assert not b.relay.vote("v3", 41, "sideways") and not b.relay.vote("v3", 40, "up")  # not counted
-        await until(lambda: a.relay.ballot.counts()["counts"] == {"up": 1, "down": 1})
-        assert a.relay.ballot.counts()["answered"] == 2
+        await until(lambda: a.relay.ballot.counts().counts == {"up": 1, "down": 1})
+        assert a.relay.ballot.counts().answered == 2
         late = await started(redis.url)
         try:
-            assert late.relay.ballot.counts()["counts"] == {"up": 1, "down": 1}
+            assert late.relay.ballot.counts().counts == {"up": 1, "down": 1}
         finally:
             await late.close()
-        a.bus.send("quiz", quiz.reveal(QUESTION).as_dict())  # revealed: later answers do not count
+        a.bus.send(Reveal(quiz.reveal(QUESTION)))  # revealed: later answers do not count
         await until(lambda: b.relay.ballot.quiz is not None and b.relay.ballot.quiz.revealed)
         # An answer sent before this node heard of the reveal is refused by Redis in the room's order.
         b.relay.ballot.quiz = quiz
@@ -228,7 +234,7 @@ async def test_rediss_and_a_password_in_the_url_reach_redis(tmp_path: Path) -> N
                                            capture_output=True, text=True).stdout.strip() == "PONG")
         a, b = await started(url), await started(url)
         try:
-            a.bus.send("state", scene(3))
+            a.bus.send(scene(3))
             await until(lambda: b.iteration == 3)
             assert all("tls-pass-9" not in line for line in a.lines + b.lines)
         finally:

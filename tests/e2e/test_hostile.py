@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import os
 import random
 import re
@@ -26,6 +25,7 @@ import asyncssh
 import pytest
 
 from harness import Server, Tmux, Visitor
+from knobtui.wire import RELAY, Hello, Refused
 
 needs_openssh = pytest.mark.skipif(shutil.which("ssh") is None or shutil.which("tmux") is None,
                                    reason="needs OpenSSH's client and tmux (.ci/run installs both)")
@@ -477,16 +477,26 @@ async def test_18_the_presenter_token_is_not_in_the_environment_and_the_relay_bo
         pid = srv.pid_of("role=presenter")
         assert b"KNOBTUI_RELAY_TOKEN" not in Path(f"/proc/{pid}/environ").read_bytes()
         relay = next(line.split("relay ")[1].strip() for line in srv.lines if "relay " in line)
+        loop = asyncio.get_running_loop()
         deep = socket.socket(socket.AF_UNIX)
         deep.connect(relay)
-        deep.sendall(b"[" * 100000 + b"\n")  # a hello nested 100000 deep: taken as a follower's
+        deep.sendall(b"[" * 100000 + b"\n")  # a hello nested 100000 deep: refused, and the relay hangs up
+        deep.settimeout(30)
+        got = b""
+        while chunk := await loop.run_in_executor(None, deep.recv, 65536):
+            got += chunk
+        assert got == RELAY.encode(Refused(why="not a JSON object"))
+        deep.close()
+        deep = socket.socket(socket.AF_UNIX)
+        deep.connect(relay)
+        deep.sendall(RELAY.encode(Hello()))
         deep.settimeout(30)
         teacher.press(b" ")
         await student.wait_for("iteration 1 ")
         got = b""
-        while b'"iteration":1' not in got:  # the deep hello's connection is served the new state
-            got += await asyncio.get_running_loop().run_in_executor(None, deep.recv, 65536)
-        deep.sendall(b'{"state": ' * 50000 + b"\n")  # and a state nested 50000 deep is dropped
+        while b'"iteration":1' not in got:  # a follower's connection is served the new state
+            got += await loop.run_in_executor(None, deep.recv, 65536)
+        deep.sendall(b'{"state": ' * 50000 + b"\n")  # and a state nested 50000 deep is refused
         teacher.press(b" ")
         await student.wait_for("iteration 2 ")  # the relay still relays
         deep.close()
@@ -501,6 +511,7 @@ async def test_18_a_presenter_token_is_good_for_one_connection(tmp_path: Path) -
     """The relay itself, on a real Unix socket: a token copied from a presenter's simulator and replayed
     makes only a follower."""
     from knobtui.presenter.relay import Relay
+    from knobtui.wire import Followers, Resume
     (tmp_path / "relay").mkdir()
     relay = Relay(str(tmp_path / "relay"))
     await relay.start()
@@ -509,14 +520,14 @@ async def test_18_a_presenter_token_is_good_for_one_connection(tmp_path: Path) -
 
         async def hello() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             reader, writer = await asyncio.open_unix_connection(relay.path)
-            writer.write(json.dumps({"role": "presenter", "token": token}).encode() + b"\n")
+            writer.write(RELAY.encode(Hello(role="presenter", token=token)))
             return reader, writer
 
         first_reader, first = await hello()
-        assert json.loads(await first_reader.readline()) == {"resume": None}  # a presenter is greeted so
-        assert json.loads(await first_reader.readline()) == {"followers": 0}
+        assert RELAY.decode(await first_reader.readline()) == Resume()  # a presenter is greeted so
+        assert RELAY.decode(await first_reader.readline()) == Followers(n=0)
         _, second = await hello()
-        assert json.loads(await first_reader.readline()) == {"followers": 1}  # the replay only follows
+        assert RELAY.decode(await first_reader.readline()) == Followers(n=1)  # the replay only follows
         assert len(relay.presenters) == 1
         for w in (first, second):
             w.close()

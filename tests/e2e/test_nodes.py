@@ -300,22 +300,23 @@ async def test_bus_entries_that_do_not_decode_or_are_old_are_refused_and_logged(
     await step_to(teacher, 2)
     await on_b.wait_for("iteration 2 ")
     stream = "knobtui:{lecture-1}:stream"
-    good = re.search(r"\{\"recipe\".*", room.redis.cli("HGET", "knobtui:{lecture-1}:state", "b")).group(0)  # type: ignore[union-attr]
+    good = re.search(r"\{\"t\":\"state\".*", room.redis.cli("HGET", "knobtui:{lecture-1}:state", "b")).group(0)  # type: ignore[union-attr]
     older = good.replace('"iteration":2', '"iteration":1')
     bad = [
-        ("p", "1", "v", "999001", "k", "state", "n", "x", "b", "{not json"),  # not JSON
-        ("p", "1", "v", "999000", "k", "state"),  # fields missing: does not decode
-        ("p", "0", "v", "999002", "k", "state", "n", "x", "b", older),  # another (older) protocol
-        ("p", "1", "v", "1", "k", "state", "n", "x", "b", older),  # numbered before what was seen
-        ("p", "1", "v", "999003", "k", "state", "n", "x", "b", '{"recipe": 7}'),  # not a scene
-        ("p", "1", "v", "999004", "k", "quiz", "n", "x", "b", '{"id": -1}'),  # not a question
-        ("p", "1", "v", "999005", "k", "shell", "n", "x", "b", "{}"),  # no such kind
+        ("p", "2", "v", "999001", "k", "state", "n", "x", "b", "{not json"),  # not JSON
+        ("p", "2", "v", "999000", "k", "state"),  # fields missing: does not decode
+        ("p", "1", "v", "999002", "k", "state", "n", "x", "b", older),  # another (older) protocol
+        ("p", "2", "v", "1", "k", "state", "n", "x", "b", older),  # numbered before what was seen
+        ("p", "2", "v", "999003", "k", "state", "n", "x", "b", '{"t":"state","v":2,"scene":{"recipe":7}}'),  # no scene
+        ("p", "2", "v", "999004", "k", "quiz", "n", "x", "b", '{"t":"question","v":2,"quiz":{"id":-1}}'),  # no question
+        ("p", "2", "v", "999006", "k", "state", "n", "x", "b", '{"t":"state","v":1,"scene":{}}'),  # an old message
+        ("p", "2", "v", "999005", "k", "shell", "n", "x", "b", "{}"),  # no such kind
     ]
     for fields in bad:
         room.redis.cli("XADD", stream, "*", *fields)
     assert b.log_has("bus: refused entry", 10)
-    for text in ("does not decode", "its state is not JSON", "bus protocol '0'", "is not past", "its state was refused",
-                 "its quiz was refused", "no such kind 'shell'"):
+    for text in ("does not decode", "its state was refused: not a JSON object", "bus protocol '1'", "is not past",
+                 "its state was refused: 'state'", "its quiz was refused", "wire version 1", "no such kind 'shell'"):
         assert b.log_has(text, 10) and a.log_has(text, 10), text
     assert "iteration 2 " in on_b.text()  # nothing was applied
     teacher.press(b" ")  # the room goes on: numbers past the refused ones still count

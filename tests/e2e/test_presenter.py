@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import socket
 from pathlib import Path
@@ -12,6 +11,7 @@ import asyncssh
 import pytest
 
 from harness import BOOK_LINE_1, AudienceClient, Server, Visitor
+from knobtui.wire import RELAY, Hello
 
 
 async def open_presenter(srv: Server, key: asyncssh.SSHKey, cols: int = 100, rows: int = 30) -> Visitor:
@@ -107,9 +107,9 @@ async def test_a_stalled_follower_does_not_delay_the_presenter(
         relay_path = next(line.split("relay ")[1].strip() for line in presenting.lines if "relay " in line)
         raw = socket.socket(socket.AF_UNIX)
         raw.connect(relay_path)
-        raw.sendall(json.dumps({"role": "follower"}).encode() + b"\n")  # joins, then never reads
+        raw.sendall(RELAY.encode(Hello()))  # joins, then never reads
         raw.settimeout(30)
-        assert raw.recv(65536).startswith(b'{"state"')  # joined: it was sent the room's state
+        assert raw.recv(65536).startswith(b'{"t":"state"')  # joined: it was sent the room's state
         start = iteration(teacher)
         await steps(40)
         assert iteration(teacher) == start + 40

@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ...presenter.protocol import JoinInfo
+from ...wire import JoinInfo
 from ..stage import Stage
 
 DARK = Style(color="#000000", bgcolor="#000000")  # an ASCII module: `##`, drawn solid

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from ...learning.knobs import KnobError, parse_number
 from ...learning.predict import Question
+from ...wire import ANSWER_KEYS
 
 KEY_NAMES = {"up": "↑", "down": "↓"}
 ASCII_KEY_NAMES = {"up": "up", "down": "down"}
@@ -37,7 +38,7 @@ def choices_text(question: Question, ascii: bool) -> Text:
 class QuestionScreen(ModalScreen[str | float | None]):
     """One question; dismissed with the chosen value, a typed new weight (a float), or None (Escape)."""
 
-    BINDINGS = [Binding(key, f"answer({key!r})", show=False) for key in ("up", "down", "s", "y", "n")] + [
+    BINDINGS = [Binding(key, f"answer({key!r})", show=False) for key in ANSWER_KEYS] + [
         Binding("w", "type_weight", "Type the new weight", show=False),
         Binding("escape", "skip", "Skip", show=False)]
     DEFAULT_CSS = """

@@ -23,7 +23,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...learning.predict import Question
-from ...presenter.quiz import ANSWER_TITLE, ASKS_TITLE, RoomQuestion, own_line
+from ...presenter.quiz import ANSWER_TITLE, ASKS_TITLE, own_line
+from ...wire import ANSWER_KEYS, RoomQuestion
 from ..themes import theme_rgb
 from .question import choices_text, key_name
 
@@ -187,7 +188,7 @@ class RoomQuestionScreen(Screen[None]):
     """A follower's: the presenter's question; one key answers (another changes it) while it is open.
     Not modal: the follower's other keys (d, q, ?, ctrl+l for a shared view's newcomer) work under it."""
 
-    BINDINGS = [Binding(key, f"answer({key!r})", show=False) for key in ("up", "down", "s", "y", "n")]
+    BINDINGS = [Binding(key, f"answer({key!r})", show=False) for key in ANSWER_KEYS]
     DEFAULT_CSS = PANEL_CSS.format(name="RoomQuestionScreen")
 
     def __init__(self, quiz: RoomQuestion, mine: str | None, can_answer: bool, answering: Answering) -> None:
