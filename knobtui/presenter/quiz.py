@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from ..wire import RoomQuestion, Tally
 
-ASKS_TITLE, ANSWER_TITLE = "The presenter asks", "The answer"
-"""A follower's question panel's titles: the server knows from them that a shared view shows it."""
 
 
 def own_line(quiz: RoomQuestion | None, mine: str | None) -> tuple[str, str]:
     """A follower's own line under the room's question, and its tone ('', 'right', 'wrong'); ('', '') for
     none. The follower's simulator shows it (tui/screens/room.py); in a shared view the server writes it
-    (serve/overlay.py): the same words either way."""
+    (serve/room.py): the same words either way."""
     if quiz is None:
         return "", ""
     if quiz.revealed:
@@ -85,4 +83,4 @@ class BallotBox:
         return Tally(id=quiz.id if quiz is not None else 0, counts=counts, answered=len(self.answers))
 
 
-__all__ = ["ANSWER_TITLE", "ASKS_TITLE", "BallotBox", "own_line"]
+__all__ = ["BallotBox", "own_line"]

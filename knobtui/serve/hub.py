@@ -24,7 +24,7 @@ from .door import Door, standard_gates
 from .gates import Addresses, AuthPolicy, End, EndKind, RateLimitedLog, clean
 from .keys import read_authorized_keys
 from ..presenter.relay import Relay
-from ..wire import JOIN_ENV, ROOM_ENV, JoinInfo
+from ..wire import CRASH_LOG_ENV, JOIN_ENV, ROOM_ENV, SERVED_ENV, JoinInfo
 from .room import RENDERER_NICE, Member, Room, ViewKey
 from .voters import Voters
 
@@ -128,6 +128,7 @@ class Hub:
         self.spawner: Spawner | None = None
         self._serial = 0
         if self.relay is not None:
+            self.relay.log = log  # a line the relay refused goes in the server's log
             self.relay.audience = lambda: sum(1 for s in self.sessions if not s.presenter)
             self.relay.hold = self._hold
         self._release: Callable[[], None] | None = None
@@ -186,8 +187,8 @@ class Hub:
             "TERM": term,
             "LANG": "C.UTF-8",
             "TEXTUAL_FPS": "240",
-            "KNOBTUI_SERVED": "1",
-            "KNOBTUI_CRASH_LOG": os.path.join(self.folder, f"crash-{self._serial}.log"),
+            SERVED_ENV: "1",
+            CRASH_LOG_ENV: os.path.join(self.folder, f"crash-{self._serial}.log"),
         }
         for name in CLIENT_ENV & set(client_env):
             value = str(client_env[name])

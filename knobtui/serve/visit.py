@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from ..presenter.quiz import own_line
-from ..wire import REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
+from ..wire import CRASH_LOG_ENV, REJOIN_STATUS, START_DETACHED_ENV, VOTER_ENV
 from .child import Child, read_pty
 from .door import Knock, Refusal, SeatInView
 from .gates import TERMINAL_RESET, End, EndKind, clean, describe
@@ -457,7 +457,7 @@ class Visit:
                     self.hub.relay.announce()
             if self.hub.relay is not None:
                 self.hub.relay.revoke(self._env)
-            crash_log = self._env.get("KNOBTUI_CRASH_LOG")
+            crash_log = self._env.get(CRASH_LOG_ENV)
             if crash_log and os.path.exists(crash_log):
                 self.hub.report_crash(crash_log, f"{clean(self.address)} user={clean(self.username)!r}")
             if child is not None or watching:

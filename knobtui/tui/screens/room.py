@@ -23,10 +23,13 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...learning.predict import Question
-from ...presenter.quiz import ANSWER_TITLE, ASKS_TITLE, own_line
+from ...presenter.quiz import own_line
 from ...wire import ANSWER_KEYS, RoomQuestion
 from ..themes import theme_rgb
 from .question import choices_text, key_name
+
+ASKS_TITLE, ANSWER_TITLE = "The presenter asks", "The answer"
+"""A follower's question panel's titles: open, and revealed."""
 
 
 class Asking(Protocol):
