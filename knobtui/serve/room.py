@@ -180,6 +180,11 @@ class View:
         self._catch_up: asyncio.TimerHandle | None = None
         self._ended = False
 
+    @property
+    def ended(self) -> bool:
+        """The view is closed (or never started): a follower goes to another."""
+        return self._ended
+
     async def _run(self) -> None:
         try:
             child = await self._start(self.key)
@@ -359,12 +364,12 @@ class Room:
         its renderer if needed."""
         current = self._where.get(member)
         seat = current.members.get(member) if current is not None else None
-        if (current is not None and current.key == key and not current._ended and seat is not None
+        if (current is not None and current.key == key and not current.ended and seat is not None
                 and seat.row == (key.rows if row is None else row)):
             return current
         self.leave(member)
         view = self.views.get(key)
-        if view is None or view._ended:
+        if view is None or view.ended:
             view = View(key, self._start, self._forget, self._log)
             view._on_lost = self._lost
             self.views[key] = view
