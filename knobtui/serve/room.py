@@ -164,8 +164,9 @@ class View:
     from what the member says (`view_own`), never found in the renderer's bytes."""
 
     def __init__(self, key: ViewKey, start: StartRenderer, on_empty: Callable[[View], None],
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], on_lost: Callable[[Member], None] = lambda member: None) -> None:
         self.key = key
+        self._on_lost = on_lost  # a follower whose renderer ended unasked: the room gives it a new view
         self.members: dict[Member, Seat] = {}
         self.child: Child | None = None
         self.screen = Screen(key.cols, key.rows)
@@ -304,7 +305,6 @@ class View:
             if seat is not None and seat.shown is self.shown and who.view_ready():
                 self._send(who, seat, b"", frozenset(), who.view_own())
 
-    _on_lost: Callable[[Member], None] = staticmethod(lambda member: None)  # set by the room
 
     def join(self, member: Member, row: int | None = None) -> None:
         """A follower comes in; `row`: its own row (the one below the view when not given)."""
@@ -370,8 +370,7 @@ class Room:
         self.leave(member)
         view = self.views.get(key)
         if view is None or view.ended:
-            view = View(key, self._start, self._forget, self._log)
-            view._on_lost = self._lost
+            view = View(key, self._start, self._forget, self._log, self._lost)
             self.views[key] = view
         view.join(member, row)
         self._where[member] = view
