@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
-from pathlib import Path
 
 import pytest
 from appkit import start_at
@@ -76,15 +74,6 @@ def test_the_ballot_counts_each_voter_once_their_last_answer() -> None:
 
 
 # ---- the relay -----------------------------------------------------------------------------------------
-@pytest.fixture
-async def relay(tmp_path: Path) -> AsyncIterator[Relay]:
-    (tmp_path / "relay").mkdir()
-    r = Relay(str(tmp_path / "relay"))
-    await r.start()
-    yield r
-    await r.close()
-
-
 class Line:
     """A raw connection to the relay, speaking the wire's messages."""
 

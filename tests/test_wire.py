@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -155,15 +154,6 @@ def test_an_open_question_is_never_a_reveal_nor_the_other_way() -> None:
 
 
 # ---- the relay ---------------------------------------------------------------------------------------------
-@pytest.fixture
-async def relay(tmp_path: Path) -> AsyncIterator[Relay]:
-    (tmp_path / "relay").mkdir()
-    r = Relay(str(tmp_path / "relay"))
-    await r.start()
-    yield r
-    await r.close()
-
-
 async def connect(relay: Relay, first: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await asyncio.open_unix_connection(relay.path)
     writer.write(first)
