@@ -336,19 +336,31 @@ async def _fuzz(app: KnobApp, actions: list) -> None:  # type: ignore[type-arg]
         consistent(app)
 
 
+async def palette_lists(pilot, words: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the command palette lists a command with `words` (its search runs in the background)."""
+    from textual.widgets import OptionList
+    for _ in range(500):
+        lists = pilot.app.screen.query(OptionList)
+        if lists and any(words in str(lists.first().get_option_at_index(i).prompt)
+                         for i in range(lists.first().option_count)):
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"the palette never listed {words!r}")
+
+
 async def test_command_palette_loads_a_preset_and_a_method() -> None:
     """ctrl+p lists presets and methods; choosing one loads it."""
     app = make_app("gradient")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"preset: toes")
-        await pilot.pause(0.3)
+        await palette_lists(pilot, "toes")
         await pilot.press("enter")
         await pilot.pause()
         assert app.preset == "toes" and app.session.method == "hot-cold"
         await pilot.press("ctrl+p")
         await pilot.press(*"method: gradient")
-        await pilot.pause(0.3)
+        await palette_lists(pilot, "gradient")
         await pilot.press("enter")
         await pilot.pause()
         assert app.session.method == "gradient"
