@@ -251,6 +251,14 @@ async def test_a_link_hands_on_what_it_cannot_read_as_a_refusal(tmp_path: Path) 
     assert "wire version 1" in got[2].why  # type: ignore[attr-defined]
 
 
+async def test_a_presenters_link_to_a_relay_gone_before_a_word_refuses_nothing(tmp_path: Path) -> None:
+    server, path = await fake_relay(tmp_path, [])
+    got: list[object] = []
+    await asyncio.wait_for(RelayLink(LinkConfig(path, "presenter", "token")).run(got.append), 10)
+    server.close()
+    assert got == []  # a relay that went away is not a message refused
+
+
 async def test_a_presenter_whose_relay_says_nonsense_says_so_and_goes_on(tmp_path: Path) -> None:
     says = [b'{"t": "resume", "v": 1, "scene": null}\n', RELAY.encode(Followers(n=2)), b"\x1b[31m[bold]not json\n"]
     server, path = await fake_relay(tmp_path, says, hang_up=False)

@@ -35,19 +35,21 @@ class RelayLink:
         if self.presenter:
             # The relay first sends the room's latest scene: a presenter who reconnects resumes from it
             # (the app adopts it and sends it back) instead of resetting the room to where it started.
-            first = RELAY.decode(await reader.readline())
+            line = await reader.readline()
+            if not line:
+                return  # the relay went before it said anything: nothing to say, nothing refused
+            first = RELAY.decode(line)
             self.writer = writer
             match first:
                 case Resume(scene=None):
-                    if self._last_sent is not None:
-                        writer.write(self._last_sent)
+                    pass
                 case Resume():
                     on_message(first)
                 case _:
                     not_resume = f"the relay's first line was a {type(first).__name__}, not the room's scene"
                     on_message(first if isinstance(first, Refused) else Refused(why=not_resume))
-                    if self._last_sent is not None:
-                        writer.write(self._last_sent)
+            if (not isinstance(first, Resume) or first.scene is None) and self._last_sent is not None:
+                writer.write(self._last_sent)  # the room has no scene of ours: it gets the one we showed last
         self.writer = writer
         while True:
             line = await reader.readline()

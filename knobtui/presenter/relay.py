@@ -13,9 +13,7 @@ import asyncio
 import os
 import secrets
 import shutil
-import sys
 import tempfile
-import time
 from collections.abc import Callable
 
 from ..wire import (MAX_LINE, RELAY, TOKEN_ENV, Ask, Ballot, BusMessage, BusStatus, Clear, Followers, Hello, Refused,
@@ -49,11 +47,6 @@ def remove_stale(prefixes: tuple[str, ...] = (PREFIX,), tmp: str | None = None) 
         except OSError:
             continue
 
-
-
-def _log(message: str) -> None:
-    """One line on stderr, the server's log (as serve/hub.py's log writes it)."""
-    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} knobtui serve: {message}", file=sys.stderr, flush=True)
 
 
 class _Slot:
@@ -99,7 +92,7 @@ class Relay:
     followers in a shared view); the presenters get the counts.
     """
 
-    def __init__(self, folder: str | None = None) -> None:
+    def __init__(self, folder: str | None = None, log: Callable[[str], None] = lambda message: None) -> None:
         self._own = folder is None  # a folder of its own is removed on close; a given one is its owner's
         self._dir = folder or tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         os.chmod(self._dir, 0o700)
@@ -117,7 +110,7 @@ class Relay:
         self._server: asyncio.AbstractServer | None = None
         self.latest_bus: bytes | None = None  # BusStatus(up=False) while the room's bus is unreachable
         self.refused = 0  # lines refused (tests read it)
-        self.log: Callable[[str], None] = _log
+        self.log = log
         """Where a refused line is said (the server's log), once per connection."""
 
     async def start(self) -> None:
@@ -303,13 +296,21 @@ class Relay:
         if first:
             self.log(f"relay: refused a simulator's line: {plain(why)}")
 
+    async def _line(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        """The next line, or b"" when the simulator is gone or sent a line longer than MAX_LINE (refused)."""
+        try:
+            return await reader.readline()
+        except ValueError:  # StreamReader.readline's word for a line over its limit
+            self._refuse(writer, f"a line longer than {MAX_LINE} bytes; the relay hangs up", True)
+            return b""
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         role = None
         said_refused = False
         try:
-            first = await reader.readline()
+            first = await self._line(reader, writer)
             if not first:
-                return  # gone before a word
+                return  # gone before a word (or a line too long)
             hello = RELAY.decode(first)
             if not isinstance(hello, Hello):
                 self._refuse(writer, hello.why if isinstance(hello, Refused) else
@@ -342,7 +343,7 @@ class Relay:
                         slot.put("yours", RELAY.encode(Ballot(id=self.ballot.quiz.id, value=theirs)))
                 self._count_changed()
             while True:
-                line = await reader.readline()
+                line = await self._line(reader, writer)
                 if not line:
                     break
                 message = RELAY.decode(line)
@@ -350,8 +351,6 @@ class Relay:
                 if why is not None:
                     self._refuse(writer, why, not said_refused)
                     said_refused = True
-        except ValueError:  # StreamReader.readline: a line longer than MAX_LINE
-            self._refuse(writer, f"a line longer than {MAX_LINE} bytes; the relay hangs up", True)
         except (ConnectionError, asyncio.LimitOverrunError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:

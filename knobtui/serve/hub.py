@@ -117,7 +117,7 @@ class Hub:
                                    max_seats_per_address=options.max_seats_per_address)
         self.rare = RateLimitedLog(log)
         self.folder = tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")  # mode 0700
-        self.relay: Relay | None = Relay(self.folder) if options.presenting else None
+        self.relay: Relay | None = Relay(self.folder, log) if options.presenting else None
         self.presenter_keys = read_authorized_keys(options.presenter_keys) if options.presenter_keys else None
         self.authorized_keys = read_authorized_keys(options.authorized_keys) if options.authorized_keys else None
         self.door = Door(standard_gates(
@@ -128,7 +128,6 @@ class Hub:
         self.spawner: Spawner | None = None
         self._serial = 0
         if self.relay is not None:
-            self.relay.log = log  # a line the relay refused goes in the server's log
             self.relay.audience = lambda: sum(1 for s in self.sessions if not s.presenter)
             self.relay.hold = self._hold
         self._release: Callable[[], None] | None = None

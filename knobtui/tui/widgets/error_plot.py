@@ -92,12 +92,12 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             return
         wait = self._last_build + PLAYING_GAP - time.monotonic() if self.playing else 0.0
         if wait > 0:
-            self._later = self.set_timer(wait, self._redraw_later)
+            self._later = self.set_timer(wait, self._schedule)
         else:
-            self._pending = True
-            self.call_after_refresh(self._rebuild)
+            self._schedule()
 
-    def _redraw_later(self) -> None:
+    def _schedule(self) -> None:
+        """Rebuild just after the cheap widgets are drawn (so a step's first bytes do not wait for plotext)."""
         self._later = None
         self._pending = True
         self.call_after_refresh(self._rebuild)
