@@ -498,12 +498,11 @@ class WebDoor:
                 if knock.presenter:
                     channel.write(b"\r\n")
                 return knock.presenter
-            channel.write(b"\r\nThat is not the presenter password.")
             if refused.final:
-                break
-        channel.write(b"\r\nToo many wrong presenter passwords; goodbye.\r\n")
-        channel.close(1)
-        return None
+                channel.write(f"\r\n{refused.words}; goodbye.\r\n".encode())
+                channel.close(1)
+                return None
+            channel.write(f"\r\n{refused.words}".encode())  # the door's words, the same as the SSH door's
 
     @staticmethod
     async def _read_line(ws: web.WebSocketResponse, channel: WebChannel) -> str | None:
