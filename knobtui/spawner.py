@@ -54,7 +54,9 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
     code = FAILED_STATUS
     try:
         signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for sig in (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)  # a simulator starts with the signals a fresh Python has
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sock.close()
         for fd in wake:
             os.close(fd)

@@ -62,6 +62,7 @@ REJOIN_STATUS = 3
 FAILED_STATUS = 1  # a simulator that failed (an exception, a SystemExit without a number)
 NO_EXEC_STATUS = 127  # a simulator started the slow way whose exec failed
 UNKNOWN_STATUS = 255  # a simulator whose status nobody could learn (reaped elsewhere, killed)
+HANGUP_STATUS = 129  # a simulator whose terminal hung up under it (as a shell reports SIGHUP: 128 + 1)
 
 ANSWER_KEYS = ("up", "down", "s", "y", "n")
 """The keys a choice may have (learning/predict.py's choices use these): the one list the question screens
@@ -469,7 +470,7 @@ SPAWNER: Codec[SpawnerMessage] = Codec("spawner", SpawnerMessage, line=False)
 BUS: Codec[BusMessage] = Codec("bus", BusMessage, line=False)
 
 __all__ = [
-    "ANSWER_KEYS", "BUS", "BUS_ENV", "CRASH_LOG_ENV", "FAILED_STATUS", "JOIN_ENV", "MAX_CHOICES", "MAX_LINE",
+    "ANSWER_KEYS", "BUS", "BUS_ENV", "CRASH_LOG_ENV", "FAILED_STATUS", "HANGUP_STATUS", "JOIN_ENV", "MAX_CHOICES", "MAX_LINE",
     "MAX_TEXT", "NO_EXEC_STATUS", "PRESENTER_PASSWORD_ENV", "REJOIN_STATUS", "RELAY", "RELAY_ENV", "ROLE_ENV",
     "ROOM_ENV", "SERVED_ENV", "SPAWNER", "START_DETACHED_ENV", "TOKEN_ENV", "UNKNOWN_STATUS", "VERSION", "VOTER_ENV",
     "Ask", "Ballot", "BusStatus", "Clear", "Codec", "Count", "Exited", "Failed", "Followers", "Hello", "JoinInfo",

@@ -13,6 +13,7 @@ import select
 import signal
 import stat
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -27,7 +28,7 @@ from test_screens import screen_lines
 from knobtui.learning import Scene, Session, get_preset
 from knobtui.lessons import load_lesson
 from knobtui.presenter.protocol import LinkConfig
-from knobtui.wire import Resume, State
+from knobtui.wire import HANGUP_STATUS, Resume, State
 from knobtui.records import book_line
 from knobtui.tui.app import SPEEDS, KnobApp
 from knobtui.tui.crash import APOLOGY
@@ -134,12 +135,27 @@ class PtyApp:
         tail = raw[raw.rindex(b"\x1b[?1049l"):] if b"\x1b[?1049l" in raw else raw
         return re.sub(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|[()][0-9A-B]|[=>])", b"", tail).decode("utf-8", "replace")
 
+    def hang_up(self) -> None:
+        """Close our side of the terminal, as a dropped SSH connection or a closed window does."""
+        os.close(self.fd)
+        self.fd = -1
+
+    def exit_code_after_hang_up(self, timeout: float = 30.0) -> int:
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            if time.monotonic() > deadline:
+                raise AssertionError("the program went on running after its terminal hung up")
+            time.sleep(0.05)
+        assert self.status is not None
+        return self.status
+
     def close(self) -> None:
         if self.alive():
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.status = -9
-        os.close(self.fd)
+        if self.fd >= 0:
+            os.close(self.fd)
 
 
 @pytest.fixture
@@ -196,6 +212,53 @@ def test_ctrl_p_and_two_enters_in_one_packet_do_not_end_the_app(terminal) -> Non
         app.write(b"r")
         app.wait_for("iteration 0 ")
     assert app.alive()
+
+
+IGNORING_SIGHUP = """
+import signal, sys
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as `nohup` leaves it, and every process it starts
+from knobtui.cli import main
+sys.exit(main([]))
+"""
+
+
+def test_a_terminal_that_hangs_up_ends_the_app_even_with_sighup_ignored(terminal) -> None:  # type: ignore[no-untyped-def]
+    """With SIGHUP ignored (inherited from `nohup knobtui serve`), a hung-up terminal used to leave the
+    simulator reading end-of-file in a loop at a full core, for ever: it now ends, with status 129."""
+    app = terminal([sys.executable, "-c", IGNORING_SIGHUP])
+    app.wait_for("iteration 0 ")
+    app.write(b" ")
+    app.wait_for("iteration 1 ")
+    app.hang_up()
+    assert app.exit_code_after_hang_up() == HANGUP_STATUS
+
+
+def test_input_that_ends_ends_the_app(tmp_path: Path) -> None:
+    """`true | knobtui`: the screen is a terminal, the keyboard a pipe that has ended. The app leaves the
+    alternate screen and exits with status 129 rather than waiting for keys that cannot come."""
+    main, other = pty.openpty()
+    fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path)}
+    env.pop("TEXTUAL_DRIVER", None)
+    proc = subprocess.Popen([sys.executable, "-m", "knobtui"], stdin=subprocess.DEVNULL, stdout=other,
+                            stderr=other, env=env, cwd=tmp_path)
+    os.close(other)
+    seen = bytearray()
+    deadline = time.monotonic() + 30
+    try:
+        while (proc.poll() is None and time.monotonic() < deadline) or select.select([main], [], [], 0)[0]:
+            if select.select([main], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    break
+        assert proc.poll() == HANGUP_STATUS, "the app went on waiting for keys after its input ended"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(main)
+    assert b"\x1b[?1049l" in seen  # it put the terminal back
 
 
 CRASHING = """

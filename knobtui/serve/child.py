@@ -97,6 +97,13 @@ class Child:
         return self.status if self.status is not None else UNKNOWN_STATUS
 
 
+def default_signals() -> None:
+    """Every signal the server may have inherited ignored (`nohup knobtui serve` ignores SIGHUP) back to its
+    default, as a simulator must start: its end comes as SIGHUP, then SIGTERM (Child.end)."""
+    for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def start_direct(argv: Sequence[str], env: dict[str, str], cols: int, rows: int, cwd: str) -> Child:
     """The slow way: fork, make the pty the controlling terminal, exec a fresh Python."""
     pid, fd = pty.fork()
@@ -104,6 +111,7 @@ def start_direct(argv: Sequence[str], env: dict[str, str], cols: int, rows: int,
         try:
             set_size(0, cols, rows)
             os.chdir(cwd)
+            default_signals()
             os.execvpe(argv[0], list(argv), env)
         finally:
             os._exit(NO_EXEC_STATUS)

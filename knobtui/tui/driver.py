@@ -1,18 +1,31 @@
-"""Textual's Linux driver, but a byte that is not UTF-8 becomes U+FFFD instead of ending the app.
+"""Textual's Linux driver, but a byte that is not UTF-8 becomes U+FFFD instead of ending the app, and a
+terminal that hangs up ends the app instead of spinning.
 
 Textual 8.2.8's `LinuxDriver.run_input_thread` decodes stdin with `getincrementaldecoder("utf-8")()`,
 which is strict: one stray byte (a Latin-1 terminal typing é, line noise over SSH) raises
 UnicodeDecodeError in the input thread, and the app panics and exits.
+
+The same loop reads nothing forever once its terminal has hung up (a pty whose other side closed reads
+as end of file, at once, every time): the read's `break` leaves only the inner loop, so the thread spins
+at a full core. The kernel's SIGHUP normally ends the process first, but not one that inherited SIGHUP
+ignored (`nohup knobtui serve`, then the server killed): such simulators were found spinning after test
+runs, one core each. Here the end of input asks the app to exit with HANGUP_STATUS.
 """
 
 from __future__ import annotations
 
 import codecs
-from types import FunctionType
+import errno
+import os
+import time
+from types import FunctionType, MethodType
+from typing import Any
 
 from textual.driver import Driver
 from textual.drivers import linux_driver
 from textual.drivers.linux_driver import LinuxDriver
+
+from ..wire import HANGUP_STATUS
 
 
 def _replacing_decoder(encoding: str) -> type[codecs.IncrementalDecoder]:
@@ -26,7 +39,49 @@ def _replacing_decoder(encoding: str) -> type[codecs.IncrementalDecoder]:
     return Replacing
 
 
-def _tolerant_input_thread() -> FunctionType | None:
+class _HangUpWatch:
+    """The `os` the input thread sees: `os` itself, except that `read` notices the end of input.
+
+    A terminal that reads as ended has hung up (with VMIN 1, as Textual sets it, a live terminal's read
+    waits for a byte): the process ends at once with HANGUP_STATUS, as SIGHUP's default would have ended
+    it. Not a graceful exit: Textual's writer thread dies at its first write to the hung-up terminal and
+    the app then blocks on the writer's full queue, so an exit asked of the app never completes (seen:
+    the main thread waiting in WriterThread.stop). Nothing is lost that SIGHUP would have kept: the
+    screen is gone, and knobtui saves what it remembers when it changes, not at exit.
+
+    Input that ends while not a terminal (a pipe) asks the app to exit, once, the ordinary way; later
+    reads pause a moment so the thread does not spin while it winds down."""
+
+    def __init__(self, app: Any, terminal: bool) -> None:
+        self._app, self._terminal = app, terminal
+        self._told = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    def read(self, fd: int, size: int) -> bytes:
+        try:
+            data = os.read(fd, size)
+        except OSError as exc:  # a pty whose master is gone may say EIO rather than end of file
+            if exc.errno != errno.EIO:
+                raise
+            data = b""
+        if not data and size:
+            self._ended()
+        return data
+
+    def _ended(self) -> None:
+        if self._terminal:
+            os._exit(HANGUP_STATUS)
+        if self._told:
+            time.sleep(0.05)
+            return
+        self._told = True
+        # post_message (which call_later uses) is safe from another thread: it hands the message to the loop
+        self._app.call_later(self._app.exit, return_code=HANGUP_STATUS)
+
+
+def _tolerant_input_thread(app: Any = None, terminal: bool = True) -> FunctionType | None:
     """Textual's own `run_input_thread`, run with our decoder factory in place of the module's.
 
     Why this way: the decoder is a local of that 50-line method, so a subclass could only change it by
@@ -42,6 +97,8 @@ def _tolerant_input_thread() -> FunctionType | None:
     if "getincrementaldecoder" not in code.co_names or original.__closure__:
         return None
     names = dict(vars(linux_driver), getincrementaldecoder=_replacing_decoder)
+    if app is not None and "os" in code.co_names:  # see _HangUpWatch; without `os` there, no watch
+        names["os"] = _HangUpWatch(app, terminal)
     return FunctionType(code, names, original.__name__, original.__defaults__)
 
 
@@ -49,10 +106,17 @@ _RUN_INPUT_THREAD = _tolerant_input_thread()
 
 
 class TolerantLinuxDriver(LinuxDriver):
-    """LinuxDriver whose input thread decodes stdin with errors="replace"."""
+    """LinuxDriver whose input thread decodes stdin with errors="replace" and ends the app when its terminal
+    hangs up (each driver's thread watches for its own app, so the function is made per driver)."""
 
     if _RUN_INPUT_THREAD is not None:
         run_input_thread = _RUN_INPUT_THREAD
+
+    def __init__(self, app: Any, **options: Any) -> None:
+        super().__init__(app, **options)
+        watched = _tolerant_input_thread(app, terminal=self.input_tty)
+        if watched is not None:
+            self.run_input_thread = MethodType(watched, self)  # type: ignore[method-assign]
 
 
 __all__ = ["TolerantLinuxDriver"]
