@@ -172,6 +172,17 @@ async def test_the_curve_moves_while_playing_and_shows_the_last_state_once_pause
                     break
 
 
+async def test_a_stage_that_comes_while_the_app_closes_is_not_shown() -> None:
+    """Autoplay's timer may tick once more while the app shuts down, and its stop() sets the stage: that
+    stage has no widgets to go to any more, and must not raise (CI saw NoMatches for '#lesson')."""
+    app = make_app("hot-cold")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert app.stage.playing and app.showing
+    assert not app.showing
+    app.stage = app.stage.but(playing="", knob_message="a timer's last word, after the widgets went")
+
+
 async def test_method_switch_keeps_history() -> None:
     app = make_app("gradient")
     async with app.run_test(size=SIZE) as pilot:

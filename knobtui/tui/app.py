@@ -88,7 +88,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
 
     # ---- the stage --------------------------------------------------------------------------
     def watch_stage(self, before: Stage, stage: Stage) -> None:
-        if self._laid_out:
+        if self.showing:  # not while the app closes: a timer's last stop() would find its widgets gone
             show(self, stage, before)
             if stage.lesson_note != before.lesson_note or stage.lesson_heading != before.lesson_heading:
                 self.fit()  # a note came or went (a follower's comes from the presenter): share the rows again
@@ -101,7 +101,12 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
     @property
     def showing(self) -> bool:
         """The simulator's widgets are there (not yet, or no longer while the app closes)."""
-        return self._laid_out and bool(self.query("#log"))
+        return self._laid_out and not (self._was_ready and not self.is_running)
+
+    def on_ready(self) -> None:
+        # Textual sets is_running after mounting and clears it first thing when it shuts down, before any
+        # widget goes: once ready, not running means closing.
+        self._was_ready = True
 
     # ---- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -130,6 +135,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.fit(event.size.width, event.size.height)
 
     _laid_out = False  # the widgets are mounted (a resize or a lesson note can come before)
+    _was_ready = False  # Textual's Ready came (see on_ready)
 
     def fit(self, width: int | None = None, height: int | None = None) -> None:
         """Share the rows for this size (tui/layout.py)."""
