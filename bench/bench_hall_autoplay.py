@@ -21,7 +21,8 @@ Reported per N and speed:
 - the presenter's own frame: key (↓ or ↑, the knob marker moves) to the marker moving on the presenter's
   screen, pressed 5 times during autoplay, as a ratio to the same with no followers.
 The followers' clients run in a process of their own at nice 10 (a room's laptops take no CPU from the
-server; here they must share it). `--before DIR` runs the same against the code in DIR (a checkout of an
+server; here they must share it); with --crowd-apart, also in a scheduling group of their own at the
+lowest priority (see _apart). `--before DIR` runs the same against the code in DIR (a checkout of an
 earlier commit) in the same run, as the anchor.
 On this 2-core machine the measuring clients compete with the server: lag is trustworthy up to 100
 followers; bytes per follower and server CPU hold at 300 (FIELD-NOTES).
@@ -123,6 +124,23 @@ async def audience(port: int, n: int) -> None:
         f.close()
 
 
+CROWD_APART = False
+"""--crowd-apart: the followers' clients in a scheduling group of their own at the lowest priority."""
+
+
+def _apart() -> None:
+    """In the crowd's process before exec: a session of its own (so, with autogroup, a scheduling group of
+    its own) at the group's lowest priority. Without it the crowd shares the bench's group, and so the
+    server's: nice 10 then only orders it within that group, and the group as a whole competes with the
+    presenter's simulator and the renderers (each a group of its own)."""
+    os.setsid()
+    try:
+        with open("/proc/self/autogroup", "w") as f:
+            f.write("19")
+    except OSError:
+        pass
+
+
 async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
     presenter = Watcher((100, 30))
     await presenter.open(srv.port, (100, 30), "teacher", srv.key)
@@ -131,7 +149,8 @@ async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
     loop = asyncio.get_running_loop()
     if n:
         crowd = subprocess.Popen(["nice", "-n", "10", sys.executable, __file__, "--audience", str(n), "--port",
-                                  str(srv.port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                  str(srv.port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                 preexec_fn=_apart if CROWD_APART else None)
         assert crowd.stdout is not None and crowd.stdin is not None
         line = await loop.run_in_executor(None, crowd.stdout.readline)
         assert line.strip() == "READY", line
@@ -189,12 +208,17 @@ def main() -> int:
     parser.add_argument("--followers", default="10,100,300")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--before", metavar="DIR", help="also run the code in DIR (an earlier checkout), as the anchor")
+    parser.add_argument("--crowd-apart", action="store_true",
+                        help="run the followers' clients in a scheduling group of their own at the lowest priority "
+                             "(laptops that are not this machine), not in the server's")
     parser.add_argument("--audience", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.audience:
         asyncio.run(audience(args.port, args.audience))
         return 0
+    global CROWD_APART
+    CROWD_APART = args.crowd_apart
     counts = [int(x) for x in args.followers.split(",")]
     print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process) "
           "| PSS | presenter's frame | vs alone |")
