@@ -9,7 +9,8 @@ The same loop reads nothing forever once its terminal has hung up (a pty whose o
 as end of file, at once, every time): the read's `break` leaves only the inner loop, so the thread spins
 at a full core. The kernel's SIGHUP normally ends the process first, but not one that inherited SIGHUP
 ignored (`nohup knobtui serve`, then the server killed): such simulators were found spinning after test
-runs, one core each. Here the end of input asks the app to exit with HANGUP_STATUS.
+runs, one core each. Here a terminal that reads as ended ends the process with HANGUP_STATUS (see
+_HangUpWatch), as SIGHUP's default would have.
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ class _HangUpWatch:
         self._app.call_later(self._app.exit, return_code=HANGUP_STATUS)
 
 
-def _tolerant_input_thread(app: Any = None, terminal: bool = True) -> FunctionType | None:
-    """Textual's own `run_input_thread`, run with our decoder factory in place of the module's.
+def _tolerant_input_thread(app: Any, terminal: bool) -> FunctionType | None:
+    """Textual's own `run_input_thread`, run with our decoder factory in place of the module's, and with
+    `os` as _HangUpWatch (for this app, whose stdin is a terminal or not).
 
     Why this way: the decoder is a local of that 50-line method, so a subclass could only change it by
     copying the method (which would drift from the pinned Textual unseen), and patching the module's
@@ -97,20 +99,14 @@ def _tolerant_input_thread(app: Any = None, terminal: bool = True) -> FunctionTy
     if "getincrementaldecoder" not in code.co_names or original.__closure__:
         return None
     names = dict(vars(linux_driver), getincrementaldecoder=_replacing_decoder)
-    if app is not None and "os" in code.co_names:  # see _HangUpWatch; without `os` there, no watch
+    if "os" in code.co_names:  # see _HangUpWatch; without `os` there, no watch (test_hostile_app fails)
         names["os"] = _HangUpWatch(app, terminal)
     return FunctionType(code, names, original.__name__, original.__defaults__)
-
-
-_RUN_INPUT_THREAD = _tolerant_input_thread()
 
 
 class TolerantLinuxDriver(LinuxDriver):
     """LinuxDriver whose input thread decodes stdin with errors="replace" and ends the app when its terminal
     hangs up (each driver's thread watches for its own app, so the function is made per driver)."""
-
-    if _RUN_INPUT_THREAD is not None:
-        run_input_thread = _RUN_INPUT_THREAD
 
     def __init__(self, app: Any, **options: Any) -> None:
         super().__init__(app, **options)
