@@ -19,7 +19,7 @@ Reported per N and speed:
   and of the server process alone (SSH, the screen models and their diffs);
 - PSS of the whole tree at the end;
 - the presenter's own frame: key (↓ or ↑, the knob marker moves) to the marker moving on the presenter's
-  screen, pressed 5 times during autoplay, as a ratio to the same with no followers.
+  screen, pressed 5 times (--presses) during autoplay, as a ratio to the same with no followers.
 The followers' clients run in a process of their own at nice 10 (a room's laptops take no CPU from the
 server; here they must share it); with --crowd-apart, also in a scheduling group of their own at the
 lowest priority (see _apart). `--before DIR` runs the same against the code in DIR (a checkout of an
@@ -125,6 +125,8 @@ async def audience(port: int, n: int) -> None:
 
 
 CROWD_APART = False
+PRESSES = 5
+"""--presses: how many times the presenter presses ↓/↑ in each phase (the frame's sample)."""
 """--crowd-apart: the followers' clients in a scheduling group of their own at the lowest priority."""
 
 
@@ -167,8 +169,8 @@ async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
         presenter.seen = {}
         cpu0, own0, t0 = srv.cpu_seconds(), srv.cpu_seconds(srv.proc.pid), time.perf_counter()
         frames: list[float] = []
-        for k in range(5):  # the presenter's own frame, while the hall watches
-            await asyncio.sleep(seconds / 6)
+        for k in range(PRESSES):  # the presenter's own frame, while the hall watches
+            await asyncio.sleep(seconds / (PRESSES + 1))
             before = len(presenter.moves)
             pressed = time.perf_counter()
             presenter.press(b"\x1b[B" if k % 2 == 0 else b"\x1b[A")
@@ -211,14 +213,16 @@ def main() -> int:
     parser.add_argument("--crowd-apart", action="store_true",
                         help="run the followers' clients in a scheduling group of their own at the lowest priority "
                              "(laptops that are not this machine), not in the server's")
+    parser.add_argument("--presses", type=int, default=5, help="presses of ↓/↑ per phase for the presenter's frame "
+                                                                     "(default 5)")
     parser.add_argument("--audience", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.audience:
         asyncio.run(audience(args.port, args.audience))
         return 0
-    global CROWD_APART
-    CROWD_APART = args.crowd_apart
+    global CROWD_APART, PRESSES
+    CROWD_APART, PRESSES = args.crowd_apart, max(1, args.presses)
     counts = [int(x) for x in args.followers.split(",")]
     print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process) "
           "| PSS | presenter's frame | vs alone |")
