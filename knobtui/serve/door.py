@@ -49,7 +49,6 @@ class Knock:
     answer: str | None = None  # the presenter password typed (only while the login stage runs)
     term: str | None = None  # the terminal type asked for (None: no pty)
     size: tuple[int, int] = (80, 24)  # asked for; SizeCap holds it to what a simulator gets
-    asked: tuple[int, int] | None = None  # what was asked, when SizeCap changed it
     usable_term: str | None = None  # what TerminalType settled
     shared: bool = False  # a follower of a room with shared views: a seat, not a simulator
     holds_simulator: bool = False  # this connection has a simulator already (SSH: two sessions on one)
@@ -84,7 +83,7 @@ class SeatInView:
 Admitted = OwnSimulator | SeatInView
 
 
-class Tally(Protocol):
+class Counts(Protocol):
     """What the gates count on (hub.py's Hub is one): connections open, seats and simulators held."""
 
     connections: int
@@ -131,7 +130,7 @@ class RatePerAddress:
 class OpenConnections:
     """Open connections of both doors at once, logged in or not: room for everyone and a queue at the door."""
 
-    tally: Tally
+    tally: Counts
     ceiling: int
     stage: Stage = Stage.CONNECT
 
@@ -222,9 +221,7 @@ class SizeCap:
         return min(capped[0], self.cols), min(capped[1], self.rows)
 
     def check(self, knock: Knock) -> Refusal | None:
-        size = self.cap(*knock.size)
-        if size != knock.size:
-            knock.asked, knock.size = knock.size, size
+        knock.size = self.cap(*knock.size)  # the visit keeps what was asked, to say it was capped
         return None
 
 
@@ -244,7 +241,7 @@ class OneSimulatorPerConnection:
 class RoomSeats:
     """Followers watching shared views: a connection and a screen's bytes each, in all and per address."""
 
-    tally: Tally
+    tally: Counts
     addresses: Addresses
     max_seats: int
     stage: Stage = Stage.SEAT
@@ -262,7 +259,7 @@ class RoomSeats:
 class Simulators:
     """Simulators (a process of ~30 MB and its CPU each), in all and per address."""
 
-    tally: Tally
+    tally: Counts
     addresses: Addresses
     max_sessions: int
     stage: Stage = Stage.SEAT
@@ -328,7 +325,7 @@ class Door:
         return cap_size(cols, rows)
 
 
-def standard_gates(tally: Tally, addresses: Addresses, *, ceiling: int, max_seats: int, max_sessions: int,
+def standard_gates(tally: Counts, addresses: Addresses, *, ceiling: int, max_seats: int, max_sessions: int,
                    password: str, keys: KeyList | None, auth: AuthPolicy, log: Callable[[str], None],
                    rare: Callable[[str, str], None]) -> list[Gate]:
     """`knobtui serve`'s gates, in order."""
