@@ -98,8 +98,8 @@ class Child:
 
 
 def default_signals() -> None:
-    """Every signal the server may have inherited ignored (`nohup knobtui serve` ignores SIGHUP) back to its
-    default, as a simulator must start: its end comes as SIGHUP, then SIGTERM (Child.end)."""
+    """Every signal the server may have inherited ignored (`nohup` ignores SIGHUP) back to its default, as a
+    simulator must start: its end comes as SIGHUP, then SIGTERM (Child.end)."""
     for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
 

@@ -7,9 +7,9 @@ UnicodeDecodeError in the input thread, and the app panics and exits.
 
 The same loop reads nothing forever once its terminal has hung up (a pty whose other side closed reads
 as end of file, at once, every time): the read's `break` leaves only the inner loop, so the thread spins
-at a full core. The kernel's SIGHUP normally ends the process first, but not one that inherited SIGHUP
-ignored (`nohup knobtui serve`, then the server killed): such simulators were found spinning after test
-runs, one core each. Here a terminal that reads as ended ends the process with HANGUP_STATUS (see
+at a full core. The kernel's SIGHUP normally ends the process first, but not one that has SIGHUP ignored
+(inherited from whatever started it), or one the signal missed: simulators were found spinning after
+test runs, one core each. Here a terminal that reads as ended ends the process with HANGUP_STATUS (see
 _HangUpWatch), as SIGHUP's default would have.
 """
 
