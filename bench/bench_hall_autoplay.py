@@ -124,12 +124,6 @@ async def audience(port: int, n: int) -> None:
         f.close()
 
 
-CROWD_APART = False
-PRESSES = 5
-"""--presses: how many times the presenter presses ↓/↑ in each phase (the frame's sample)."""
-"""--crowd-apart: the followers' clients in a scheduling group of their own at the lowest priority."""
-
-
 def _apart() -> None:
     """In the crowd's process before exec: a session of its own (so, with autogroup, a scheduling group of
     its own) at the group's lowest priority. Without it the crowd shares the bench's group, and so the
@@ -143,7 +137,9 @@ def _apart() -> None:
         pass
 
 
-async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
+async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: bool = False) -> list[dict[str, float]]:
+    """One hall of N followers: `presses` of ↓/↑ a phase sample the presenter's frame (--presses); `apart`:
+    the followers' clients in a scheduling group of their own at the lowest priority (--crowd-apart)."""
     presenter = Watcher((100, 30))
     await presenter.open(srv.port, (100, 30), "teacher", srv.key)
     await presenter.ready("presenting")
@@ -152,7 +148,7 @@ async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
     if n:
         crowd = subprocess.Popen(["nice", "-n", "10", sys.executable, __file__, "--audience", str(n), "--port",
                                   str(srv.port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                 preexec_fn=_apart if CROWD_APART else None)
+                                 preexec_fn=_apart if apart else None)
         assert crowd.stdout is not None and crowd.stdin is not None
         line = await loop.run_in_executor(None, crowd.stdout.readline)
         assert line.strip() == "READY", line
@@ -169,8 +165,8 @@ async def hall(srv: Server, n: int, seconds: float) -> list[dict[str, float]]:
         presenter.seen = {}
         cpu0, own0, t0 = srv.cpu_seconds(), srv.cpu_seconds(srv.proc.pid), time.perf_counter()
         frames: list[float] = []
-        for k in range(PRESSES):  # the presenter's own frame, while the hall watches
-            await asyncio.sleep(seconds / (PRESSES + 1))
+        for k in range(presses):  # the presenter's own frame, while the hall watches
+            await asyncio.sleep(seconds / (presses + 1))
             before = len(presenter.moves)
             pressed = time.perf_counter()
             presenter.press(b"\x1b[B" if k % 2 == 0 else b"\x1b[A")
@@ -221,8 +217,6 @@ def main() -> int:
     if args.audience:
         asyncio.run(audience(args.port, args.audience))
         return 0
-    global CROWD_APART, PRESSES
-    CROWD_APART, PRESSES = args.crowd_apart, max(1, args.presses)
     counts = [int(x) for x in args.followers.split(",")]
     print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process) "
           "| PSS | presenter's frame | vs alone |")
@@ -235,7 +229,7 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as tmp:
                 srv = Server(Path(tmp), code)
                 try:
-                    results = asyncio.run(hall(srv, n, args.seconds))
+                    results = asyncio.run(hall(srv, n, args.seconds, max(1, args.presses), args.crowd_apart))
                 finally:
                     srv.stop()
             for r in results:

@@ -55,7 +55,9 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
     try:
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_DFL)  # a simulator starts with the signals a fresh Python has
+            # A simulator starts with the signals a fresh Python has (serve/child.py's default_signals, for an
+            # exec, does the same; this module may not import serve/, which imports it)
+            signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sock.close()
         for fd in wake:

@@ -99,7 +99,9 @@ class Child:
 
 def default_signals() -> None:
     """Every signal the server may have inherited ignored (`nohup` ignores SIGHUP) back to its default, as a
-    simulator must start: its end comes as SIGHUP, then SIGTERM (Child.end)."""
+    simulator must start: its end comes as SIGHUP, then SIGTERM (Child.end). Before an exec, so SIGINT's
+    default is enough (Python puts its handler back); the warm spawner's forked children do the same
+    (spawner.py's _run_child, which may not import this module)."""
     for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
 
