@@ -18,10 +18,11 @@ from knobtui.learning.predict import ask, position
 from knobtui.presenter.protocol import LinkConfig
 from knobtui.presenter.quiz import BallotBox
 from knobtui.presenter.relay import Relay
-from knobtui.wire import (RELAY, Ask, Ballot, Clear, Followers, Hello, Message, Refused, Resume, Reveal, RoomQuestion,
-                          State, Tally, quiz_of)
+from knobtui.wire import (RELAY, ROOM_ENV, Ask, Ballot, Clear, Followers, Hello, Message, Refused, Resume, Reveal,
+                          RoomQuestion, State, Tally, quiz_of)
 from knobtui.tui.app import KnobApp
 from knobtui.tui.screens.room import RoomBarsScreen, RoomQuestionScreen
+from knobtui.tui.widgets import ErrorPlot
 
 SIZE = (100, 30)
 
@@ -234,6 +235,48 @@ async def follower_room(relay: Relay) -> tuple[Line, RoomQuestion, Session, Knob
     env = relay.child_env(presenter=False)
     app = KnobApp(start_at("gradient"), link=LinkConfig(env["KNOBTUI_RELAY"], "follower", voter="me"))
     return teacher, quiz, session, app
+
+
+def plot_behind_on_screen(app: KnobApp) -> list[bool]:
+    """Records, for every screen update from now on, whether the curve on it was drawn for an older view than
+    the numbers beside it (a frame of numbers first, the curve in the next)."""
+    plot = app.query_one(ErrorPlot)
+    behind: list[bool] = []
+    display = app._display
+
+    def recording(screen: Any, update: Any) -> None:
+        if update is not None:
+            behind.append(not plot.drawn)
+        display(screen, update)
+    app._display = recording  # type: ignore[method-assign]
+    return behind
+
+
+@pytest.mark.parametrize("shared", [True, False])
+async def test_a_shared_views_renderer_draws_a_state_in_one_frame(relay: Relay, shared: bool,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shared view's renderer (no voter, in the room) puts each presenter state on the screen whole, curve
+    included, so the server sends one diff a state; a follower with a vote of its own draws the numbers first."""
+    monkeypatch.setenv(ROOM_ENV, "1")
+    teacher = await presenter_line(relay)
+    session = Session(get_preset("gradient").knobs, "gradient")
+    teacher.send(State.of(Scene(session.recipe(), "gradient")))
+    env = relay.child_env(presenter=False)
+    app = KnobApp(start_at("gradient"), link=LinkConfig(env["KNOBTUI_RELAY"], "follower",
+                                                        voter="" if shared else "me"))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.presenting is not None and app.presenting.shared_view is shared
+        plot = app.query_one(ErrorPlot)
+        await wait_until(pilot, lambda: plot.drawn)  # laid out and drawn: no redraw from the start is due
+        behind = plot_behind_on_screen(app)
+        for _ in range(4):
+            session.step()
+            teacher.send(State.of(Scene(session.recipe(), "gradient")))
+            await wait_until(pilot, lambda: app.session.iteration == session.iteration and plot.drawn)
+            await pilot.pause()
+        assert behind, "no screen update was seen"
+        assert any(behind) is not shared
+    teacher.close()
 
 
 async def test_a_follower_answers_changes_their_mind_and_sees_whether_they_were_right(relay: Relay) -> None:

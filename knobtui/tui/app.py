@@ -37,7 +37,7 @@ from .show import show, show_log
 from .stage import Stage, first_stage
 from .themes import DEFAULT_THEME, LooksMixin, use_knobtui_themes
 from .undo import NOTHING_TO_UNDO, Undo, undone
-from .widgets import IterationLog, KnobPanel
+from .widgets import ErrorPlot, IterationLog, KnobPanel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -119,6 +119,7 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.fit()
         self.show_keys()
         if self.presenting is not None:
+            self.query_one(ErrorPlot).after_the_rest = not self.presenting.shared_view
             self.presenting.start()
         if self.lessons is not None:
             self.show_lesson_step(0)

@@ -56,6 +56,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     """Plain ASCII markers only."""
     playing: var[str] = var("")
     """Autoplay is running (the stage's `playing`): the curve is redrawn at most every PLAYING_GAP."""
+    after_the_rest: var[bool] = var(True)
+    """Draw the curve a frame after the cheap widgets (a key's first bytes do not wait for plotext). A shared
+    view's renderer takes no keys: it draws a state in one frame, and its server sends one diff, not two."""
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -86,6 +89,11 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             self._later = None
             self._changed()
 
+    @property
+    def drawn(self) -> bool:
+        """The curve on the screen is of the newest view (no redraw is due)."""
+        return not self._pending and self._later is None and self._key is not None and self._key[1] == self._version
+
     def _changed(self) -> None:
         self._version += 1
         if self._pending or self._later is not None or not self.is_mounted:
@@ -99,6 +107,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     def _schedule(self) -> None:
         """Rebuild just after the cheap widgets are drawn (so a step's first bytes do not wait for plotext)."""
         self._later = None
+        if not self.after_the_rest:
+            self._rebuild()
+            return
         self._pending = True
         self.call_after_refresh(self._rebuild)
 
