@@ -16,7 +16,8 @@ Reported per N and speed:
   others count bytes: reading every follower's screen would saturate the measuring process first);
 - KB/s received per follower (p50 and max);
 - server cores: CPU time of the server's whole tree (server, renderers, presenter's simulator) per second,
-  and of the server process alone (SSH, the screen models and their diffs);
+  and of the server process alone (SSH, the screen models and their diffs) / of the shared views'
+  renderers (the niced processes) alone; the rest is the presenter's simulator (and the warm spawner);
 - PSS of the whole tree at the end;
 - the presenter's own frame: key (↓ or ↑, the knob marker moves) to the marker moving on the presenter's
   screen, pressed 5 times (--presses) during autoplay, as a ratio to the same with no followers.
@@ -163,7 +164,8 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
             crowd.stdin.flush()  # type: ignore[union-attr]
             await loop.run_in_executor(None, crowd.stdout.readline)  # type: ignore[union-attr]
         presenter.seen = {}
-        cpu0, own0, t0 = srv.cpu_seconds(), srv.cpu_seconds(srv.proc.pid), time.perf_counter()
+        cpu0, own0, views0 = srv.cpu_seconds(), srv.cpu_seconds(srv.proc.pid), srv.cpu_seconds(niced=True)
+        t0 = time.perf_counter()
         frames: list[float] = []
         for k in range(presses):  # the presenter's own frame, while the hall watches
             await asyncio.sleep(seconds / (presses + 1))
@@ -178,6 +180,7 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
         elapsed = time.perf_counter() - t0
         cores = (srv.cpu_seconds() - cpu0) / elapsed
         server = (srv.cpu_seconds(srv.proc.pid) - own0) / elapsed
+        views = (srv.cpu_seconds(niced=True) - views0) / elapsed
         shown = dict(presenter.seen)
         seen: list[dict[str, object]] = []
         if crowd is not None:
@@ -190,7 +193,7 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
         its = (max(shown) - min(shown)) / elapsed if len(shown) > 1 else float("nan")
         results.append({"speed": label, "its": its, "p50": servekit.pct(lags, 0.5), "p95": servekit.pct(lags, 0.95),
                         "max": max(lags, default=float("nan")), "kbs": servekit.pct(rates, 0.5),
-                        "kbs_max": max(rates, default=float("nan")), "cores": cores, "server": server, "pss": srv.pss_mb(),
+                        "kbs_max": max(rates, default=float("nan")), "cores": cores, "server": server, "views": views, "pss": srv.pss_mb(),
                         "frame": servekit.pct(frames, 0.5)})
     presenter.press(b"p")
     if crowd is not None:
@@ -218,7 +221,7 @@ def main() -> int:
         asyncio.run(audience(args.port, args.audience))
         return 0
     counts = [int(x) for x in args.followers.split(",")]
-    print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process) "
+    print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process / renderers) "
           "| PSS | presenter's frame | vs alone |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for label, code in (("this", None), ("before", args.before)):
@@ -237,7 +240,7 @@ def main() -> int:
                     alone[str(r["speed"])] = r["frame"]
                 ratio = r["frame"] / alone.get(str(r["speed"]), float("nan"))
                 print(f"| {label} | {n} | {r['speed']} ({r['its']:.0f}/s) | {r['p50']:.0f} ms | {r['p95']:.0f} ms "
-                      f"| {r['max']:.0f} ms | {r['kbs']:.1f} ({r['kbs_max']:.1f}) | {r['cores']:.2f} ({r['server']:.2f}) | {r['pss']:.0f} MB "
+                      f"| {r['max']:.0f} ms | {r['kbs']:.1f} ({r['kbs_max']:.1f}) | {r['cores']:.2f} ({r['server']:.2f} / {r['views']:.2f}) | {r['pss']:.0f} MB "
                       f"| {r['frame']:.0f} ms | {ratio:.2f}x |", flush=True)
     return 0
 

@@ -167,13 +167,16 @@ class Server:
             todo += kids.get(pid, [])
         return found
 
-    def cpu_seconds(self, pid: int | None = None) -> float:
-        """CPU time used so far by the server and its descendants (user + system); of `pid` alone if given."""
+    def cpu_seconds(self, pid: int | None = None, niced: bool = False) -> float:
+        """CPU time used so far by the server and its descendants (user + system); of `pid` alone if given;
+        `niced`: of the descendants at a lower priority only (the shared views' renderers)."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
         for pid in self.tree() if pid is None else [pid]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                if niced and int(fields[16]) <= 0:
+                    continue
                 total += int(fields[11]) + int(fields[12])
             except (OSError, IndexError):
                 pass

@@ -8,10 +8,10 @@ for snapshot tests), so duplicates are removed keeping the first occurrence, in 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from plotext import _utility
+from plotext._utility import colors_to_ansi
 from rich.style import Style
 from rich.text import Text
 from textual_plotext import PlotextPlot
@@ -44,44 +44,41 @@ def theme_for(widget: PlotextPlot, theme: str) -> str:
 
 # ---- plotext's picture as Rich text, fast -------------------------------------------------------------
 
-_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
-_styles: dict[str, Style] = {}
+_styles: dict[tuple[Any, Any, Any], Style | None] = {}
 
 
-def _style_of(codes: str) -> Style:
-    """The style a run of SGR sequences sets (as Rich's own decoder reads them), worked out once each."""
-    style = _styles.get(codes)
-    if style is None:
+def _run_style(colors: tuple[Any, Any, Any]) -> Style | None:
+    """The style of a run of cells of these (foreground, style, background): what Rich's own decoder reads
+    from the SGR sequences plotext would write for it, worked out once each."""
+    if colors not in _styles:
+        codes = colors_to_ansi(*colors)
         text = Text.from_ansi(codes + "x")
-        style = _styles[codes] = Style.combine(span.style for span in text.spans if isinstance(span.style, Style))
+        _styles[colors] = Style.combine(span.style for span in text.spans if isinstance(span.style, Style)) if codes else None
         if len(_styles) > 4096:  # plotext uses a handful of colours; never grow without bound
             _styles.clear()
-    return style
+    return _styles[colors]
 
 
-def ansi_lines(ansi: str) -> list[Text]:
-    """plotext's ANSI picture as one Rich Text per line, the same as `Text.from_ansi(ansi).split("\\n")`
-    but about 5x faster: plotext writes only SGR colour sequences, each run closed by a reset, so every
-    run's style is looked up once instead of parsed again for every cell. A follower's shared view draws
-    the curve a few times a second for a whole room, so this is where its CPU goes."""
+def picture(plot: Any, table: dict[int, str] | None = None) -> list[Text]:
+    """The figure plotext would `build()`, as one Rich Text per row, read from plotext's own matrix of cells:
+    the lines Rich reads from `plot.build()`'s ANSI (the same runs, the same styles), without writing every
+    cell into an ANSI string and parsing it back (that was about a third of the curve's time, docs/benchmarks.md).
+    `table`: a `str.translate` table for the characters (ASCII mode's frame)."""
+    plot._set_sizes()  # plotext's `build()`, but for its last step (the ANSI canvas)
+    plot._build_matrix()
+    matrix = plot.monitor.matrix
     lines: list[Text] = []
-    line = Text()
-    codes = ""
-    for i, piece in enumerate(_SGR.split(ansi)):
-        if i % 2:  # an SGR sequence
-            codes = "" if piece in ("\x1b[0m", "\x1b[m") else codes + piece
-            continue
-        if not piece:
-            continue
-        style = _style_of(codes) if codes else None
-        first = True
-        for part in piece.split("\n"):
-            if not first:
-                lines.append(line)
-                line = Text()
-            first = False
-            if part:
-                line.append(part, style)
-    if line or not ansi.endswith("\n"):  # as str.splitlines: a closing newline starts no line
+    for row in range(matrix.rows - 1, -1, -1):  # plotext's rows count up from the bottom
+        markers, fg, st, bg = matrix.marker[row], matrix.fullground[row], matrix.style[row], matrix.background[row]
+        line = Text()
+        start, cols = 0, len(markers)
+        while start < cols:
+            f, s, b = fg[start], st[start], bg[start]
+            end = start + 1
+            while end < cols and fg[end] == f and st[end] == s and bg[end] == b:
+                end += 1
+            run = "".join(markers[start:end])
+            line.append(run.translate(table) if table else run, _run_style((f, s, b)))
+            start = end
         lines.append(line)
     return lines

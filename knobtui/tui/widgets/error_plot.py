@@ -13,9 +13,9 @@ import time
 from rich.text import Text
 from textual.reactive import var
 from textual.timer import Timer
-from textual_plotext import PlotextPlot
+from textual_plotext import Plot, PlotextPlot
 
-from ..plotting import ansi_lines, fix_size, theme_for  # (importing it makes plotext deterministic)
+from ..plotting import fix_size, picture, theme_for  # (importing it makes plotext deterministic)
 
 from ...learning.analysis import (bowl_range, curve, error_at, log10_errors, nice_ticks, tangent, tick_label,
                                   too_large_to_draw)
@@ -128,7 +128,6 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             return None
         self._key = key
         try:
-            self._draw()
             return self._build()
         except Exception as exc:  # plotext on pathological numbers: say so, never crash
             return Text(f"(cannot draw this: {exc})")
@@ -140,17 +139,21 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         r, g, b = self._rgb(name)
         return f"bold rgb({r},{g},{b})"
 
-    def _build(self) -> Text:
-        """The legend row, then plotext's picture (in ASCII mode its box-drawing frame becomes - | +)."""
+    def figure(self) -> Plot:
+        """plotext's figure with the view drawn in it at the widget's size (the legend row kept) and colours,
+        not yet built."""
+        self._draw()
         plot = self.plt
         width, height = self.size.width, max(1, self.size.height - 1)
         plot.plotsize(width, height)
         fix_size(plot, width, height)
         plot.theme(theme_for(self, self.app.theme))
-        ansi = plot.build()
-        if self.ascii:
-            ansi = ansi.translate(BOX_TO_ASCII)
-        lines = ansi_lines(ansi)
+        return plot
+
+    def _build(self) -> Text:
+        """The legend row, then plotext's picture (in ASCII mode its box-drawing frame becomes - | +)."""
+        width = self.size.width
+        lines = picture(self.figure(), BOX_TO_ASCII if self.ascii else None)
         if lines and self._x_title:
             last = lines[-1]
             room = len(self._x_title) + 1
