@@ -12,7 +12,7 @@ from rich.text import Text
 from appkit import start_at
 from knobtui.tui.app import KnobApp
 from knobtui.tui.glyphs import BOX_TO_ASCII
-from knobtui.tui.plotting import picture
+from knobtui.tui.plotting import Run, picture
 from knobtui.tui.widgets import ErrorPlot
 
 CONSOLE = Console(width=400, color_system="truecolor")
@@ -24,6 +24,10 @@ def cells(line: Text) -> list[tuple[str, Style]]:
     for segment in line.render(CONSOLE):
         out += [(ch, segment.style or Style.null()) for ch in segment.text]
     return out
+
+
+def run_cells(runs: list[Run]) -> list[tuple[str, Style]]:
+    return [(ch, style or Style.null()) for text, style in runs for ch in text]
 
 
 def plotext_wrote(plot: ErrorPlot, ascii: bool) -> list[Text]:
@@ -53,6 +57,6 @@ async def test_the_picture_read_from_plotexts_cells_is_what_plotext_writes(
         assert legend in plot._legend.plain  # the mode this case is about
         theirs = plotext_wrote(plot, ascii)
         assert len(ours) == plot.size.height - 1  # every row but the legend's
-        assert [line.plain for line in ours] == [line.plain for line in theirs]
-        assert [cells(line) for line in ours] == [cells(line) for line in theirs]
-        assert any(style.color is not None for line in ours for _, style in cells(line)), "the picture has colours"
+        assert ["".join(text for text, _ in runs) for runs in ours] == [line.plain for line in theirs]
+        assert [run_cells(runs) for runs in ours] == [cells(line) for line in theirs]
+        assert any(style is not None and style.color is not None for runs in ours for _, style in runs), "in colour"

@@ -59,18 +59,23 @@ def _run_style(colors: tuple[Any, Any, Any]) -> Style | None:
     return _styles[colors]
 
 
-def picture(plot: Any, table: dict[int, str] | None = None) -> list[Text]:
-    """The figure plotext would `build()`, as one Rich Text per row, read from plotext's own matrix of cells:
-    the lines Rich reads from `plot.build()`'s ANSI (the same runs, the same styles), without writing every
-    cell into an ANSI string and parsing it back (that was about a third of the curve's time, docs/benchmarks.md).
-    `table`: a `str.translate` table for the characters (ASCII mode's frame)."""
+Run = tuple[str, Style | None]
+"""Characters drawn alike, and their style (None: the widget's own)."""
+
+
+def picture(plot: Any, table: dict[int, str] | None = None) -> list[list[Run]]:
+    """The figure plotext would `build()`, row by row as runs of cells drawn alike, read from plotext's own
+    matrix of cells: what Rich reads from `plot.build()`'s ANSI (the same runs, the same styles), without
+    writing every cell into an ANSI string and parsing it back, and without a Rich Text to render again
+    (together about half of the curve's time, docs/benchmarks.md). `table`: a `str.translate` table for
+    the characters (ASCII mode's frame)."""
     plot._set_sizes()  # plotext's `build()`, but for its last step (the ANSI canvas)
     plot._build_matrix()
     matrix = plot.monitor.matrix
-    lines: list[Text] = []
+    rows: list[list[Run]] = []
     for row in range(matrix.rows - 1, -1, -1):  # plotext's rows count up from the bottom
         markers, fg, st, bg = matrix.marker[row], matrix.fullground[row], matrix.style[row], matrix.background[row]
-        line = Text()
+        runs: list[Run] = []
         start, cols = 0, len(markers)
         while start < cols:
             f, s, b = fg[start], st[start], bg[start]
@@ -78,7 +83,7 @@ def picture(plot: Any, table: dict[int, str] | None = None) -> list[Text]:
             while end < cols and fg[end] == f and st[end] == s and bg[end] == b:
                 end += 1
             run = "".join(markers[start:end])
-            line.append(run.translate(table) if table else run, _run_style((f, s, b)))
+            runs.append((run.translate(table) if table else run, _run_style((f, s, b))))
             start = end
-        lines.append(line)
-    return lines
+        rows.append(runs)
+    return rows

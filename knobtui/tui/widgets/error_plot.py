@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 import time
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import var
+from textual.strip import Strip
 from textual.timer import Timer
 from textual_plotext import Plot, PlotextPlot
 
-from ..plotting import fix_size, picture, theme_for  # (importing it makes plotext deterministic)
+from ..plotting import Run, fix_size, picture, theme_for  # (importing it makes plotext deterministic)
 
 from ...learning.analysis import (bowl_range, curve, error_at, log10_errors, nice_ticks, tangent, tick_label,
                                   too_large_to_draw)
@@ -25,6 +28,7 @@ from ..numbers import fit
 from ..themes import theme_rgb
 from .lines import LineMixin
 
+BOLD = Style(bold=True)
 TRAIL_POINTS = 12
 """The range holds the last this-many trail weights; older ones may leave it."""
 X_TITLE_ROOM = 8
@@ -122,7 +126,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         super().invalidate()
         self._key = None
 
-    def make_renderable(self) -> Text | None:
+    def make_lines(self) -> list[Strip] | None:
         key = (self.size, self._version, self.app.theme, self.ascii)
         if key == self._key:
             return None
@@ -130,7 +134,7 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         try:
             return self._build()
         except Exception as exc:  # plotext on pathological numbers: say so, never crash
-            return Text(f"(cannot draw this: {exc})")
+            return self.render_renderable(Text(f"(cannot draw this: {exc})"))
 
     def _rgb(self, name: str) -> tuple[int, int, int]:
         return theme_rgb(self.app, name)
@@ -150,22 +154,36 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
         plot.theme(theme_for(self, self.app.theme))
         return plot
 
-    def _build(self) -> Text:
-        """The legend row, then plotext's picture (in ASCII mode its box-drawing frame becomes - | +)."""
+    def _build(self) -> list[Strip]:
+        """The legend row, then plotext's picture (in ASCII mode its box-drawing frame becomes - | +), every row
+        in the legend's own style under the picture's (as one Rich Text of them all would draw)."""
         width = self.size.width
-        lines = picture(self.figure(), BOX_TO_ASCII if self.ascii else None)
-        if lines and self._x_title:
-            last = lines[-1]
-            room = len(self._x_title) + 1
-            if last.cell_len >= width and not last.plain[width - room:width].strip():
-                last.right_crop(last.cell_len - (width - room))
-                last.append(" " + self._x_title, style="bold")
-        out = self._legend.copy()
-        for line in lines:
-            out.append("\n")
-            out.append_text(line)
-        out.no_wrap, out.overflow = True, "crop"
-        return out
+        rows = picture(self.figure(), BOX_TO_ASCII if self.ascii else None)
+        if rows and self._x_title:
+            rows[-1] = self._with_x_title(rows[-1], width)
+        base = self.rich_style
+        under = self.app.console.get_style(self._legend.style, default=Style.null())
+        lines = self.render_renderable(self._legend)[:1]
+        for runs in rows:
+            segments = [Segment(text, base + (under + style if style is not None else under)) for text, style in runs]
+            lines.append(Strip(segments).crop_extend(0, width, base))
+        return lines
+
+    def _with_x_title(self, runs: list[Run], width: int) -> list[Run]:
+        """The axis row with the x axis title at its right end, where the tick labels left it room."""
+        plain = "".join(text for text, _ in runs)
+        room = len(self._x_title) + 1
+        if len(plain) < width or plain[width - room:width].strip():
+            return runs
+        kept: list[Run] = []
+        left = width - room
+        for text, style in runs:
+            if left <= 0:
+                break
+            kept.append((text[:left], style))
+            left -= len(text[:left])
+        kept.append((" " + self._x_title, BOLD))
+        return kept
 
     def _draw(self) -> None:
         plt = self.plt

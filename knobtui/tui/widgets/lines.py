@@ -53,14 +53,19 @@ class LineMixin:
         """What to draw now (None: nothing yet)."""
         return None
 
+    def make_lines(self) -> list[Strip] | None:
+        """What to draw now as lines of the widget's width (None: nothing new): `make_renderable()`, rendered."""
+        renderable = self.make_renderable()
+        return None if renderable is None else self.render_renderable(renderable)
+
     def redraw(self) -> None:
-        """Render `make_renderable()` at the current width and repaint the lines that changed."""
+        """Draw `make_lines()` at the current width and repaint the lines that changed."""
         widget: Widget = self  # type: ignore[assignment]  # a mixin for Widget subclasses only
         if not widget.is_mounted or widget.size.width <= 0:
             return
-        renderable = self.make_renderable()
-        if renderable is not None:
-            self.show_lines(self.render_renderable(renderable))
+        lines = self.make_lines()
+        if lines is not None:
+            self.show_lines(lines)
 
     def invalidate(self) -> None:
         """Forget what was drawn (a new size or new colours): the next redraw repaints every line."""
