@@ -29,6 +29,7 @@ from textual.widget import Widget
 from ...learning import Method, Record, Session
 from ...records import book_line
 from ..glyphs import Glyphs, glyphs
+from .lines import PassStyle
 
 LOG_CAP = 2000
 
@@ -75,7 +76,7 @@ def _head(column: str) -> str:
     return _place(column) + column
 
 
-class IterationLog(ScrollView, can_focus=False):
+class IterationLog(PassStyle, ScrollView, can_focus=False):
     """The last iterations in columns, newest at the bottom; rows rising and falling in error look different."""
 
     COMPONENT_CLASSES = {
@@ -322,7 +323,7 @@ class IterationLog(ScrollView, can_focus=False):
     # ---- drawing ---------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if width <= 0:
             return Strip.blank(width, base)
         top_rows = self._header_rows()
@@ -338,13 +339,13 @@ class IterationLog(ScrollView, can_focus=False):
         return self._row_strip(self._rows[index], width)
 
     def _header_strip(self, width: int) -> Strip:
-        style = self.rich_style + self.get_component_rich_style("iteration-log--header")
+        style = self.base_style + self.get_component_rich_style("iteration-log--header")
         text = f"{ITERATION:>{self._iteration_width}} " + "".join(
             _gap(name) + _head(name).ljust(cell) for name, cell in self._shown)
-        return Strip([Segment(text, style)]).crop_extend(0, width, self.rich_style)
+        return Strip([Segment(text, style)]).crop_extend(0, width, self.base_style)
 
     def _row_strip(self, row: _Row, width: int) -> Strip:
-        base = self.rich_style
+        base = self.base_style
         muted = base + self.get_component_rich_style("iteration-log--number")
         if row.trend > 0:
             style = base + self.get_component_rich_style("iteration-log--rising")

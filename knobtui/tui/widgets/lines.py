@@ -8,12 +8,36 @@ small on the wire (see docs/benchmarks.md).
 from __future__ import annotations
 
 from rich.console import RenderableType
+from rich.style import Style
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
 
-class LineMixin:
+class PassStyle:
+    """The widget's base style worked out once a render pass, not once a line: Textual's `rich_style` walks
+    every ancestor (about 25 µs a call), and a pass of a tall log or curve asks for it on every row."""
+
+    _pass_style: Style | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        widget: Widget = self  # type: ignore[assignment]  # a mixin for Widget subclasses only
+        self._pass_style = widget.rich_style
+        try:
+            return super().render_lines(crop)  # type: ignore[misc, no-any-return]  # Widget's, next in the MRO
+        finally:
+            self._pass_style = None
+
+    @property
+    def base_style(self) -> Style:
+        """`rich_style`, as worked out for this pass when inside one."""
+        if self._pass_style is not None:
+            return self._pass_style
+        widget: Widget = self  # type: ignore[assignment]
+        return widget.rich_style
+
+
+class LineMixin(PassStyle):
     """Keeps `_lines` (one Strip per row) and refreshes only the rows that differ from last time."""
 
     _lines: list[Strip]
@@ -86,8 +110,8 @@ class LineMixin:
         lines = getattr(self, "_lines", [])
         width = widget.size.width
         if y < len(lines):
-            return lines[y].crop_extend(0, width, widget.rich_style)
-        return Strip.blank(width, widget.rich_style)
+            return lines[y].crop_extend(0, width, self.base_style)
+        return Strip.blank(width, self.base_style)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(getattr(self, "_lines", [])) or 1
