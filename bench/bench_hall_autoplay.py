@@ -18,6 +18,7 @@ Reported per N and speed:
 - server cores: CPU time of the server's whole tree (server, renderers, presenter's simulator) per second,
   and of the server process alone (SSH, the screen models and their diffs) / of the shared views'
   renderers (the niced processes) alone; the rest is the presenter's simulator (and the warm spawner);
+- the clients' cores: the followers' SSH clients (one process), which a real hall runs on its own laptops;
 - PSS of the whole tree at the end;
 - the presenter's own frame: key (↓ or ↑, the knob marker moves) to the marker moving on the presenter's
   screen, pressed 5 times (--presses) during autoplay, as a ratio to the same with no followers.
@@ -35,6 +36,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -165,10 +167,15 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
             await loop.run_in_executor(None, crowd.stdout.readline)  # type: ignore[union-attr]
         presenter.seen = {}
         cpu0, own0, views0 = srv.cpu_seconds(), srv.cpu_seconds(srv.proc.pid), srv.cpu_seconds(niced=True)
+        crowd0 = srv.cpu_seconds(crowd.pid) if crowd is not None else 0.0
         t0 = time.perf_counter()
         frames: list[float] = []
+        spread = random.Random(presses)  # the same presses in every run
         for k in range(presses):  # the presenter's own frame, while the hall watches
-            await asyncio.sleep(seconds / (presses + 1))
+            # At even gaps every press would land at the same point of autoplay's frame (15 and 30 frames a
+            # second divide a third of a second), and the median of a run would be that one point's wait:
+            # 6 ms in one run and 11 ms in the next, alone. A press lands anywhere in a frame instead.
+            await asyncio.sleep(seconds / (presses + 1) * spread.uniform(0.5, 1.5))
             before = len(presenter.moves)
             pressed = time.perf_counter()
             presenter.press(b"\x1b[B" if k % 2 == 0 else b"\x1b[A")
@@ -181,6 +188,7 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
         cores = (srv.cpu_seconds() - cpu0) / elapsed
         server = (srv.cpu_seconds(srv.proc.pid) - own0) / elapsed
         views = (srv.cpu_seconds(niced=True) - views0) / elapsed
+        clients = (srv.cpu_seconds(crowd.pid) - crowd0) / elapsed if crowd is not None else 0.0
         shown = dict(presenter.seen)
         seen: list[dict[str, object]] = []
         if crowd is not None:
@@ -193,7 +201,7 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
         its = (max(shown) - min(shown)) / elapsed if len(shown) > 1 else float("nan")
         results.append({"speed": label, "its": its, "p50": servekit.pct(lags, 0.5), "p95": servekit.pct(lags, 0.95),
                         "max": max(lags, default=float("nan")), "kbs": servekit.pct(rates, 0.5),
-                        "kbs_max": max(rates, default=float("nan")), "cores": cores, "server": server, "views": views, "pss": srv.pss_mb(),
+                        "kbs_max": max(rates, default=float("nan")), "cores": cores, "server": server, "views": views, "clients": clients, "pss": srv.pss_mb(),
                         "frame": servekit.pct(frames, 0.5)})
     presenter.press(b"p")
     if crowd is not None:
@@ -222,8 +230,8 @@ def main() -> int:
         return 0
     counts = [int(x) for x in args.followers.split(",")]
     print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process / renderers) "
-          "| PSS | presenter's frame | vs alone |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+          "| PSS | presenter's frame | vs alone | the clients' cores |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for label, code in (("this", None), ("before", args.before)):
         if label == "before" and not code:
             continue
@@ -241,7 +249,7 @@ def main() -> int:
                 ratio = r["frame"] / alone.get(str(r["speed"]), float("nan"))
                 print(f"| {label} | {n} | {r['speed']} ({r['its']:.0f}/s) | {r['p50']:.0f} ms | {r['p95']:.0f} ms "
                       f"| {r['max']:.0f} ms | {r['kbs']:.1f} ({r['kbs_max']:.1f}) | {r['cores']:.2f} ({r['server']:.2f} / {r['views']:.2f}) | {r['pss']:.0f} MB "
-                      f"| {r['frame']:.0f} ms | {ratio:.2f}x |", flush=True)
+                      f"| {r['frame']:.0f} ms | {ratio:.2f}x | {r['clients']:.2f} |", flush=True)
     return 0
 
 

@@ -20,6 +20,7 @@ import sys
 import termios
 import traceback
 
+from .process import background, default_signals
 from .wire import FAILED_STATUS, SPAWNER, Exited, Failed, Ready, Refused, Spawn, Spawned, request_id
 
 
@@ -54,11 +55,7 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
     code = FAILED_STATUS
     try:
         signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM):
-            # A simulator starts with the signals a fresh Python has (serve/child.py's default_signals, for an
-            # exec, does the same; this module may not import serve/, which imports it)
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        default_signals(forked=True)
         sock.close()
         for fd in wake:
             os.close(fd)
@@ -69,9 +66,7 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
         if slave > 2:
             os.close(slave)
         os.chdir(request.cwd)
-        if request.nice > 0:
-            os.nice(request.nice)
-            _autogroup_nice(request.nice)
+        background(request.nice)
         os.environ.clear()
         os.environ.update(request.env)
         args = list(request.args)
@@ -89,18 +84,6 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], slave: int, request: 
             sys.stderr.flush()
         finally:
             os._exit(code)
-
-
-def _autogroup_nice(nice: int) -> None:
-    """The same priority for this process's scheduling group. With autogroup (on in Debian's and most
-    distributions' kernels) every session is a group of its own and competes as a whole, so a niced process
-    that began a session (setsid, above) took as much CPU as the presenter's simulator: measured with
-    100 followers at autoplay, each renderer at nice 19 used 20-30 % of a core beside it."""
-    try:
-        with open("/proc/self/autogroup", "w") as f:
-            f.write(str(nice))
-    except OSError:
-        pass  # no autogroup (or not Linux): os.nice alone is the priority
 
 
 def _reap(sock: socket.socket) -> None:

@@ -28,6 +28,7 @@ import termios
 import time
 from collections.abc import Callable, Sequence
 
+from ..process import background, default_signals
 from ..wire import (NO_EXEC_STATUS, SPAWNER, UNKNOWN_STATUS, Exited, Failed, Ready, Refused, Spawn, Spawned,
                     SpawnerMessage, plain)
 
@@ -97,23 +98,16 @@ class Child:
         return self.status if self.status is not None else UNKNOWN_STATUS
 
 
-def default_signals() -> None:
-    """Every signal the server may have inherited ignored (`nohup` ignores SIGHUP) back to its default, as a
-    simulator must start: its end comes as SIGHUP, then SIGTERM (Child.end). Before an exec, so SIGINT's
-    default is enough (Python puts its handler back); the warm spawner's forked children do the same
-    (spawner.py's _run_child, which may not import this module)."""
-    for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
-
-
-def start_direct(argv: Sequence[str], env: dict[str, str], cols: int, rows: int, cwd: str) -> Child:
-    """The slow way: fork, make the pty the controlling terminal, exec a fresh Python."""
+def start_direct(argv: Sequence[str], env: dict[str, str], cols: int, rows: int, cwd: str, nice: int = 0) -> Child:
+    """The slow way: fork, make the pty the controlling terminal, exec a fresh Python (at `nice`, as
+    process.background lowers it)."""
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
             set_size(0, cols, rows)
             os.chdir(cwd)
-            default_signals()
+            default_signals(forked=False)
+            background(nice)
             os.execvpe(argv[0], list(argv), env)
         finally:
             os._exit(NO_EXEC_STATUS)

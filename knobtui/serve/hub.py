@@ -234,7 +234,7 @@ class Hub:
                 return await self.spawner.spawn(args, env, cols, rows, cwd, nice=nice)
             except (OSError, asyncio.TimeoutError) as exc:
                 self.rare("spawner", f"the warm spawner failed ({clean(exc, 200)}); starting the slow way")
-        return start_direct(python_command("-m", "knobtui", *args), env, cols, rows, cwd)
+        return start_direct(python_command("-m", "knobtui", *args), env, cols, rows, cwd, nice)
 
     # ---- slots: what a visit holds, counted by what it costs ------------------------------------------
     @property

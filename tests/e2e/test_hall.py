@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from pathlib import Path
 
@@ -67,6 +68,45 @@ async def test_followers_at_five_sizes_follow_on_four_renderers(
     finally:
         for v in (t, *room):
             v.close()
+
+
+def priority(pid: int) -> tuple[int, int, str]:
+    """A process's nice value, scheduling policy and scheduling group (autogroup) line."""
+    nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    try:
+        group = Path(f"/proc/{pid}/autogroup").read_text().strip()
+    except OSError:
+        group = "(no autogroup)"
+    return nice, os.sched_getscheduler(pid), group
+
+
+@pytest.mark.parametrize("start", ["warm", "cold"])
+async def test_a_renderer_yields_the_cpu_to_the_presenters_simulator(
+        tmp_path: Path, presenter_key: asyncssh.SSHKey, start: str) -> None:
+    """A shared view's renderer runs at nice 19, in a scheduling group at nice 19, at SCHED_IDLE (a waking
+    presenter takes its CPU at once), started either way; the presenter's simulator at the server's own."""
+    keys = tmp_path / "presenter_keys"
+    keys.write_bytes(presenter_key.export_public_key())
+    srv = Server(tmp_path, "--presenter-key", str(keys), *(["--cold-start"] if start == "cold" else []))
+    t = follower = None
+    try:
+        t = await teacher(srv, presenter_key)
+        follower = await Visitor.open(srv.port, 80, 24)
+        await follower.wait_for("following the presenter", timeout=60)
+        found = [re.search(r"shared view 80x24 .*pid=(\d+)", line) for line in srv.lines]
+        renderer = next(int(m.group(1)) for m in found if m)
+        presenter = next(pid for pid, _ in srv.children() if pid != renderer)
+        nice, policy, group = priority(renderer)
+        assert (nice, policy) == (19, os.SCHED_IDLE), (nice, policy)
+        assert group == "(no autogroup)" or group.endswith(" nice 19"), group
+        nice, policy, group = priority(presenter)
+        assert (nice, policy) == (os.nice(0), os.SCHED_OTHER), (nice, policy)
+        assert not group.endswith(" nice 19"), group
+    finally:
+        for v in (t, follower):
+            if v is not None:
+                v.close()
+        srv.stop()
 
 
 async def test_a_follower_joining_a_view_midway_sees_the_current_state(
