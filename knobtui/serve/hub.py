@@ -39,6 +39,15 @@ ROOM_GAP = 1 / 8  # the least time between two states to the room: each renderer
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
 
+def same_code() -> dict[str, str]:
+    """The server's own PYTHONPATH, if it has one, for the simulators and the warm spawner: they run the
+    knobtui the server runs (a checkout named by PYTHONPATH, not the one installed), whatever else of the
+    server's environment they do not get. Found by the hall bench's anchor run: its server ran the older
+    checkout and its simulators the installed code."""
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": path} if path else {}
+
+
 def log(message: str) -> None:
     """One line on stderr, with a timestamp (the server's log)."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -182,6 +191,7 @@ class Hub:
         """The whole environment of a visitor's simulator: a short whitelist, nothing of the server's."""
         self._serial += 1
         env = {
+            **same_code(),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "TERM": term,
             "LANG": "C.UTF-8",
@@ -204,8 +214,8 @@ class Hub:
     async def start_spawner(self) -> None:
         if not self.options.warm:
             return
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TEXTUAL_FPS": "240",
-               "HOME": self.folder}
+        env = {**same_code(), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+               "TEXTUAL_FPS": "240", "HOME": self.folder}
         spawner = Spawner(env, log)
         try:
             await asyncio.wait_for(spawner.start(), 120)

@@ -81,13 +81,16 @@ def priority(pid: int) -> tuple[int, int, str]:
 
 
 @pytest.mark.parametrize("start", ["warm", "cold"])
-async def test_a_renderer_yields_the_cpu_to_the_presenters_simulator(
+async def test_a_renderer_yields_the_cpu_to_the_presenters_simulator_and_both_run_the_servers_code(
         tmp_path: Path, presenter_key: asyncssh.SSHKey, start: str) -> None:
     """A shared view's renderer runs at nice 19, in a scheduling group at nice 19, at SCHED_IDLE (a waking
-    presenter takes its CPU at once), started either way; the presenter's simulator at the server's own."""
+    presenter takes its CPU at once), started either way; the presenter's simulator at the server's own. Both
+    run the knobtui the server runs: a PYTHONPATH the server has reaches them (and nothing else of its own)."""
     keys = tmp_path / "presenter_keys"
     keys.write_bytes(presenter_key.export_public_key())
-    srv = Server(tmp_path, "--presenter-key", str(keys), *(["--cold-start"] if start == "cold" else []))
+    code = str(Path(__file__).resolve().parents[2])  # this checkout: the same code, named by PYTHONPATH
+    srv = Server(tmp_path, "--presenter-key", str(keys), *(["--cold-start"] if start == "cold" else []),
+                 env={"PYTHONPATH": code, "KNOBTUI_SERVERS_OWN": "x"})
     t = follower = None
     try:
         t = await teacher(srv, presenter_key)
@@ -102,6 +105,10 @@ async def test_a_renderer_yields_the_cpu_to_the_presenters_simulator(
         nice, policy, group = priority(presenter)
         assert (nice, policy) == (os.nice(0), os.SCHED_OTHER), (nice, policy)
         assert not group.endswith(" nice 19"), group
+        for pid in (renderer, presenter):
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert f"PYTHONPATH={code}".encode() in environ, environ
+            assert not any(v.startswith(b"KNOBTUI_SERVERS_OWN=") for v in environ), environ
     finally:
         for v in (t, follower):
             if v is not None:
