@@ -27,9 +27,10 @@ def background(nice: int) -> None:
       session took as much CPU as the presenter's simulator (measured with 100 followers at autoplay: each
       renderer at nice 19 used 20-30 % of a core beside it);
     - the SCHED_IDLE policy: a simulator that wakes (the presenter's, on a key) takes the CPU from a renderer
-      at once, not at the end of the renderer's time slice (measured with 300 followers: the presenter's
-      frame was 7-11 ms against 4-7 ms alone; with the renderers stopped, as alone). An unprivileged process
-      may lower itself to it; the renderers' share of the CPU between themselves is still their nice value's.
+      at once, not at the end of the renderer's time slice. An unprivileged process may lower itself to it;
+      the renderers' share of the CPU between themselves is still their nice value's. (Measured with 300
+      followers, it did not shorten the presenter's frame beyond what nice and autogroup did: the renderers
+      still cost it 2-5 ms a key on two cores, docs/benchmarks.md.)
     Each step that the system refuses (no autogroup, not Linux) is skipped: what remains is the priority."""
     if nice <= 0:
         return

@@ -42,7 +42,7 @@ def theme_for(widget: PlotextPlot, theme: str) -> str:
     return name
 
 
-# ---- plotext's picture as Rich text, fast -------------------------------------------------------------
+# ---- plotext's picture as runs of styled cells, fast -------------------------------------------------------------
 
 _styles: dict[tuple[Any, Any, Any], Style | None] = {}
 
@@ -52,8 +52,8 @@ def _run_style(colors: tuple[Any, Any, Any]) -> Style | None:
     from the SGR sequences plotext would write for it, worked out once each."""
     if colors not in _styles:
         codes = colors_to_ansi(*colors)
-        text = Text.from_ansi(codes + "x")
-        _styles[colors] = Style.combine(span.style for span in text.spans if isinstance(span.style, Style)) if codes else None
+        spans = Text.from_ansi(codes + "x").spans if codes else []
+        _styles[colors] = Style.combine(s.style for s in spans if isinstance(s.style, Style)) if spans else None
         if len(_styles) > 4096:  # plotext uses a handful of colours; never grow without bound
             _styles.clear()
     return _styles[colors]

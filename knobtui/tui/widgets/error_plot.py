@@ -109,7 +109,8 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
             self._schedule()
 
     def _schedule(self) -> None:
-        """Rebuild just after the cheap widgets are drawn (so a step's first bytes do not wait for plotext)."""
+        """Rebuild just after the cheap widgets are drawn (so a step's first bytes do not wait for plotext), or at
+        once when the curve does not come after the rest (a shared view's renderer)."""
         self._later = None
         if not self.after_the_rest:
             self._rebuild()
