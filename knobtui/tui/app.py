@@ -37,7 +37,7 @@ from .show import show, show_log
 from .stage import Stage, first_stage
 from .themes import DEFAULT_THEME, LooksMixin, use_knobtui_themes
 from .undo import NOTHING_TO_UNDO, Undo, undone
-from .widgets import ErrorPlot, IterationLog, KnobPanel
+from .widgets import IterationLog, KnobPanel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,6 +77,8 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.room_quiz = RoomQuiz(self)
         self.presenting = Presenting(self, link, os.environ, self.room_quiz) if link else None
         self.room_quiz.seat = self.presenting
+        if self.presenting is not None and self.presenting.shared_view:
+            self.set_reactive(KnobApp.stage, self.stage.but(curve_at_once=True))
         self.undo = Undo()
         self._remember = remember
         self.theme = use_knobtui_themes(self, theme)
@@ -119,7 +121,6 @@ class KnobApp(PaletteMixin, LooksMixin, App[None]):
         self.fit()
         self.show_keys()
         if self.presenting is not None:
-            self.query_one(ErrorPlot).after_the_rest = not self.presenting.shared_view
             self.presenting.start()
         if self.lessons is not None:
             self.show_lesson_step(0)

@@ -59,6 +59,9 @@ class Stage:
     """Presenter mode: 'presenting to N', 'following the presenter', ..."""
     followers: int = 0
     """Presenter mode: how many follow the presenter now (the join screen's count)."""
+    curve_at_once: bool = False
+    """The curve comes in the same frame as the numbers: a shared view's renderer, which no key waits on
+    (elsewhere the curve comes a frame later, so a key's first bytes do not wait for plotext)."""
 
     def but(self, **changes: Any) -> Stage:
         """This stage with some fields changed."""

@@ -60,9 +60,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
     """Plain ASCII markers only."""
     playing: var[str] = var("")
     """Autoplay is running (the stage's `playing`): the curve is redrawn at most every PLAYING_GAP."""
-    after_the_rest: var[bool] = var(True)
-    """Draw the curve a frame after the cheap widgets (a key's first bytes do not wait for plotext). A shared
-    view's renderer takes no keys: it draws a state in one frame, and its server sends one diff, not two."""
+    at_once: var[bool] = var(False)
+    """Draw the curve in the same frame as the cheap widgets, not a frame after them (the stage's
+    `curve_at_once`: a shared view's renderer, whose server then sends one diff a state, not two)."""
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -110,9 +110,9 @@ class ErrorPlot(LineMixin, PlotextPlot, can_focus=False):
 
     def _schedule(self) -> None:
         """Rebuild just after the cheap widgets are drawn (so a step's first bytes do not wait for plotext), or at
-        once when the curve does not come after the rest (a shared view's renderer)."""
+        once (`at_once`)."""
         self._later = None
-        if not self.after_the_rest:
+        if self.at_once:
             self._rebuild()
             return
         self._pending = True

@@ -339,10 +339,11 @@ class IterationLog(PassStyle, ScrollView, can_focus=False):
         return self._row_strip(self._rows[index], width)
 
     def _header_strip(self, width: int) -> Strip:
-        style = self.base_style + self.get_component_rich_style("iteration-log--header")
+        base = self.base_style
+        style = base + self.get_component_rich_style("iteration-log--header")
         text = f"{ITERATION:>{self._iteration_width}} " + "".join(
             _gap(name) + _head(name).ljust(cell) for name, cell in self._shown)
-        return Strip([Segment(text, style)]).crop_extend(0, width, self.base_style)
+        return Strip([Segment(text, style)]).crop_extend(0, width, base)
 
     def _row_strip(self, row: _Row, width: int) -> Strip:
         base = self.base_style
