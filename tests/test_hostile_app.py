@@ -227,6 +227,48 @@ def test_a_terminal_that_hangs_up_ends_the_app_even_with_sighup_ignored(terminal
     assert app.exit_code() == HANGUP_STATUS
 
 
+def stopped(pid: int) -> bool:
+    """The process is stopped (its state in /proc is T)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_a_stop_from_outside_is_not_a_new_screen(terminal) -> None:  # type: ignore[no-untyped-def]
+    """SIGSTOP and SIGCONT from another process (the server holds a shared view's renderer so while the
+    presenter's key is drawn): the terminal was never taken away, so the app draws on with no new screen.
+    Textual's own answer to SIGCONT set the terminal up again and drew it whole."""
+    app = terminal()
+    app.wait_for("iteration 0 ")
+    os.kill(app.pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 30
+    while not stopped(app.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stopped(app.pid)
+    mark = len(app.raw)
+    os.kill(app.pid, signal.SIGCONT)
+    app.write(b" ")
+    app.wait_for("iteration 1 ")
+    after = bytes(app.raw[mark:])
+    assert b"\x1b[?1049h" not in after and b"\x1b[2J" not in after, after[:300]
+
+
+def test_a_suspend_of_its_own_still_sets_the_terminal_up_again(terminal) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+Z's way (SIGTSTP: the app leaves the alternate screen, then stops itself), then SIGCONT (`fg`):
+    the app takes the terminal again, a whole new screen, and goes on."""
+    app = terminal()
+    app.wait_for("iteration 0 ")
+    os.kill(app.pid, signal.SIGTSTP)
+    app.wait_until(lambda text: b"\x1b[?1049l" in app.raw)  # it gave the terminal back
+    deadline = time.monotonic() + 30
+    while not stopped(app.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stopped(app.pid)
+    mark = len(app.raw)
+    os.kill(app.pid, signal.SIGCONT)
+    app.wait_until(lambda text: b"\x1b[?1049h" in app.raw[mark:])
+    app.write(b" ")
+    app.wait_for("iteration 1 ")
+
+
 def test_input_that_ends_ends_the_app(tmp_path: Path) -> None:
     """`true | knobtui`: the screen is a terminal, the keyboard a pipe that has ended. The app leaves the
     alternate screen and exits with status 129 rather than waiting for keys that cannot come."""

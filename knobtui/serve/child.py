@@ -67,6 +67,23 @@ class Child:
         if self.fd >= 0 and cols > 0 and rows > 0:
             set_size(self.fd, cols, rows)
 
+    def stop(self) -> bool:
+        """Stop the process where it is (SIGSTOP: nothing it could do first). True if it was signalled."""
+        return self._signal(signal.SIGSTOP)
+
+    def go(self) -> None:
+        """Let a stopped process run on from where it stopped (SIGCONT)."""
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: int) -> bool:
+        if self.status is not None:
+            return False  # reaped: its pid may be another process's now
+        try:
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
     def reap(self) -> bool:
         if self.status is None:
             self.status = self._reaped()
@@ -88,6 +105,7 @@ class Child:
                 break
             try:
                 os.killpg(self.pid, sig)
+                os.killpg(self.pid, signal.SIGCONT)  # a stopped process (Room.hold) acts on it at once
             except (ProcessLookupError, PermissionError):
                 pass
             deadline = time.monotonic() + KILL_GRACE

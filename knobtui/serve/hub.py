@@ -35,6 +35,8 @@ DEFAULT_PORT = 2222
 PRIVATE_PREFIX = "knobtui-serve-"
 PRESENTER_QUIET = 0.012  # seconds of silence that end the presenter's frame
 PRESENTER_FIRST_CAP = 0.08  # the room waits at most this long for it
+KEY_HOLD_CAP = 0.05  # the longest the renderers stand still for one presenter's key
+KEY_HOLD_REST = 0.05  # and the least they run between two such holds (a held key, mouse motion)
 ROOM_GAP = 1 / 8  # the least time between two states to the room: each renderer draws each state it gets
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
@@ -289,6 +291,8 @@ class Hub:
                 log("  | " + clean(line, 400))
 
     async def end_all(self) -> None:
+        if self._key_hold is not None:
+            self._key_go()
         await asyncio.gather(*(s.end(End(EndKind.SHUTDOWN)) for s in list(self.sessions)))
         if self.room is not None:
             await self.room.close()
@@ -323,8 +327,50 @@ class Hub:
         if self._release is not None:
             self._release_timers.append(asyncio.get_running_loop().call_later(PRESENTER_QUIET, self._quiet))
             self._last_draw = time.monotonic()
+        if self._key_hold is not None:
+            self._key_drawn = time.monotonic()
+            self._key_hold.cancel()
+            self._key_hold = asyncio.get_running_loop().call_later(PRESENTER_QUIET, self._key_quiet)
 
     _last_draw = 0.0
+
+    # Measured (bench/bench_hall_autoplay.py, 300 followers at autoplay): the presenter's key took 7-12 ms
+    # to its frame against 5-9 ms alone, and as alone with the renderers stopped; at nice 19 and SCHED_IDLE
+    # they still slowed it (two cores, shared caches, the server's loop busy with their frames). So the
+    # renderers stand still (Room.hold) from a presenter's key until the presenter's simulator has drawn
+    # and gone quiet for PRESENTER_QUIET, at most KEY_HOLD_CAP, and then run at least KEY_HOLD_REST.
+    def presenter_pressed(self) -> None:
+        """The presenter typed something for its simulator: the room's renderers stand still until it is drawn."""
+        if self.room is None or self._key_hold is not None:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._key_rested or not self.room.views:
+            return
+        self.room.hold()
+        self._key_since = time.monotonic()
+        self._key_drawn = 0.0
+        self._key_hold = loop.call_later(KEY_HOLD_CAP, self._key_go)
+
+    def _key_quiet(self) -> None:
+        now = time.monotonic()
+        if now - self._key_since >= KEY_HOLD_CAP or now - self._key_drawn >= PRESENTER_QUIET * 0.9:
+            self._key_go()
+        else:
+            self._key_hold = asyncio.get_running_loop().call_later(
+                min(PRESENTER_QUIET, self._key_since + KEY_HOLD_CAP - now), self._key_quiet)
+
+    def _key_go(self) -> None:
+        if self._key_hold is not None:
+            self._key_hold.cancel()
+            self._key_hold = None
+        if self.room is not None:
+            self.room.go()
+        self._key_rested = asyncio.get_running_loop().time() + KEY_HOLD_REST
+
+    _key_hold: asyncio.TimerHandle | None = None
+    _key_since = 0.0
+    _key_drawn = 0.0
+    _key_rested = -1.0
 
     def _quiet(self) -> None:
         if self._release is not None and time.monotonic() - self._last_draw >= PRESENTER_QUIET * 0.9:

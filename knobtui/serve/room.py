@@ -180,6 +180,8 @@ class View:
         self._last_flush = 0.0
         self._catch_up: asyncio.TimerHandle | None = None
         self._ended = False
+        self._held = False  # the presenter's key is being drawn: frames wait (Room.hold)
+        self._owed = False  # a frame came due while held
 
     @property
     def ended(self) -> bool:
@@ -235,6 +237,9 @@ class View:
     def frame(self) -> None:
         """Send every follower the changes since the screen it has (up-to-date ones share one diff)."""
         self._flush = None
+        if self._held:
+            self._owed = True
+            return
         self._last_flush = asyncio.get_running_loop().time()
         snap = self.screen.snapshot()
         old = self.shown
@@ -292,10 +297,24 @@ class View:
 
     def _catch_behind(self) -> None:
         self._catch_up = None
+        if self._held:
+            self._watch_behind()
+            return
         for member, seat in list(self.members.items()):
             if seat.shown is not self.shown:
                 self._catch(member, seat)
         self._watch_behind()
+
+    def hold(self) -> None:
+        """No frame goes out until `go` (the server's thread is the presenter's while its key is drawn)."""
+        self._held = True
+
+    def go(self) -> None:
+        """Frames go out again, the one that came due meanwhile first."""
+        self._held = False
+        if self._owed and not self._ended:
+            self._owed = False
+            self.frame()
 
     def own_changed(self, member: Member | None = None) -> None:
         """Each follower's own line again (or one follower's): they answered, the question changed, or the
@@ -358,6 +377,36 @@ class Room:
         self.views: dict[ViewKey, View] = {}
         self._start, self._log, self._on_lost = start, log, on_lost
         self._where: dict[Member, View] = {}
+        self._stopped: list[Child] = []  # renderers held (hold) until go
+        self._held = False
+
+    # ---- the presenter's key first: the renderers stand still while it is drawn --------------------
+    def hold(self) -> int:
+        """Stop every renderer where it is, and hold every view's frames (the hub does this while the
+        presenter's simulator draws a key): on a machine of few cores a renderer in the middle of a state,
+        and the server's thread writing its frame to every follower, slow the projected screen whatever
+        their priority. A renderer's driver takes the SIGCONT that follows as nothing to redraw
+        (tui/driver.py). How many renderers were stopped."""
+        for view in self.views.values():
+            view.hold()
+            child = view.child
+            if child is not None and child not in self._stopped and child.stop():
+                self._stopped.append(child)
+        self._held = True
+        return len(self._stopped)
+
+    def go(self) -> None:
+        """Every renderer `hold` stopped runs on from where it stood; frames that came due go out."""
+        stopped, self._stopped = self._stopped, []
+        self._held = False
+        for child in stopped:
+            child.go()
+        for view in list(self.views.values()):
+            view.go()
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     def join(self, member: Member, key: ViewKey, row: int | None = None) -> View:
         """Put a follower in the view for `key` with its own line on `row` (leaving any other view), starting
@@ -409,6 +458,7 @@ class Room:
             del self.views[view.key]
 
     async def close(self) -> None:
+        self.go()
         await asyncio.gather(*(v.close() for v in list(self.views.values())))
 
     def renderers(self) -> int:

@@ -303,6 +303,8 @@ class Visit:
                           "its simulator is not reading them")
             return
         self._pending += clean_bytes
+        if self.presenter:
+            self.hub.presenter_pressed()
         self._flush_input()
 
     def resize(self, cols: int, rows: int) -> None:

@@ -11,6 +11,11 @@ at a full core. The kernel's SIGHUP normally ends the process first, but not one
 (inherited from whatever started it), or one the signal missed: simulators were found spinning after
 test runs, one core each. Here a terminal that reads as ended ends the process with HANGUP_STATUS (see
 _HangUpWatch), as SIGHUP's default would have.
+
+And Textual answers every SIGCONT by setting the terminal up anew (a whole screen), though only a suspend
+of its own (Ctrl+Z) took the terminal away: the server stops a shared view's renderer (SIGSTOP) while the
+presenter's key is drawn, and each SIGCONT after that cost a full redraw. Here only a resume after its own
+suspend does that.
 """
 
 from __future__ import annotations
@@ -106,13 +111,22 @@ def _tolerant_input_thread(app: Any, terminal: bool) -> FunctionType | None:
 
 class TolerantLinuxDriver(LinuxDriver):
     """LinuxDriver whose input thread decodes stdin with errors="replace" and ends the app when its terminal
-    hangs up (each driver's thread watches for its own app, so the function is made per driver)."""
+    hangs up (each driver's thread watches for its own app, so the function is made per driver), and which
+    redraws after SIGCONT only when it stopped itself."""
 
     def __init__(self, app: Any, **options: Any) -> None:
         super().__init__(app, **options)
         watched = _tolerant_input_thread(app, terminal=self.input_tty)
         if watched is not None:
             self.run_input_thread = MethodType(watched, self)  # type: ignore[method-assign]
+
+    def _sigcont_application(self, *_: Any) -> None:
+        """Set the terminal up again only after a suspend of our own (Ctrl+Z, `action_suspend_process`).
+        A stop from outside (SIGSTOP: the server holding a shared view's renderer while the presenter's
+        key is drawn, a debugger) never took the terminal away, and Textual's answer to the SIGCONT, a
+        whole new screen, would cost a renderer a full redraw and its followers a full screen each."""
+        if self._must_signal_resume:
+            super()._sigcont_application(*_)
 
 
 __all__ = ["TolerantLinuxDriver"]

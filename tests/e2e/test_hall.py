@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import asyncssh
+import pyte
 import pytest
 
 from harness import Server, Visitor
@@ -176,3 +177,99 @@ async def test_a_stalled_follower_in_a_shared_view_holds_back_nobody(
     finally:
         for v in (t, stalled, reading):
             v.close()
+
+
+def state(pid: int) -> str:
+    """The process's state letter in /proc (T: stopped)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+async def until(holds, what: str, tries: int = 600) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if holds():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never: {what}")
+
+
+class Watcher:
+    """A follower of a shared view as the room sees one (room.Member), counting what it is sent."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+
+    def view_ready(self) -> bool:
+        return True
+
+    def view_write(self, data: bytes) -> None:
+        self.received += data
+
+    def view_lost(self) -> None:
+        pass
+
+    def view_own(self) -> None:
+        return None
+
+
+async def test_the_renderers_stand_still_while_the_presenters_key_is_drawn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A presenter's key stops the room's renderers (a real simulator drawing a shared view) until the
+    presenter's simulator has drawn and gone quiet, or at most KEY_HOLD_CAP; after a hold they run at least
+    KEY_HOLD_REST before the next. A stopped renderer draws on from where it stood."""
+    from knobtui.serve import hub as hubs
+    from knobtui.serve.child import python_command, start_direct
+    from knobtui.serve.room import Room, ViewKey
+
+    hub = hubs.Hub(hubs.ServeOptions(presenter_password="secret", warm=False))
+    started: list[int] = []
+
+    async def start(key: ViewKey):  # type: ignore[no-untyped-def]
+        env = {**hubs.same_code(), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": key.term,
+               "LANG": "C.UTF-8", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+        child = start_direct(python_command("-m", "knobtui"), env, key.cols, key.rows, str(tmp_path))
+        started.append(child.pid)
+        return child
+
+    hub.room = Room(start, lambda line: None, lambda member: None)
+    watcher = Watcher()
+    view = hub.room.join(watcher, ViewKey.of((80, 24), {"TERM": "xterm-256color"}))
+    try:
+        await until(lambda: b"iteration" in watcher.received, "the renderer drew its first screen", 3000)
+        pid = started[0]
+        monkeypatch.setattr(hubs, "KEY_HOLD_REST", 0.0)
+        monkeypatch.setattr(hubs, "KEY_HOLD_CAP", 3600.0)  # only the presenter's quiet lets them go
+        hub.presenter_pressed()
+        await until(lambda: state(pid) == "T", "the renderer stopped at the presenter's key")
+        assert hub.room.held
+        hub.presenter_drew()  # the presenter's frame: quiet for PRESENTER_QUIET after it, the renderer runs
+        await until(lambda: state(pid) != "T" and not hub.room.held, "the renderer ran again")
+
+        monkeypatch.setattr(hubs, "KEY_HOLD_CAP", 0.3)
+        hub.presenter_pressed()
+        await until(lambda: state(pid) == "T", "the renderer stopped")
+        # The presenter's simulator never draws: the cap lets the renderer go all the same.
+        await until(lambda: state(pid) != "T" and not hub.room.held, "the renderer ran again after the cap")
+
+        # Stopped where it stood, it goes on from there: a key it is sent while held (a plain simulator here,
+        # so a space steps) is drawn once it runs, and the view's follower gets the frame.
+        hub.presenter_pressed()
+        await until(lambda: state(pid) == "T", "the renderer stopped")
+        os.write(view.child.fd, b" ")  # type: ignore[union-attr]
+        await until(lambda: state(pid) != "T", "the renderer ran again after the cap")
+        screen = pyte.Screen(80, 24)
+        stream = pyte.ByteStream(screen)
+        await until(lambda: (stream.feed(bytes(watcher.received)), watcher.received.clear(),
+                             "iteration 1 " in "\n".join(screen.display))[2],
+                    "the step reached the follower", 3000)
+
+        monkeypatch.setattr(hubs, "KEY_HOLD_REST", 3600.0)  # after the next hold, a rest longer than the test
+        hub.presenter_pressed()
+        await until(lambda: state(pid) == "T", "the renderer stopped")
+        hub.presenter_drew()
+        await until(lambda: state(pid) != "T" and not hub.room.held, "the renderer ran again")
+        hub.presenter_pressed()  # within KEY_HOLD_REST: the renderers are not held again
+        assert not hub.room.held and state(pid) != "T"
+    finally:
+        hub.room.go()
+        await hub.room.close()
+        hub.close()
