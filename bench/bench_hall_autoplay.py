@@ -202,7 +202,8 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
         results.append({"speed": label, "its": its, "p50": servekit.pct(lags, 0.5), "p95": servekit.pct(lags, 0.95),
                         "max": max(lags, default=float("nan")), "kbs": servekit.pct(rates, 0.5),
                         "kbs_max": max(rates, default=float("nan")), "cores": cores, "server": server, "views": views, "clients": clients, "pss": srv.pss_mb(),
-                        "frame": servekit.pct(frames, 0.5)})
+                        "frame": servekit.pct(frames, 0.5), "frame_q1": servekit.pct(frames, 0.25),
+                        "frame_q3": servekit.pct(frames, 0.75)})
     presenter.press(b"p")
     if crowd is not None:
         crowd.stdin.write("\n")  # type: ignore[union-attr]
@@ -230,7 +231,7 @@ def main() -> int:
         return 0
     counts = [int(x) for x in args.followers.split(",")]
     print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process / renderers) "
-          "| PSS | presenter's frame | vs alone | the clients' cores |")
+          "| PSS | presenter's frame p50 (p25-p75) | vs alone | the clients' cores |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for label, code in (("this", None), ("before", args.before)):
         if label == "before" and not code:
@@ -249,7 +250,7 @@ def main() -> int:
                 ratio = r["frame"] / alone.get(str(r["speed"]), float("nan"))
                 print(f"| {label} | {n} | {r['speed']} ({r['its']:.0f}/s) | {r['p50']:.0f} ms | {r['p95']:.0f} ms "
                       f"| {r['max']:.0f} ms | {r['kbs']:.1f} ({r['kbs_max']:.1f}) | {r['cores']:.2f} ({r['server']:.2f} / {r['views']:.2f}) | {r['pss']:.0f} MB "
-                      f"| {r['frame']:.0f} ms | {ratio:.2f}x | {r['clients']:.2f} |", flush=True)
+                      f"| {r['frame']:.1f} ms ({r['frame_q1']:.1f}-{r['frame_q3']:.1f}) | {ratio:.2f}x | {r['clients']:.2f} |", flush=True)
     return 0
 
 

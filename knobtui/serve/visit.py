@@ -37,6 +37,7 @@ INPUT_BACKLOG = 64 * 1024  # keys a visitor typed that the simulator has not rea
 VIEW_BACKLOG = 32 * 1024  # bytes a follower in a shared view may have unsent before it is skipped (a few diffs)
 RESIZE_SETTLE = 0.25  # seconds a follower's size must hold before it moves to another shared view
 
+MOTION = re.compile(rb"(?:\x1b\[<(\d+);\d+;\d+[Mm])+")  # SGR mouse reports (Textual asks for any motion)
 ARROWS = {b"\x1b[A": "up", b"\x1bOA": "up", b"\x1b[B": "down", b"\x1bOB": "down"}  # either cursor mode
 CSI_OR_STRING = re.compile(rb"\x1b\[[\x20-\x3f]*[\x40-\x7e]?|\x1b[\]P_^X][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1bO.?|\x1b.?",
                            re.DOTALL)
@@ -59,6 +60,13 @@ def view_keys(data: bytes) -> list[str]:
             keys.append(chr(data[at]))
             at += 1
     return keys
+
+
+def pointer_moved(data: bytes) -> bool:
+    """`data` is only the mouse moving (no button changed): the presenter pointing at the projected screen,
+    which draws nothing and holds up nobody (Hub.presenter_pressed)."""
+    match = MOTION.fullmatch(data)
+    return match is not None and all(int(b) & 32 for b in re.findall(rb"\x1b\[<(\d+);", data))
 
 
 class Channel(Protocol):
@@ -303,7 +311,7 @@ class Visit:
                           "its simulator is not reading them")
             return
         self._pending += clean_bytes
-        if self.presenter:
+        if self.presenter and not pointer_moved(clean_bytes):
             self.hub.presenter_pressed()
         self._flush_input()
 

@@ -273,3 +273,17 @@ async def test_the_renderers_stand_still_while_the_presenters_key_is_drawn(
         hub.room.go()
         await hub.room.close()
         hub.close()
+
+
+def test_the_presenter_pointing_with_the_mouse_holds_up_no_renderer() -> None:
+    """Mouse motion (SGR reports with the motion bit, Textual asks for any motion) is not a key: it draws
+    nothing on the projected screen, so the room's renderers are not stopped for it. Buttons and keys are."""
+    from knobtui.serve.visit import pointer_moved
+
+    assert pointer_moved(b"\x1b[<35;10;5M")  # moving, no button
+    assert pointer_moved(b"\x1b[<35;10;5M\x1b[<32;11;5M")  # and dragging with a button held
+    assert not pointer_moved(b"\x1b[<0;10;5M")  # a click
+    assert not pointer_moved(b"\x1b[<35;10;5M\x1b[<0;10;5m")  # moving, then a button let go
+    assert not pointer_moved(b"\x1b[<64;10;5M")  # the wheel
+    assert not pointer_moved(b"\x1b[B")
+    assert not pointer_moved(b"\x1b[<35;10;5M ")
