@@ -110,7 +110,10 @@ async def test_every_follower_shows_the_renderers_screen_after_every_step(
         late, slow = Follower(cols, rows), Follower(cols, rows)
         view.join(late)  # a newcomer: the whole screen from the model
         view.join(slow)
-        followers = [early, late, slow]
+        crowd = [Follower(cols, rows) for _ in range(2 * room_module.FAN_SLICE)]  # a frame goes out in slices
+        for follower in crowd:
+            view.join(follower)
+        followers = [early, late, slow, *crowd]
         rng = random.Random(26)
         assert children[0].fd >= 0
 
@@ -145,6 +148,51 @@ async def test_every_follower_shows_the_renderers_screen_after_every_step(
             await step()
         assert view.frames > 10
     finally:
+        await view.close()
+
+
+async def test_a_frame_goes_out_a_slice_at_a_time_and_a_held_view_waits() -> None:
+    """A frame reaches FAN_SLICE followers a turn of the event loop (a presenter's key waits for one slice,
+    not the whole view); a held view (the presenter's key being drawn) sends the rest only once it goes on,
+    and a newer frame that came due meanwhile reaches everybody, those the last never reached included."""
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def start(key: ViewKey) -> object:
+        await never  # no renderer: the test feeds the view's screen model itself
+        raise OSError("the test is over")
+
+    async def turns(n: int = 5) -> None:  # turns of the event loop, no timers: call_soon's work is done
+        for _ in range(n):
+            await asyncio.sleep(0)
+
+    view = View(ViewKey(80, 24, "xterm-256color"), start, lambda v: None, lambda line: None)  # type: ignore[arg-type]
+    slice_ = room_module.FAN_SLICE
+    crowd = [Follower(80, 24) for _ in range(2 * slice_ + 5)]
+    for follower in crowd:
+        view.join(follower)
+    try:
+        view.screen.feed(b"\x1b[1;1Hweight 0.5")
+        view.frame()
+        assert sum("weight 0.5" in f.screen.display[0] for f in crowd) == slice_  # the first slice, at once
+        await turns()
+        assert all("weight 0.5" in f.screen.display[0] for f in crowd)  # the rest, a slice a turn
+        assert len({f.writes[-1] for f in crowd}) == 1  # one diff, shared
+
+        view.screen.feed(b"\x1b[1;8H0.6")
+        view.frame()
+        view.hold()
+        await turns()
+        assert sum("weight 0.6" in f.screen.display[0] for f in crowd) == slice_  # held after one slice
+        view.screen.feed(b"\x1b[2;1Hiteration 1")
+        view.frame()  # due while held: it waits too
+        await turns()
+        assert sum("iteration 1" in f.screen.display[1] for f in crowd) == 0
+        view.go()
+        await turns()
+        assert all(f.screen.display[0].startswith("weight 0.6") and f.screen.display[1].startswith("iteration 1")
+                   for f in crowd)
+    finally:
+        never.set_result(None)
         await view.close()
 
 

@@ -134,6 +134,7 @@ StartRenderer = Callable[[ViewKey], Awaitable[Child]]
 FRAME_QUIET = 0.003  # seconds of renderer silence that end a frame (a frame may come in several reads)
 FRAME_GAP = 1 / 30  # the least time between two diffs of a view: changes in between go out together
 FRAME_WAIT = 0.05  # the longest a frame waits for the renderer to fall silent
+FAN_SLICE = 16  # followers a frame is written to in one turn of the event loop (~1 ms of SSH writes)
 CATCH_UP = 0.1  # how often a follower that fell behind is looked at again when nothing else happens
 
 
@@ -182,6 +183,8 @@ class View:
         self._ended = False
         self._held = False  # the presenter's key is being drawn: frames wait (Room.hold)
         self._owed = False  # a frame came due while held
+        self._fanning: asyncio.Handle | None = None  # the rest of a frame's fan-out, next turn of the loop
+        self._fan_rest: tuple[Snap, list[Member], bytes | None, frozenset[int]] | None = None  # held meanwhile
 
     @property
     def ended(self) -> bool:
@@ -247,17 +250,34 @@ class View:
         if snap is old:
             return
         self.frames += 1
-        shared: bytes | None = None
-        touched: frozenset[int] = frozenset()
-        for member, seat in list(self.members.items()):
+        if self._fanning is not None:
+            self._fanning.cancel()  # followers the last frame has not reached yet are caught up below
+        self._fanning, self._fan_rest = None, None
+        self._fan(old, list(self.members), None, frozenset())
+
+    def _fan(self, old: Snap, members: list[Member], shared: bytes | None, touched: frozenset[int]) -> None:
+        """The newest frame to `members`, FAN_SLICE of them a turn of the event loop: a presenter's key that
+        arrives meanwhile waits for one slice, not for the whole view. Followers that had `old` share one
+        diff; any other is caught up from its own screen. Held (Room.hold), the rest waits for `go`."""
+        self._fanning = None
+        if self._held:
+            self._fan_rest = (old, members, shared, touched)
+            return
+        for member in members[:FAN_SLICE]:
+            seat = self.members.get(member)
+            if seat is None or seat.shown is self.shown:
+                continue  # gone, or caught up meanwhile
             if seat.shown is old:
                 if shared is None:
-                    shared, touched = diff(old, snap)
+                    shared, touched = diff(old, self.shown)
                 if member.view_ready():
                     self._send(member, seat, shared, touched, SAME)
             else:
                 self._catch(member, seat)
-        self._watch_behind()
+        if len(members) > FAN_SLICE:
+            self._fanning = asyncio.get_running_loop().call_soon(self._fan, old, members[FAN_SLICE:], shared, touched)
+        else:
+            self._watch_behind()
 
     def _send(self, member: Member, seat: Seat, changes: bytes, touched: frozenset[int],
               own: OwnLine | None) -> None:
@@ -312,9 +332,14 @@ class View:
     def go(self) -> None:
         """Frames go out again, the one that came due meanwhile first."""
         self._held = False
-        if self._owed and not self._ended:
+        rest, self._fan_rest = self._fan_rest, None
+        if self._ended:
+            return
+        if self._owed:  # a newer frame: it catches up whoever the held one had not reached
             self._owed = False
             self.frame()
+        elif rest is not None:
+            self._fan(*rest)
 
     def own_changed(self, member: Member | None = None) -> None:
         """Each follower's own line again (or one follower's): they answered, the question changed, or the
@@ -355,7 +380,7 @@ class View:
         if self._ended and self.child is None:
             return
         self._ended = True
-        for timer in (self._closing, self._flush, self._catch_up):
+        for timer in (self._closing, self._flush, self._catch_up, self._fanning):
             if timer is not None:
                 timer.cancel()
         self._on_empty(self)
