@@ -37,6 +37,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -203,7 +204,8 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
                         "max": max(lags, default=float("nan")), "kbs": servekit.pct(rates, 0.5),
                         "kbs_max": max(rates, default=float("nan")), "cores": cores, "server": server, "views": views, "clients": clients, "pss": srv.pss_mb(),
                         "frame": servekit.pct(frames, 0.5), "frame_q1": servekit.pct(frames, 0.25),
-                        "frame_q3": servekit.pct(frames, 0.75)})
+                        "frame_q3": servekit.pct(frames, 0.75), "frame_mean": statistics.fmean(frames) if frames else float("nan"),
+                        "frame_ci": 1.96 * statistics.stdev(frames) / len(frames) ** 0.5 if len(frames) > 1 else float("nan")})
     presenter.press(b"p")
     if crowd is not None:
         crowd.stdin.write("\n")  # type: ignore[union-attr]
@@ -231,12 +233,13 @@ def main() -> int:
         return 0
     counts = [int(x) for x in args.followers.split(",")]
     print("| code | N | speed (drawn) | lag p50 | p95 | max | KB/s per follower p50 (max) | server cores (server process / renderers) "
-          "| PSS | presenter's frame p50 (p25-p75) | vs alone | the clients' cores |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+          "| PSS | presenter's frame p50 (p25-p75) | vs alone | its mean ± 95% | vs alone | the clients' cores |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for label, code in (("this", None), ("before", args.before)):
         if label == "before" and not code:
             continue
         alone: dict[str, float] = {}
+        alone_mean: dict[str, float] = {}
         for n in [0, *counts]:
             with tempfile.TemporaryDirectory() as tmp:
                 srv = Server(Path(tmp), code)
@@ -247,10 +250,13 @@ def main() -> int:
             for r in results:
                 if n == 0:
                     alone[str(r["speed"])] = r["frame"]
+                    alone_mean[str(r["speed"])] = r["frame_mean"]
                 ratio = r["frame"] / alone.get(str(r["speed"]), float("nan"))
+                ratio_mean = r["frame_mean"] / alone_mean.get(str(r["speed"]), float("nan"))
                 print(f"| {label} | {n} | {r['speed']} ({r['its']:.0f}/s) | {r['p50']:.0f} ms | {r['p95']:.0f} ms "
                       f"| {r['max']:.0f} ms | {r['kbs']:.1f} ({r['kbs_max']:.1f}) | {r['cores']:.2f} ({r['server']:.2f} / {r['views']:.2f}) | {r['pss']:.0f} MB "
-                      f"| {r['frame']:.1f} ms ({r['frame_q1']:.1f}-{r['frame_q3']:.1f}) | {ratio:.2f}x | {r['clients']:.2f} |", flush=True)
+                      f"| {r['frame']:.1f} ms ({r['frame_q1']:.1f}-{r['frame_q3']:.1f}) | {ratio:.2f}x "
+                      f"| {r['frame_mean']:.1f} ± {r['frame_ci']:.1f} ms | {ratio_mean:.2f}x | {r['clients']:.2f} |", flush=True)
     return 0
 
 
