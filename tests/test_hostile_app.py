@@ -256,15 +256,19 @@ def test_a_suspend_of_its_own_still_sets_the_terminal_up_again(terminal) -> None
     the app takes the terminal again, a whole new screen, and goes on."""
     app = terminal()
     app.wait_for("iteration 0 ")
+    start = len(app.raw)
     os.kill(app.pid, signal.SIGTSTP)
-    app.wait_until(lambda text: b"\x1b[?1049l" in app.raw)  # it gave the terminal back
     deadline = time.monotonic() + 30
     while not stopped(app.pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
+        app._read(0.01)  # what it wrote before stopping (its writer thread may not have written it yet)
     assert stopped(app.pid)
-    mark = len(app.raw)
     os.kill(app.pid, signal.SIGCONT)
-    app.wait_until(lambda text: b"\x1b[?1049h" in app.raw[mark:])
+
+    def left_and_came_back(text: str) -> bool:  # it gave the terminal back, then took it again
+        left = app.raw.find(b"\x1b[?1049l", start)
+        return left >= 0 and app.raw.find(b"\x1b[?1049h", left) >= 0
+
+    app.wait_until(left_and_came_back)
     app.write(b" ")
     app.wait_for("iteration 1 ")
 
