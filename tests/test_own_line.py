@@ -1,6 +1,7 @@
 """The server's side of a question in a shared view, without a server: a follower's own line on the row
 the server owns (serve/room.py), where the renderer's stream is at rest (serve/escapes.py), what a
-follower typed (serve/visit.py view_keys), and who answers (serve/voters.py)."""
+follower typed (serve/visit.py view_keys), and who answers (serve/voters.py); and what of the presenter's
+typing holds the room's renderers (pointer_moved)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from knobtui.learning.predict import ask, position
 from knobtui.presenter.quiz import own_line
 from knobtui.serve.escapes import Escapes
 from knobtui.serve.room import OwnLine, View, ViewKey, draw_own, own_row, view_size
-from knobtui.serve.visit import view_keys
+from knobtui.serve.visit import pointer_moved, view_keys
 from knobtui.serve.voters import Voters
 from knobtui.wire import RoomQuestion
 
@@ -134,3 +135,15 @@ def test_a_reconnect_takes_its_seat_back_and_two_at_once_hold_two() -> None:
     voters.leave("ssh:guest@10.0.0.1", c)
     voters.prune()  # the question is over: nobody holds these seats, they are forgotten
     assert voters.seat("ssh:guest@10.0.0.1", a) not in (first, second)
+
+
+def test_the_presenter_pointing_with_the_mouse_holds_up_no_renderer() -> None:
+    """Mouse motion (SGR reports with the motion bit, Textual asks for any motion) is not a key: it draws
+    nothing on the projected screen, so the room's renderers are not stopped for it. Buttons and keys are."""
+    assert pointer_moved(b"\x1b[<35;10;5M")  # moving, no button
+    assert pointer_moved(b"\x1b[<35;10;5M\x1b[<32;11;5M")  # and dragging with a button held
+    assert not pointer_moved(b"\x1b[<0;10;5M")  # a click
+    assert not pointer_moved(b"\x1b[<35;10;5M\x1b[<0;10;5m")  # moving, then a button let go
+    assert not pointer_moved(b"\x1b[<64;10;5M")  # the wheel
+    assert not pointer_moved(b"\x1b[B")
+    assert not pointer_moved(b"\x1b[<35;10;5M ")

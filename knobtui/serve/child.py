@@ -76,8 +76,8 @@ class Child:
         self._signal(signal.SIGCONT)
 
     def _signal(self, sig: int) -> bool:
-        if self.status is not None:
-            return False  # reaped: its pid may be another process's now
+        if self.reap():
+            return False  # it has ended: its pid may be another process's now
         try:
             os.killpg(self.pid, sig)
         except (ProcessLookupError, PermissionError):

@@ -36,7 +36,7 @@ PRIVATE_PREFIX = "knobtui-serve-"
 PRESENTER_QUIET = 0.012  # seconds of silence that end the presenter's frame
 PRESENTER_FIRST_CAP = 0.08  # the room waits at most this long for it
 KEY_HOLD_CAP = 0.05  # the longest the renderers stand still for one presenter's key
-KEY_HOLD_REST = 0.05  # and the least they run between two such holds (a held key, mouse motion)
+KEY_HOLD_REST = 0.05  # and the least they run between two such holds (a key held down, typing)
 ROOM_GAP = 1 / 8  # the least time between two states to the room: each renderer draws each state it gets
 CLIENT_ENV = {"LANG", "LC_ALL", "LC_CTYPE", "NO_COLOR", "COLORTERM"}
 
@@ -328,9 +328,11 @@ class Hub:
             self._release_timers.append(asyncio.get_running_loop().call_later(PRESENTER_QUIET, self._quiet))
             self._last_draw = time.monotonic()
         if self._key_hold is not None:
-            self._key_drawn = time.monotonic()
             self._key_hold.cancel()
-            self._key_hold = asyncio.get_running_loop().call_later(PRESENTER_QUIET, self._key_quiet)
+            loop = asyncio.get_running_loop()
+            self._key_drawn = now = loop.time()
+            self._key_hold = loop.call_later(max(0.0, min(PRESENTER_QUIET, self._key_since + KEY_HOLD_CAP - now)),
+                                             self._key_quiet)
 
     _last_draw = 0.0
 
@@ -338,7 +340,8 @@ class Hub:
     # to its frame against 5-9 ms alone, and as alone with the renderers stopped; at nice 19 and SCHED_IDLE
     # they still slowed it (two cores, shared caches, the server's loop busy with their frames). So the
     # renderers stand still (Room.hold) from a presenter's key until the presenter's simulator has drawn
-    # and gone quiet for PRESENTER_QUIET, at most KEY_HOLD_CAP, and then run at least KEY_HOLD_REST.
+    # and gone quiet for PRESENTER_QUIET, at most KEY_HOLD_CAP (a simulator that never goes quiet, autoplay
+    # at full speed, lets them go at the cap), and then run at least KEY_HOLD_REST.
     def presenter_pressed(self) -> None:
         """The presenter typed something for its simulator: the room's renderers stand still until it is drawn."""
         if self.room is None or self._key_hold is not None:
@@ -346,18 +349,18 @@ class Hub:
         loop = asyncio.get_running_loop()
         if loop.time() < self._key_rested or not self.room.views:
             return
-        self.room.hold()
-        self._key_since = time.monotonic()
+        self._key_since = loop.time()
         self._key_drawn = 0.0
-        self._key_hold = loop.call_later(KEY_HOLD_CAP, self._key_go)
+        self._key_hold = loop.call_later(KEY_HOLD_CAP, self._key_go)  # first: whatever happens, they go on
+        self.room.hold()
 
     def _key_quiet(self) -> None:
-        now = time.monotonic()
-        if now - self._key_since >= KEY_HOLD_CAP or now - self._key_drawn >= PRESENTER_QUIET * 0.9:
+        now = asyncio.get_running_loop().time()
+        if now - self._key_since >= KEY_HOLD_CAP * 0.99 or now - self._key_drawn >= PRESENTER_QUIET * 0.9:
             self._key_go()
         else:
             self._key_hold = asyncio.get_running_loop().call_later(
-                min(PRESENTER_QUIET, self._key_since + KEY_HOLD_CAP - now), self._key_quiet)
+                max(0.0, min(PRESENTER_QUIET, self._key_since + KEY_HOLD_CAP - now)), self._key_quiet)
 
     def _key_go(self) -> None:
         if self._key_hold is not None:

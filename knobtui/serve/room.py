@@ -130,6 +130,7 @@ class Member(Protocol):
 
 
 StartRenderer = Callable[[ViewKey], Awaitable[Child]]
+Diffs = dict[int, tuple[Snap | None, bytes, frozenset[int]]]  # one frame's diffs, by the screen they start from
 
 FRAME_QUIET = 0.003  # seconds of renderer silence that end a frame (a frame may come in several reads)
 FRAME_GAP = 1 / 30  # the least time between two diffs of a view: changes in between go out together
@@ -184,7 +185,7 @@ class View:
         self._held = False  # the presenter's key is being drawn: frames wait (Room.hold)
         self._owed = False  # a frame came due while held
         self._fanning: asyncio.Handle | None = None  # the rest of a frame's fan-out, next turn of the loop
-        self._fan_rest: tuple[Snap, list[Member], bytes | None, frozenset[int]] | None = None  # held meanwhile
+        self._fan_rest: tuple[Snap, list[Member], Diffs] | None = None  # the rest, while held
 
     @property
     def ended(self) -> bool:
@@ -239,7 +240,9 @@ class View:
 
     def frame(self) -> None:
         """Send every follower the changes since the screen it has (up-to-date ones share one diff)."""
-        self._flush = None
+        if self._flush is not None:
+            self._flush.cancel()  # called before its time (go): the timer would send a second frame
+            self._flush = None
         if self._held:
             self._owed = True
             return
@@ -253,29 +256,29 @@ class View:
         if self._fanning is not None:
             self._fanning.cancel()  # followers the last frame has not reached yet are caught up below
         self._fanning, self._fan_rest = None, None
-        self._fan(old, list(self.members), None, frozenset())
+        self._fan(old, list(self.members), {})
 
-    def _fan(self, old: Snap, members: list[Member], shared: bytes | None, touched: frozenset[int]) -> None:
+    def _fan(self, old: Snap, members: list[Member], diffs: Diffs) -> None:
         """The newest frame to `members`, FAN_SLICE of them a turn of the event loop: a presenter's key that
-        arrives meanwhile waits for one slice, not for the whole view. Followers that had `old` share one
-        diff; any other is caught up from its own screen. Held (Room.hold), the rest waits for `go`."""
+        arrives meanwhile waits for one slice, not for the whole view. Followers that had the same screen
+        share one diff (`diffs`, by that screen: `old` for those up to date, an older one for those a frame
+        cut short never reached). Held (Room.hold), the rest waits for `go`."""
         self._fanning = None
         if self._held:
-            self._fan_rest = (old, members, shared, touched)
+            self._fan_rest = (old, members, diffs)
             return
         for member in members[:FAN_SLICE]:
             seat = self.members.get(member)
-            if seat is None or seat.shown is self.shown:
-                continue  # gone, or caught up meanwhile
-            if seat.shown is old:
-                if shared is None:
-                    shared, touched = diff(old, self.shown)
-                if member.view_ready():
-                    self._send(member, seat, shared, touched, SAME)
-            else:
-                self._catch(member, seat)
+            if seat is None or seat.shown is self.shown or not member.view_ready():
+                continue  # gone, caught up meanwhile, or backed up (it catches up once drained)
+            start = seat.shown
+            known = diffs.get(id(start))
+            if known is None or known[0] is not start:  # the entry keeps its start alive: ids are not reused
+                known = diffs[id(start)] = (start, *diff(start or blank(self.key.cols, self.key.rows), self.shown))
+            _, changes, touched = known
+            self._send(member, seat, changes, touched, SAME if seat.shown is old else member.view_own())
         if len(members) > FAN_SLICE:
-            self._fanning = asyncio.get_running_loop().call_soon(self._fan, old, members[FAN_SLICE:], shared, touched)
+            self._fanning = asyncio.get_running_loop().call_soon(self._fan, old, members[FAN_SLICE:], diffs)
         else:
             self._watch_behind()
 
@@ -326,20 +329,22 @@ class View:
         self._watch_behind()
 
     def hold(self) -> None:
-        """No frame goes out until `go` (the server's thread is the presenter's while its key is drawn)."""
+        """No frame of the renderer's goes out until `go` (the server's thread is the presenter's while its
+        key is drawn); a newcomer's first screen, a drained follower's catch-up and own lines still do."""
         self._held = True
 
     def go(self) -> None:
-        """Frames go out again, the one that came due meanwhile first."""
+        """Frames go out again: the rest of the one cut short at once, and one that came due meanwhile once
+        the renderer (stopped anywhere in its frame) has gone quiet again."""
         self._held = False
         rest, self._fan_rest = self._fan_rest, None
         if self._ended:
             return
-        if self._owed:  # a newer frame: it catches up whoever the held one had not reached
-            self._owed = False
-            self.frame()
-        elif rest is not None:
+        if rest is not None:
             self._fan(*rest)
+        if self._owed:
+            self._owed = False
+            self._frame_soon()
 
     def own_changed(self, member: Member | None = None) -> None:
         """Each follower's own line again (or one follower's): they answered, the question changed, or the
@@ -406,19 +411,18 @@ class Room:
         self._held = False
 
     # ---- the presenter's key first: the renderers stand still while it is drawn --------------------
-    def hold(self) -> int:
+    def hold(self) -> None:
         """Stop every renderer where it is, and hold every view's frames (the hub does this while the
         presenter's simulator draws a key): on a machine of few cores a renderer in the middle of a state,
         and the server's thread writing its frame to every follower, slow the projected screen whatever
         their priority. A renderer's driver takes the SIGCONT that follows as nothing to redraw
-        (tui/driver.py). How many renderers were stopped."""
+        (tui/driver.py)."""
         for view in self.views.values():
             view.hold()
             child = view.child
             if child is not None and child not in self._stopped and child.stop():
                 self._stopped.append(child)
         self._held = True
-        return len(self._stopped)
 
     def go(self) -> None:
         """Every renderer `hold` stopped runs on from where it stood; frames that came due go out."""
@@ -431,6 +435,7 @@ class Room:
 
     @property
     def held(self) -> bool:
+        """Between `hold` and `go` (a view that starts meanwhile is not held)."""
         return self._held
 
     def join(self, member: Member, key: ViewKey, row: int | None = None) -> View:
