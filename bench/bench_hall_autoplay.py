@@ -25,7 +25,8 @@ Reported per N and speed:
 The followers' clients run in a process of their own at nice 10 (a room's laptops take no CPU from the
 server; here they must share it); with --crowd-apart, also in a scheduling group of their own at the
 lowest priority (see _apart). `--before DIR` runs the same against the code in DIR (a checkout of an
-earlier commit) in the same run, as the anchor.
+earlier commit) in the same run, as the anchor. With KPROBE set and bench/loopprobe on PYTHONPATH, the
+server's event loop is probed and each press's frame can be cut into segments (bench/loopprobe/segments.py).
 On this 2-core machine the measuring clients compete with the server: lag is trustworthy up to 100
 followers; bytes per follower and server CPU hold at 300 (FIELD-NOTES).
 """
@@ -184,6 +185,9 @@ async def hall(srv: Server, n: int, seconds: float, presses: int = 5, apart: boo
                 await asyncio.sleep(0.002)
             if len(presenter.moves) > before:
                 frames.append(1000 * (presenter.moves[before] - pressed))
+                if os.environ.get("KPROBE"):  # for bench/loopprobe: the press and when its frame showed
+                    with open(os.environ["KPROBE"] + ".bench", "a") as f:
+                        f.write(f"{n} {label} {pressed:.6f} {presenter.moves[before]:.6f}\n")
         await asyncio.sleep(max(0.0, seconds - (time.perf_counter() - t0)))
         elapsed = time.perf_counter() - t0
         cores = (srv.cpu_seconds() - cpu0) / elapsed

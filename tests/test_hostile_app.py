@@ -267,11 +267,15 @@ def test_a_suspend_of_its_own_still_sets_the_terminal_up_again(terminal) -> None
     assert stopped(app.pid)
     os.kill(app.pid, signal.SIGCONT)
 
-    def left_and_came_back(text: str) -> bool:  # it gave the terminal back, then took it again
+    def left_and_came_back() -> bool:  # it gave the terminal back, then took it again
         left = app.raw.find(b"\x1b[?1049l", start)
         return left >= 0 and app.raw.find(b"\x1b[?1049h", left) >= 0
 
-    app.wait_until(left_and_came_back)
+    deadline = time.monotonic() + 30
+    while not left_and_came_back() and time.monotonic() < deadline:
+        app.write(b"\x1b[I")  # the SIGCONT handler too runs only once the main thread wakes (see above)
+        app._read(0.05)
+    assert left_and_came_back(), bytes(app.raw[start:])[-400:]
     app.write(b" ")
     app.wait_for("iteration 1 ")
 

@@ -102,6 +102,9 @@ async def test_the_own_line_goes_on_its_row_and_the_view_under_it_comes_back() -
     assert borrowed.screen.display[23].startswith(" Your answer: up") and borrowed.screen.buffer[23][1].reverse
     view.screen.feed(b"\x1b[24;1H d alone  q quit!")  # the renderer writes under a borrowed row
     view.frame()
+    for _ in range(3):  # the frame goes out on the room's pump (room.Pump), a turn of the loop at a time
+        await asyncio.sleep(0)
+    assert below.screen.display[23].startswith(" d alone  q quit!")
     assert borrowed.screen.display[23].startswith(" Your answer: up")  # drawn again over it
     sent = below.written
     below.own = borrowed.own = OwnLine("Your answer: down  (another key changes it)")

@@ -110,7 +110,7 @@ async def test_every_follower_shows_the_renderers_screen_after_every_step(
         late, slow = Follower(cols, rows), Follower(cols, rows)
         view.join(late)  # a newcomer: the whole screen from the model
         view.join(slow)
-        crowd = [Follower(cols, rows) for _ in range(2 * room_module.FAN_SLICE)]  # a frame goes out in slices
+        crowd = [Follower(cols, rows) for _ in range(32)]  # a frame goes out over turns of the room's pump
         for follower in crowd:
             view.join(follower)
         followers = [early, late, slow, *crowd]
@@ -151,53 +151,108 @@ async def test_every_follower_shows_the_renderers_screen_after_every_step(
         await view.close()
 
 
-async def test_a_frame_goes_out_a_slice_at_a_time_and_a_held_view_waits() -> None:
-    """A frame reaches FAN_SLICE followers a turn of the event loop (a presenter's key waits for one slice,
-    not the whole view); a held view (the presenter's key being drawn) sends the rest only once it goes on,
-    and a newer frame that came due meanwhile reaches everybody, those the last never reached included."""
+async def test_a_frame_goes_out_a_turn_of_the_pump_at_a_time_and_a_held_view_waits() -> None:
+    """A frame goes out on the room's pump (room.Pump), a piece of work a turn of the event loop at the least
+    (here exactly one: a turn of 0 s), so a presenter's key waits for one turn, not the whole view; a held view
+    (the presenter's key being drawn) sends the rest only once it goes on, and a newer frame that came due
+    meanwhile reaches everybody, those the last never reached included."""
     never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def start(key: ViewKey) -> object:
         await never  # no renderer: the test feeds the view's screen model itself
         raise OSError("the test is over")
 
-    async def turns(n: int = 5) -> None:  # turns of the event loop, no timers: call_soon's work is done
+    async def turns(n: int) -> None:  # turns of the event loop, no timers: call_soon's work is done
         for _ in range(n):
             await asyncio.sleep(0)
 
-    view = View(ViewKey(80, 24, "xterm-256color"), start, lambda v: None, lambda line: None)  # type: ignore[arg-type]
-    slice_ = room_module.FAN_SLICE
-    crowd = [Follower(80, 24) for _ in range(2 * slice_ + 5)]
+    view = View(ViewKey(80, 24, "xterm-256color"), start, lambda v: None, lambda line: None,  # type: ignore[arg-type]
+                pump=room_module.Pump(turn=0.0))
+    crowd = [Follower(80, 24) for _ in range(21)]
     for follower in crowd:
         view.join(follower)
+
+    def reached(text: str, row: int = 0) -> int:
+        return sum(f.screen.display[row].startswith(text) for f in crowd)
+
     try:
         view.screen.feed(b"\x1b[1;1Hweight 0.5")
         view.frame()
-        assert sum("weight 0.5" in f.screen.display[0] for f in crowd) == slice_  # the first slice, at once
-        await turns()
-        assert all("weight 0.5" in f.screen.display[0] for f in crowd)  # the rest, a slice a turn
+        assert reached("weight 0.5") == 0  # nothing at once: the frame is the pump's
+        await turns(1)
+        assert 1 <= reached("weight 0.5") < len(crowd)  # a follower a turn
+        await turns(len(crowd) + 2)
+        assert reached("weight 0.5") == len(crowd)
         assert len({f.writes[-1] for f in crowd}) == 1  # one diff, shared
 
         view.screen.feed(b"\x1b[1;8H0.6")
         view.frame()
+        await turns(3)
+        part = reached("weight 0.6")
+        assert 0 < part < len(crowd)
         view.hold()
-        await turns()
-        assert sum("weight 0.6" in f.screen.display[0] for f in crowd) == slice_  # held after one slice
+        await turns(len(crowd) + 2)
+        assert reached("weight 0.6") == part  # held: no follower more, however many turns
         view.screen.feed(b"\x1b[2;1Hiteration 1")
         view.frame()  # due while held: it waits too
-        await turns()
-        assert sum("iteration 1" in f.screen.display[1] for f in crowd) == 0
+        await turns(len(crowd) + 2)
+        assert reached("iteration 1", 1) == 0
         view.go()
-        await turns()
-        assert all(f.screen.display[0].startswith("weight 0.6") for f in crowd)  # the rest of the held frame
+        await turns(len(crowd) + 2)
+        assert reached("weight 0.6") == len(crowd)  # the rest of the held frame
         deadline = time.monotonic() + 30  # the frame that came due: once the renderer has been quiet a moment
-        while not all(f.screen.display[1].startswith("iteration 1") for f in crowd) and time.monotonic() < deadline:
+        while reached("iteration 1", 1) < len(crowd) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        assert all(f.screen.display[1].startswith("iteration 1") for f in crowd)
+        assert reached("iteration 1", 1) == len(crowd)
         assert len({f.writes[-1] for f in crowd}) == 1  # one diff, shared
     finally:
         never.set_result(None)
         await view.close()
+
+
+async def test_the_pump_takes_the_views_in_turn_and_stands_still_while_paused() -> None:
+    """Every view of a room shares one pump: a turn does one view's work, then the next's (a presenter's key
+    waits for one turn whatever the number of views), every view moves on, and nothing moves while the pump is
+    paused (Room.hold), however many turns pass."""
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def start(key: ViewKey) -> object:
+        await never
+        raise OSError("the test is over")
+
+    async def turns(n: int) -> None:
+        for _ in range(n):
+            await asyncio.sleep(0)
+
+    pump = room_module.Pump(turn=0.0)
+    views = [View(ViewKey(80, 24, "xterm-256color"), start, lambda v: None, lambda line: None,  # type: ignore[arg-type]
+                  pump=pump) for _ in range(3)]
+    crowds = [[Follower(80, 24) for _ in range(5)] for _ in views]
+    for view, crowd in zip(views, crowds):
+        for follower in crowd:
+            view.join(follower)
+
+    def reached() -> list[int]:
+        return [sum(f.screen.display[0].startswith("weight 0.5") for f in crowd) for crowd in crowds]
+
+    try:
+        pump.pause()
+        for view in views:
+            view.screen.feed(b"\x1b[1;1Hweight 0.5")
+            view.frame()
+        await turns(20)
+        assert reached() == [0, 0, 0] and len(pump) == 3  # paused: every view waits
+        pump.go()
+        await turns(len(views))
+        assert 1 <= sum(reached()) <= len(views) + 1 and max(reached()) <= 2  # a piece a turn, view after view
+        await turns(2 * len(views))
+        assert min(reached()) >= 1  # every view moved on
+        await turns(20)
+        assert reached() == [5, 5, 5] and len(pump) == 0
+    finally:
+        never.set_result(None)
+        for view in views:
+            await view.close()
 
 
 def test_a_follower_far_behind_gets_one_diff_smaller_than_the_frames_it_missed() -> None:

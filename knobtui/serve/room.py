@@ -28,6 +28,8 @@ bytes, not a render.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 import textwrap
 from dataclasses import dataclass
@@ -135,8 +137,60 @@ Diffs = dict[int, tuple[Snap | None, bytes, frozenset[int]]]  # one frame's diff
 FRAME_QUIET = 0.003  # seconds of renderer silence that end a frame (a frame may come in several reads)
 FRAME_GAP = 1 / 30  # the least time between two diffs of a view: changes in between go out together
 FRAME_WAIT = 0.05  # the longest a frame waits for the renderer to fall silent
-FAN_SLICE = 16  # followers a frame is written to in one turn of the event loop (~1 ms of SSH writes)
+PUMP_TURN = 0.001  # seconds of a room's deferred work (renderers' output, frames' fan-out) a turn of the loop
 CATCH_UP = 0.1  # how often a follower that fell behind is looked at again when nothing else happens
+
+
+class Pump:
+    """The deferrable work of a room's views, PUMP_TURN of it a turn of the server's event loop, one view
+    after another: reading a renderer's output into the view's model, and writing a frame to its followers.
+
+    Measured (bench/bench_hall_autoplay.py with a probe, 300 followers at autoplay): a presenter's key that
+    reached the server while a frame was going out waited for a slice of every view's fan-out and every
+    renderer's output read in that turn of the loop (up to 11 ms; +0.8 ms on its mean). Here it waits for
+    one turn, whatever the number of views. `pause` (Room.hold) stops it until `go`."""
+
+    def __init__(self, turn: float = PUMP_TURN) -> None:
+        self.turn = turn
+        self._queue: deque[View] = deque()
+        self._handle: asyncio.Handle | None = None
+        self._paused = False
+
+    def want(self, view: View) -> None:
+        """`view` has work (View.work): it gets turns until it has none."""
+        if view not in self._queue:
+            self._queue.append(view)
+        self._arm()
+
+    def pause(self) -> None:
+        self._paused = True
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def go(self) -> None:
+        self._paused = False
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._handle is None and not self._paused and self._queue:
+            self._handle = asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        """One turn: views in order, each until it is done or the turn is over (at least one piece of work
+        a turn); one with work left goes to the back of the queue, so every view moves on."""
+        self._handle = None
+        deadline = time.perf_counter() + self.turn
+        while self._queue:
+            view = self._queue.popleft()
+            if view.work(deadline):
+                self._queue.append(view)
+            if time.perf_counter() >= deadline:
+                break
+        self._arm()
+
+    def __len__(self) -> int:
+        return len(self._queue)
 
 
 class Seat:
@@ -166,8 +220,10 @@ class View:
     from what the member says (`view_own`), never found in the renderer's bytes."""
 
     def __init__(self, key: ViewKey, start: StartRenderer, on_empty: Callable[[View], None],
-                 log: Callable[[str], None], on_lost: Callable[[Member], None] = lambda member: None) -> None:
+                 log: Callable[[str], None], on_lost: Callable[[Member], None] = lambda member: None,
+                 pump: Pump | None = None) -> None:
         self.key = key
+        self._pump = pump if pump is not None else Pump()  # the room's: one view's work at a time
         self._on_lost = on_lost  # a follower whose renderer ended unasked: the room gives it a new view
         self.members: dict[Member, Seat] = {}
         self.child: Child | None = None
@@ -184,8 +240,8 @@ class View:
         self._ended = False
         self._held = False  # the presenter's key is being drawn: frames wait (Room.hold)
         self._owed = False  # a frame came due while held
-        self._fanning: asyncio.Handle | None = None  # the rest of a frame's fan-out, next turn of the loop
-        self._fan_rest: tuple[Snap, list[Member], Diffs] | None = None  # the rest, while held
+        self._inbox: deque[bytes] = deque()  # the renderer's output, read, not yet in the model
+        self._fanning: tuple[Snap, deque[Member], Diffs] | None = None  # a frame's fan-out: who it has yet to reach
 
     @property
     def ended(self) -> bool:
@@ -222,8 +278,30 @@ class View:
             for member in members:
                 self._on_lost(member)
             return
-        if self.screen.feed(data):
-            self._frame_soon()
+        self._inbox.append(data)  # into the model on the room's pump: a presenter's key may be waiting
+        self._pump.want(self)
+
+    def work(self, deadline: float) -> bool:
+        """The room's pump's turn (Pump): a frame's fan-out first (one follower at a time), then the
+        renderer's output into the model (one read at a time), until `deadline` (perf_counter) after at
+        least one piece. True: there is more."""
+        if self._ended:
+            self._inbox.clear()
+            self._fanning = None
+            return False
+        first = True
+        while self._fanning is not None and not self._held:
+            if not first and time.perf_counter() >= deadline:
+                return True
+            first = False
+            self._fan_one()
+        while self._inbox:
+            if not first and time.perf_counter() >= deadline:
+                return True
+            first = False
+            if self.screen.feed(self._inbox.popleft()):
+                self._frame_soon()
+        return False
 
     def _frame_soon(self) -> None:
         """A frame ends when the renderer is quiet for FRAME_QUIET (at most FRAME_WAIT after it began), and
@@ -253,33 +331,31 @@ class View:
         if snap is old:
             return
         self.frames += 1
-        if self._fanning is not None:
-            self._fanning.cancel()  # followers the last frame has not reached yet are caught up below
-        self._fanning, self._fan_rest = None, None
-        self._fan(old, list(self.members), {})
+        # every follower, on the room's pump; those the last frame has not reached yet are caught up by this one
+        self._fanning = (old, deque(self.members), {})
+        self._pump.want(self)
 
-    def _fan(self, old: Snap, members: list[Member], diffs: Diffs) -> None:
-        """The newest frame to `members`, FAN_SLICE of them a turn of the event loop: a presenter's key that
-        arrives meanwhile waits for one slice, not for the whole view. Followers that had the same screen
-        share one diff (`diffs`, by that screen: `old` for those up to date, an older one for those a frame
-        cut short never reached). Held (Room.hold), the rest waits for `go`."""
-        self._fanning = None
-        if self._held:
-            self._fan_rest = (old, members, diffs)
+    def _fan_one(self) -> None:
+        """The newest frame to the next follower of the fan-out (View.work). Followers that had the same
+        screen share one diff (by that screen: the frame's `old` for those up to date, an older one for those
+        a frame cut short never reached)."""
+        assert self._fanning is not None
+        old, members, diffs = self._fanning
+        if not members:
+            self._fanning = None
+            self._watch_behind()
             return
-        for member in members[:FAN_SLICE]:
-            seat = self.members.get(member)
-            if seat is None or seat.shown is self.shown or not member.view_ready():
-                continue  # gone, caught up meanwhile, or backed up (it catches up once drained)
-            start = seat.shown
+        member = members.popleft()
+        seat = self.members.get(member)
+        if seat is not None and seat.shown is not self.shown and member.view_ready():  # not gone, caught up or
+            start = seat.shown  # backed up (it catches up once drained)
             known = diffs.get(id(start))
             if known is None or known[0] is not start:  # the entry keeps its start alive: ids are not reused
                 known = diffs[id(start)] = (start, *diff(start or blank(self.key.cols, self.key.rows), self.shown))
             _, changes, touched = known
             self._send(member, seat, changes, touched, SAME if seat.shown is old else member.view_own())
-        if len(members) > FAN_SLICE:
-            self._fanning = asyncio.get_running_loop().call_soon(self._fan, old, members[FAN_SLICE:], diffs)
-        else:
+        if not members:
+            self._fanning = None
             self._watch_behind()
 
     def _send(self, member: Member, seat: Seat, changes: bytes, touched: frozenset[int],
@@ -334,14 +410,13 @@ class View:
         self._held = True
 
     def go(self) -> None:
-        """Frames go out again: the rest of the one cut short at once, and one that came due meanwhile once
-        the renderer (stopped anywhere in its frame) has gone quiet again."""
+        """Frames go out again: the rest of the one cut short on the pump's next turn, and one that came due
+        meanwhile once the renderer (stopped anywhere in its frame) has gone quiet again."""
         self._held = False
-        rest, self._fan_rest = self._fan_rest, None
         if self._ended:
             return
-        if rest is not None:
-            self._fan(*rest)
+        if self._fanning is not None:
+            self._pump.want(self)
         if self._owed:
             self._owed = False
             self._frame_soon()
@@ -385,9 +460,11 @@ class View:
         if self._ended and self.child is None:
             return
         self._ended = True
-        for timer in (self._closing, self._flush, self._catch_up, self._fanning):
+        for timer in (self._closing, self._flush, self._catch_up):
             if timer is not None:
                 timer.cancel()
+        self._fanning = None
+        self._inbox.clear()
         self._on_empty(self)
         child, self.child = self.child, None
         if child is not None:
@@ -409,6 +486,7 @@ class Room:
         self._where: dict[Member, View] = {}
         self._stopped: list[Child] = []  # renderers held (hold) until go
         self._held = False
+        self.pump = Pump()  # every view's deferred work, a turn at a time
 
     # ---- the presenter's key first: the renderers stand still while it is drawn --------------------
     def hold(self) -> None:
@@ -417,6 +495,7 @@ class Room:
         and the server's thread writing its frame to every follower, slow the projected screen whatever
         their priority. A renderer's driver takes the SIGCONT that follows as nothing to redraw
         (tui/driver.py)."""
+        self.pump.pause()
         for view in self.views.values():
             view.hold()
             child = view.child
@@ -432,6 +511,7 @@ class Room:
             child.go()
         for view in list(self.views.values()):
             view.go()
+        self.pump.go()
 
     @property
     def held(self) -> bool:
@@ -449,7 +529,7 @@ class Room:
         self.leave(member)
         view = self.views.get(key)
         if view is None or view.ended:
-            view = View(key, self._start, self._forget, self._log, self._lost)
+            view = View(key, self._start, self._forget, self._log, self._lost, self.pump)
             self.views[key] = view
         view.join(member, row)
         self._where[member] = view

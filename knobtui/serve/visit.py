@@ -311,9 +311,9 @@ class Visit:
                           "its simulator is not reading them")
             return
         self._pending += clean_bytes
+        self._flush_input()  # the key to the simulator first, then the room stands still (0.1 ms with 10 views)
         if self.presenter and not pointer_moved(clean_bytes):
             self.hub.presenter_pressed()
-        self._flush_input()
 
     def resize(self, cols: int, rows: int) -> None:
         if not (cols and rows):
