@@ -251,35 +251,6 @@ def test_a_stop_from_outside_is_not_a_new_screen(terminal) -> None:  # type: ign
     assert b"\x1b[?1049h" not in after and b"\x1b[2J" not in after, after[:300]
 
 
-def test_a_suspend_of_its_own_still_sets_the_terminal_up_again(terminal) -> None:  # type: ignore[no-untyped-def]
-    """Ctrl+Z's way (SIGTSTP: the app leaves the alternate screen, then stops itself), then SIGCONT (`fg`):
-    the app takes the terminal again, a whole new screen, and goes on."""
-    app = terminal()
-    app.wait_for("iteration 0 ")
-    start = len(app.raw)
-    os.kill(app.pid, signal.SIGTSTP)
-    deadline = time.monotonic() + 30
-    while not stopped(app.pid) and time.monotonic() < deadline:
-        # The kernel may hand the signal to one of the app's threads, and Python runs its handler only once the
-        # main thread wakes: a focus report (which changes nothing) wakes it. What the app wrote is read meanwhile.
-        app.write(b"\x1b[I")
-        app._read(0.05)
-    assert stopped(app.pid)
-    os.kill(app.pid, signal.SIGCONT)
-
-    def left_and_came_back() -> bool:  # it gave the terminal back, then took it again
-        left = app.raw.find(b"\x1b[?1049l", start)
-        return left >= 0 and app.raw.find(b"\x1b[?1049h", left) >= 0
-
-    deadline = time.monotonic() + 30
-    while not left_and_came_back() and time.monotonic() < deadline:
-        app.write(b"\x1b[I")  # the SIGCONT handler too runs only once the main thread wakes (see above)
-        app._read(0.05)
-    assert left_and_came_back(), bytes(app.raw[start:])[-400:]
-    app.write(b" ")
-    app.wait_for("iteration 1 ")
-
-
 def test_input_that_ends_ends_the_app(tmp_path: Path) -> None:
     """`true | knobtui`: the screen is a terminal, the keyboard a pipe that has ended. The app leaves the
     alternate screen and exits with status 129 rather than waiting for keys that cannot come."""
