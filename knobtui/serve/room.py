@@ -289,19 +289,18 @@ class View:
             self._inbox.clear()
             self._fanning = None
             return False
-        first = True
-        while self._fanning is not None and not self._held:
-            if not first and time.perf_counter() >= deadline:
+        done = False
+        while True:
+            fanning = self._fanning is not None and not self._held
+            if not (fanning or self._inbox):
+                return False
+            if done and time.perf_counter() >= deadline:
                 return True
-            first = False
-            self._fan_one()
-        while self._inbox:
-            if not first and time.perf_counter() >= deadline:
-                return True
-            first = False
-            if self.screen.feed(self._inbox.popleft()):
+            if fanning:
+                self._fan_one()
+            elif self.screen.feed(self._inbox.popleft()):
                 self._frame_soon()
-        return False
+            done = True
 
     def _frame_soon(self) -> None:
         """A frame ends when the renderer is quiet for FRAME_QUIET (at most FRAME_WAIT after it began), and
@@ -332,8 +331,9 @@ class View:
             return
         self.frames += 1
         # every follower, on the room's pump; those the last frame has not reached yet are caught up by this one
-        self._fanning = (old, deque(self.members), {})
-        self._pump.want(self)
+        self._fanning = (old, deque(self.members), {}) if self.members else None
+        if self._fanning is not None:
+            self._pump.want(self)
 
     def _fan_one(self) -> None:
         """The newest frame to the next follower of the fan-out (View.work). Followers that had the same
@@ -341,10 +341,6 @@ class View:
         a frame cut short never reached)."""
         assert self._fanning is not None
         old, members, diffs = self._fanning
-        if not members:
-            self._fanning = None
-            self._watch_behind()
-            return
         member = members.popleft()
         seat = self.members.get(member)
         if seat is not None and seat.shown is not self.shown and member.view_ready():  # not gone, caught up or
